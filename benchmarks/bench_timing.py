@@ -1,0 +1,237 @@
+"""Speed of the dense timing model, and the ratio to SCALE-Sim measured in the same run.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_timing.py [--scalesim-python PATH] [--repeat N]
+
+Prints, for every zoo workload on 32x32 and 128x128 arrays in os, ws and is, the time
+of one ``simulate()`` call (full per-layer results) and layers per second; then a whole
+ResNet-50 on one config, and 10,000 configs x ResNet-50 vectorized in one broadcast
+against one config at a time.
+
+SCALE-Sim 3.0.0 crashes on numpy >= 2.4, so it lives in its own venv::
+
+    python3 -m venv /path/scalesim-venv
+    /path/scalesim-venv/bin/pip install scalesim==3.0.0 "numpy<2.4"
+
+Give that venv's python with ``--scalesim-python`` (or ``SCALESIM_PYTHON``): the script
+then runs SCALE-Sim on the same GEMM-lowered layers (ungrouped layers, written as a
+GEMM topology, CALC bandwidth mode), times it, checks that its "Total Cycles" equal
+our ``scalesim_total`` layer by layer, and prints the speed ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simulator.config import AcceleratorConfig, Dataflow
+from simulator.simulate import layer_timing, simulate, timing_over_configs
+from simulator.workload import Workload
+from simulator.zoo import zoo_names, zoo_workload
+
+ARRAYS = (32, 128)
+
+
+def best_of(fn, repeat: int) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeat`` runs (after one warm-up)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_zoo(repeat: int) -> None:
+    print("== simulate(): every zoo workload, 2 arrays x 3 dataflows ==")
+    print(f"{'workload':<18} {'layers':>6} {'array':>8} {'df':>3} {'ms/run':>8} {'layers/s':>10}")
+    for name in zoo_names():
+        workload = zoo_workload(name)
+        for side in ARRAYS:
+            for df in Dataflow:
+                config = AcceleratorConfig(rows=side, cols=side, dataflow=df)
+                seconds = best_of(lambda w=workload, c=config: simulate(w, c), repeat)
+                rate = len(workload) / seconds
+                print(
+                    f"{name:<18} {len(workload):>6} {side:>4}x{side:<3} {df.value:>3} "
+                    f"{seconds * 1e3:>8.3f} {rate:>10,.0f}"
+                )
+
+
+def bench_resnet50(repeat: int, n_configs: int) -> None:
+    workload = zoo_workload("resnet50")
+    config = AcceleratorConfig(rows=32, cols=32, dataflow="ws")
+    one = best_of(lambda: simulate(workload, config), repeat)
+    print(f"\n== ResNet-50 ({len(workload)} layers) on one config ==")
+    print(f"simulate(): {one * 1e3:.2f} ms  (target < 50 ms)")
+
+    rng = np.random.default_rng(0)
+    configs = [
+        AcceleratorConfig(
+            rows=int(rng.choice([8, 16, 32, 64, 128, 256])),
+            cols=int(rng.choice([8, 16, 32, 64, 128, 256])),
+            dataflow=str(rng.choice(["os", "ws", "is"])),
+            fold_schedule=str(rng.choice(["sequential", "overlapped"])),
+        )
+        for _ in range(n_configs)
+    ]
+    start = time.perf_counter()
+    batch = timing_over_configs(workload, configs)
+    vectorized = time.perf_counter() - start
+    start = time.perf_counter()
+    looped = [layer_timing(workload, c).compute_cycles.sum() for c in configs]
+    one_at_a_time = time.perf_counter() - start
+    assert np.array_equal(batch.compute_cycles.sum(axis=1), np.array(looped))
+    print(f"\n== {n_configs:,} configs x ResNet-50 ==")
+    for label, seconds in (
+        ("vectorized (one broadcast)", vectorized),
+        ("one at a time", one_at_a_time),
+    ):
+        print(f"{label:<27} {seconds:.3f} s  ({n_configs / seconds:,.0f} configs/s)")
+    print(f"ratio one-at-a-time / vectorized: {one_at_a_time / vectorized:.1f}x")
+    print(
+        f"target: {n_configs:,} configs x ResNet-50 in < 60 s; vectorized took {vectorized:.2f} s"
+    )
+
+
+SCALESIM_DRIVER = textwrap.dedent(
+    """
+    import json, sys, time, csv, os
+    from scalesim.scale_sim import scalesim
+    cfg, topo, out = sys.argv[1:4]
+    # SCALE-Sim 3 parses a layout file even when custom layouts are off; the topology
+    # file parses as one.
+    sim = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo,
+                   layout=topo, input_type_gemm=True)
+    start = time.perf_counter()
+    sim.run_scale(top_path=out)
+    seconds = time.perf_counter() - start
+    report = None
+    for root, _, files in os.walk(out):
+        if "COMPUTE_REPORT.csv" in files:
+            report = os.path.join(root, "COMPUTE_REPORT.csv")
+    with open(report) as handle:
+        rows = list(csv.reader(handle))
+    cycles = [int(float(r[2])) for r in rows[1:] if r]  # "Total Cycles"
+    print(json.dumps({"seconds": seconds, "cycles": cycles}))
+    """
+)
+
+
+def scalesim_cfg(config: AcceleratorConfig) -> str:
+    return textwrap.dedent(
+        f"""
+        [general]
+        run_name = bench
+        [architecture_presets]
+        ArrayHeight: {config.rows}
+        ArrayWidth: {config.cols}
+        IfmapSramSzkB: 64
+        FilterSramSzkB: 64
+        OfmapSramSzkB: 64
+        IfmapOffset: 0
+        FilterOffset: 10000000
+        OfmapOffset: 20000000
+        Bandwidth : 10
+        Dataflow : {config.dataflow.value}
+        MemoryBanks: 1
+        ReadRequestBuffer: 32
+        WriteRequestBuffer: 32
+        [layout]
+        IfmapCustomLayout: False
+        IfmapSRAMBankBandwidth: 10
+        IfmapSRAMBankNum: 1
+        IfmapSRAMBankPort: 2
+        FilterCustomLayout: False
+        FilterSRAMBankBandwidth: 10
+        FilterSRAMBankNum: 1
+        FilterSRAMBankPort: 2
+        [sparsity]
+        SparsitySupport : false
+        SparseRep : ellpack_block
+        OptimizedMapping : false
+        BlockSize : 4
+        RandomNumberGeneratorSeed : 40
+        [run_presets]
+        InterfaceBandwidth: CALC
+        UseRamulatorTrace: False
+        """
+    )
+
+
+def bench_scalesim(python: str, workload: Workload, configs: list[AcceleratorConfig]) -> None:
+    layers = [layer for layer in workload.layers if layer.groups == 1]
+    print(f"\n== SCALE-Sim 3.0.0 vs sparsa: {workload.name}, {len(layers)} ungrouped layers ==")
+    print(f"{'array':>8} {'df':>3} {'scalesim s':>11} {'sparsa ms':>10} {'ratio':>9} {'cycles':>8}")
+    sub = Workload(workload.name, tuple(layers))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        topo = tmp_path / "topo.csv"
+        topo.write_text(
+            "Layer name, M, N, K,\n"
+            + "".join(f"{layer.name}, {layer.m}, {layer.n}, {layer.k},\n" for layer in layers)
+        )
+        for config in configs:
+            cfg = tmp_path / f"{config.rows}_{config.dataflow.value}.cfg"
+            cfg.write_text(scalesim_cfg(config))
+            out = tmp_path / f"out_{config.rows}_{config.dataflow.value}"
+            proc = subprocess.run(
+                [python, "-c", SCALESIM_DRIVER, str(cfg), str(topo), str(out)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+            ours_s = best_of(lambda c=config: simulate(sub, c), 5)
+            ours = [layer.cycles.scalesim_total for layer in simulate(sub, config).layers]
+            agree = "equal" if ours == theirs["cycles"] else "DIFFER"
+            print(
+                f"{config.rows:>4}x{config.cols:<3} {config.dataflow.value:>3} "
+                f"{theirs['seconds']:>11.2f} {ours_s * 1e3:>10.3f} "
+                f"{theirs['seconds'] / ours_s:>8,.0f}x {agree:>8}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per figure")
+    parser.add_argument("--configs", type=int, default=10_000, help="configs in the batch figure")
+    parser.add_argument(
+        "--scalesim-python",
+        default=os.environ.get("SCALESIM_PYTHON"),
+        help="python of a venv with scalesim==3.0.0 and numpy<2.4",
+    )
+    parser.add_argument(
+        "--scalesim-workload", default="resnet18", help="zoo workload to run through SCALE-Sim"
+    )
+    args = parser.parse_args()
+    bench_zoo(args.repeat)
+    bench_resnet50(args.repeat, args.configs)
+    if args.scalesim_python:
+        configs = [
+            AcceleratorConfig(rows=side, cols=side, dataflow=df)
+            for side in ARRAYS
+            for df in Dataflow
+        ]
+        bench_scalesim(args.scalesim_python, zoo_workload(args.scalesim_workload), configs)
+    else:
+        print(
+            "\n(SCALE-Sim not timed: pass --scalesim-python, see the module docstring)",
+            file=sys.stderr,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""sparsa's compression algorithms: weight tensors in, CompressedTensor out."""
+
+__all__: list[str] = []

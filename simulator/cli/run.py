@@ -1,0 +1,84 @@
+"""``sparsa simulate``, ``sparsa demo`` and ``sparsa zoo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simulator.config import Dataflow, FoldSchedule, load_config
+from simulator.demo import run_demo
+from simulator.simulate import simulate
+from simulator.sources import load_workload
+from simulator.text_report import layer_table, summary_lines
+from simulator.zoo import ZOO
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sim = subparsers.add_parser(
+        "simulate",
+        help="simulate a workload on an accelerator",
+        description="Simulate a workload on an accelerator config and write result.json "
+        "and layers.csv to --out.",
+    )
+    sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
+    sim.add_argument(
+        "--workload", required=True, help="zoo name (see `sparsa zoo`), topology .csv or .yaml"
+    )
+    sim.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
+    sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
+    sim.add_argument(
+        "--schedule", choices=[s.value for s in FoldSchedule], help="override fold schedule"
+    )
+    sim.add_argument("--out", required=True, type=Path, help="output directory")
+    sim.set_defaults(func=_simulate)
+
+    demo = subparsers.add_parser(
+        "demo", help="run the built-in demo", description="Simulate ResNet-18 on edge-32x32."
+    )
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
+    demo.set_defaults(func=_demo)
+
+    zoo = subparsers.add_parser("zoo", help="list the built-in workloads")
+    zoo.set_defaults(func=_zoo)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    config = load_config(args.accel)
+    overrides = {}
+    if args.dataflow:
+        overrides["dataflow"] = args.dataflow
+    if args.schedule:
+        overrides["fold_schedule"] = args.schedule
+    config = config.replace(**overrides) if overrides else config
+    workload = load_workload(args.workload, batch=args.batch)
+    result = simulate(workload, config)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result.write_json(args.out / "result.json")
+    result.write_csv(args.out / "layers.csv")
+    print(layer_table(result))
+    print()
+    print("\n".join(summary_lines(result)))
+    print(f"wrote     {args.out / 'result.json'}, {args.out / 'layers.csv'}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    run = run_demo(args.out)
+    print(layer_table(run.result))
+    print()
+    print("\n".join(summary_lines(run.result)))
+    print("wrote     " + ", ".join(str(p) for p in run.written))
+    return 0
+
+
+def _zoo(args: argparse.Namespace) -> int:
+    width = max(len(name) for name in ZOO)
+    for name, entry in ZOO.items():
+        params = ", ".join(f"{k}={v}" for k, v in entry.params.items())
+        suffix = f"  [{params}]" if params else ""
+        print(
+            f"{name.ljust(width)}  {entry.reference_gmacs:8.2f} GMACs  {entry.description}{suffix}"
+        )
+    return 0

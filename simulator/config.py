@@ -1,0 +1,298 @@
+"""Accelerator configuration: one frozen object that builds the timing model and the RTL.
+
+Units are in the field names: ``_bits``, ``_bytes``, ``_bytes_per_cycle``, ``_mhz``.
+SRAM sizes in YAML may be integers (bytes) or strings with a binary unit such as
+``"64 KiB"`` or ``"2MiB"``. Every field is validated when the object is built, and a
+bad value raises :class:`ConfigError` naming the field, the value and what is allowed;
+unknown YAML keys are errors. See ``configs/*.yaml`` for examples and the README for
+the full table of fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "AcceleratorConfig",
+    "ConfigError",
+    "Dataflow",
+    "FoldSchedule",
+    "Overflow",
+    "PEKind",
+    "load_config",
+]
+
+KIB = 1024
+_MAX_ARRAY_SIDE = 1 << 16
+
+
+class ConfigError(ValueError):
+    """An accelerator configuration field holds a value outside what is allowed."""
+
+    def __init__(self, field_name: str, value: Any, allowed: str, source: str = "") -> None:
+        self.field = field_name
+        self.value = value
+        self.allowed = allowed
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__(f"{prefix}accelerator field '{field_name}' = {value!r}: {allowed}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.field, self.value, self.allowed, self.source))
+
+
+class Dataflow(StrEnum):
+    """Which operand stays in the PEs: outputs (os), weights (ws) or inputs (is)."""
+
+    OS = "os"
+    WS = "ws"
+    IS = "is"
+
+
+class PEKind(StrEnum):
+    """What a processing element does per cycle (sparse kinds arrive with sparse timing)."""
+
+    DENSE = "dense"
+
+
+class FoldSchedule(StrEnum):
+    """How consecutive folds of a layer share the array.
+
+    ``sequential``: each fold runs alone, with its preload, fill and drain (SCALE-Sim).
+    ``overlapped``: the next fold's stationary operand is preloaded into shadow PE
+    registers while the current fold streams (double-buffered PE registers), so only
+    the first preload of a layer is exposed.
+    """
+
+    SEQUENTIAL = "sequential"
+    OVERLAPPED = "overlapped"
+
+
+class Overflow(StrEnum):
+    """What the accumulator does past its width: two's-complement wrap or saturate."""
+
+    WRAP = "wrap"
+    SATURATE = "saturate"
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kib": KIB,
+    "kb": KIB,
+    "mib": KIB**2,
+    "mb": KIB**2,
+    "gib": KIB**3,
+    "gb": KIB**3,
+}
+
+
+def parse_bytes(value: Any) -> Any:
+    """``"64 KiB"`` -> 65536; ints pass through; anything else is returned unchanged.
+
+    ``kB``/``MB`` are read as binary (1024-based) like SCALE-Sim's ``SzkB`` fields.
+    """
+    if isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if match:
+            number = float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]
+            if number.is_integer():
+                return int(number)
+    return value
+
+
+def _int_in(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be an integer from {low} to {high}"
+        return None
+
+    return check
+
+
+def _positive_number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return "must be a positive number"
+    if value != value or value == float("inf"):
+        return "must be a finite positive number"
+    return None
+
+
+def _name(value: Any) -> str | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*", value):
+        return "must be a non-empty name of letters, digits, '_', '-' or '.'"
+    return None
+
+
+def _enum(cls: type[StrEnum]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value not in {member.value for member in cls}:
+            return f"must be one of {', '.join(member.value for member in cls)}"
+        return None
+
+    return check
+
+
+def _spec(check: Callable[[Any], str | None], doc: str) -> dict[str, Any]:
+    return {"check": check, "doc": doc}
+
+
+@dataclass(frozen=True)
+class AcceleratorConfig:
+    """A systolic-array accelerator: the array, its precision, buffers, DRAM and clock.
+
+    Build it in code, with :meth:`from_dict`, :func:`load_config` (YAML or SCALE-Sim
+    ``.cfg``), or derive variants with :meth:`replace`. Construction validates every
+    field and raises :class:`ConfigError` on the first bad one.
+    """
+
+    rows: int = dataclasses.field(metadata=_spec(_int_in(1, _MAX_ARRAY_SIDE), "PE rows"))
+    cols: int = dataclasses.field(metadata=_spec(_int_in(1, _MAX_ARRAY_SIDE), "PE columns"))
+    dataflow: Dataflow = dataclasses.field(
+        default=Dataflow.WS, metadata=_spec(_enum(Dataflow), "os, ws or is")
+    )
+    name: str = dataclasses.field(default="accelerator", metadata=_spec(_name, "config name"))
+    pe_kind: PEKind = dataclasses.field(
+        default=PEKind.DENSE, metadata=_spec(_enum(PEKind), "processing-element kind")
+    )
+    activation_bits: int = dataclasses.field(
+        default=8, metadata=_spec(_int_in(1, 32), "input activation width")
+    )
+    weight_bits: int = dataclasses.field(default=8, metadata=_spec(_int_in(1, 32), "weight width"))
+    accumulator_bits: int = dataclasses.field(
+        default=32, metadata=_spec(_int_in(2, 64), "accumulator / partial-sum width")
+    )
+    accumulator_overflow: Overflow = dataclasses.field(
+        default=Overflow.WRAP, metadata=_spec(_enum(Overflow), "wrap or saturate")
+    )
+    ifmap_sram_bytes: int = dataclasses.field(
+        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "input-activation buffer")
+    )
+    filter_sram_bytes: int = dataclasses.field(
+        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "weight buffer")
+    )
+    ofmap_sram_bytes: int = dataclasses.field(
+        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "output / partial-sum buffer")
+    )
+    dram_bytes_per_cycle: float = dataclasses.field(
+        default=16.0, metadata=_spec(_positive_number, "DRAM bandwidth at the array clock")
+    )
+    clock_mhz: float = dataclasses.field(
+        default=1000.0, metadata=_spec(_positive_number, "array clock")
+    )
+    fold_schedule: FoldSchedule = dataclasses.field(
+        default=FoldSchedule.SEQUENTIAL, metadata=_spec(_enum(FoldSchedule), "fold schedule")
+    )
+    energy_table: str = dataclasses.field(
+        default="horowitz45", metadata=_spec(_name, "energy table name")
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            problem = f.metadata["check"](value)
+            if problem:
+                raise ConfigError(f.name, value, problem)
+        for f in fields(self):
+            enum_type = _ENUM_FIELDS.get(f.name)
+            if enum_type is not None:
+                object.__setattr__(self, f.name, enum_type(getattr(self, f.name)))
+
+    @property
+    def pes(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def clock_hz(self) -> float:
+        return self.clock_mhz * 1e6
+
+    def replace(self, **changes: Any) -> AcceleratorConfig:
+        """A copy with some fields changed, validated like a new config."""
+        unknown = set(changes) - set(FIELD_NAMES)
+        if unknown:
+            raise ConfigError(
+                sorted(unknown)[0], changes[sorted(unknown)[0]], _unknown_hint(unknown)
+            )
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON-ready values (enums as strings)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.value if isinstance(value, StrEnum) else value
+        return out
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "") -> AcceleratorConfig:
+        """Build from a mapping such as a parsed YAML file; unknown keys are errors."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("<top level>", data, "must be a mapping of field: value", source)
+        unknown = set(data) - set(FIELD_NAMES)
+        if unknown:
+            key = sorted(unknown)[0]
+            raise ConfigError(key, data[key], _unknown_hint(unknown), source)
+        missing = [name for name in ("rows", "cols") if name not in data]
+        if missing:
+            raise ConfigError(missing[0], None, "is required", source)
+        values = {
+            key: parse_bytes(value) if key.endswith("_bytes") else value
+            for key, value in data.items()
+        }
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ConfigError(exc.field, exc.value, exc.allowed, source) from None
+
+
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "dataflow": Dataflow,
+    "pe_kind": PEKind,
+    "accumulator_overflow": Overflow,
+    "fold_schedule": FoldSchedule,
+}
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
+
+
+def _unknown_hint(unknown: set[str]) -> str:
+    key = sorted(unknown)[0]
+    close = difflib.get_close_matches(key, FIELD_NAMES, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"is not a config field{hint}; allowed fields are {', '.join(FIELD_NAMES)}"
+
+
+def load_config(path: str | Path) -> AcceleratorConfig:
+    """Load an accelerator config from YAML, or import a SCALE-Sim ``.cfg`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"accelerator config {path} does not exist")
+    if path.suffix == ".cfg":
+        from simulator.scalesim_io import load_scalesim_cfg
+
+        return load_scalesim_cfg(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError("<file>", str(path), f"is not valid YAML ({exc})") from None
+    data = dict(data or {})
+    data.setdefault("name", path.stem)
+    return AcceleratorConfig.from_dict(data, source=str(path))

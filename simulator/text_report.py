@@ -1,0 +1,62 @@
+"""Plain-text tables of results, for the terminal."""
+
+from __future__ import annotations
+
+from simulator.result import SimResult
+
+__all__ = ["layer_table", "summary_lines"]
+
+
+def _fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def layer_table(result: SimResult, max_name: int = 28) -> str:
+    """A fixed-width per-layer table with a total row."""
+    header = ("layer", "kind", "M", "N", "K", "G", "MACs", "cycles", "scalesim", "util")
+    rows = []
+    for layer in result.layers:
+        name = layer.name if len(layer.name) <= max_name else layer.name[: max_name - 1] + "~"
+        rows.append(
+            (
+                name,
+                layer.kind,
+                _fmt_int(layer.m),
+                _fmt_int(layer.n),
+                _fmt_int(layer.k),
+                str(layer.groups),
+                _fmt_int(layer.macs),
+                _fmt_int(layer.cycles.total),
+                _fmt_int(layer.cycles.scalesim_total),
+                f"{layer.utilization:6.1%}",
+            )
+        )
+    cycles = result.cycles
+    total = ("total", "", "", "", "", "", _fmt_int(result.macs), _fmt_int(cycles.total))
+    total += (_fmt_int(cycles.scalesim_total), f"{result.utilization:6.1%}")
+    widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, line(total)])
+
+
+def summary_lines(result: SimResult) -> list[str]:
+    """A few lines naming the workload, the config and the headline figures."""
+    cfg = result.config
+    cycles = result.cycles
+    return [
+        f"workload  {result.workload_name} (batch {result.batch}, {len(result.layers)} layers, "
+        f"{result.macs / 1e9:.3f} GMACs)",
+        f"config    {cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
+        f"{cfg.fold_schedule.value} folds, {cfg.clock_mhz:g} MHz",
+        f"cycles    {cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} stall); "
+        f"SCALE-Sim figure {cycles.scalesim_total:,}",
+        f"latency   {result.latency_s * 1e3:.3f} ms at {cfg.clock_mhz:g} MHz, "
+        f"utilization {result.utilization:.1%}",
+    ]

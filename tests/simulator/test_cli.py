@@ -1,0 +1,144 @@
+"""The ``sparsa`` command line: outputs, tables and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from tests.conftest import DATA, ROOT
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_simulate_zoo_workload_writes_json_and_csv(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "simulate",
+        "--accel",
+        str(ROOT / "configs" / "edge-32x32.yaml"),
+        "--workload",
+        "resnet18",
+        "--batch",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["config"]["rows"] == 32
+    assert result["workload"] == {"name": "resnet18", "source": "zoo", "batch": 2, "layers": 21}
+    first = result["layers"][0]
+    assert set(first) >= {"name", "m", "n", "k", "macs", "cycles", "utilization"}
+    assert set(first["cycles"]) == {"compute", "stall", "total", "scalesim_total"}
+    assert first["m"] == 2 * 112 * 112  # batch 2 doubles the output pixels of conv1
+    total = result["total"]
+    assert total["macs"] == sum(layer["macs"] for layer in result["layers"])
+    assert total["cycles"]["total"] == sum(layer["cycles"]["total"] for layer in result["layers"])
+    with (tmp_path / "layers.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 21
+    assert int(rows[0]["cycles_total"]) == first["cycles"]["total"]
+    assert "conv1" in out and "total" in out
+
+
+def test_simulate_scalesim_files_and_overrides(capsys, tmp_path):
+    cfg = DATA / "scalesim" / "configs" / "a8x8_os_calc.cfg"
+    topo = DATA / "scalesim" / "topologies" / "gemms_L01_gemm_100x37x53.csv"
+    code, _, err = run(
+        capsys, "simulate", "--accel", str(cfg), "--workload", str(topo), "--out", str(tmp_path)
+    )
+    assert code == 0, err
+    layer = json.loads((tmp_path / "result.json").read_text())["layers"][0]
+    assert layer["cycles"]["scalesim_total"] == 4354  # the oracle's os 8x8 row
+    code, _, _ = run(
+        capsys,
+        "simulate",
+        "--accel",
+        str(cfg),
+        "--workload",
+        str(topo),
+        "--dataflow",
+        "is",
+        "--out",
+        str(tmp_path),
+    )
+    layer = json.loads((tmp_path / "result.json").read_text())["layers"][0]
+    assert layer["cycles"]["scalesim_total"] == 5368  # the oracle's is 8x8 row
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--accel", "missing.yaml", "--workload", "resnet18"], "does not exist"),
+        (["--workload", "resnet19"], "did you mean 'resnet18'"),
+        (["--workload", "llama7b-decode:kv=5"], "kv"),
+        (["--workload", "net.txt"], "must end in .csv, .yaml or .yml"),
+    ],
+)
+def test_errors_are_one_line(capsys, tmp_path, args, fragment):
+    base = {"--accel": str(ROOT / "configs" / "edge-32x32.yaml")}
+    pairs = dict(zip(args[::2], args[1::2], strict=True))
+    argv = [
+        "simulate",
+        *(x for kv in {**base, **pairs}.items() for x in kv),
+        "--out",
+        str(tmp_path),
+    ]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("sparsa: error: ")
+    assert fragment in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_bad_config_value_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rows: 0\ncols: 4\n")
+    code, _, err = run(
+        capsys, "simulate", "--accel", str(bad), "--workload", "alexnet", "--out", str(tmp_path)
+    )
+    assert code == 2
+    assert "'rows' = 0" in err and err.count("\n") == 1
+
+
+def test_zoo_lists_every_network(capsys):
+    code, out, _ = run(capsys, "zoo")
+    assert code == 0
+    for name in (
+        "alexnet",
+        "vgg16",
+        "resnet18",
+        "resnet50",
+        "mobilenetv2",
+        "bert-base",
+        "vit-b16",
+        "llama7b-prefill",
+        "llama7b-decode",
+    ):
+        assert name in out
+
+
+def test_demo(capsys, tmp_path):
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert (tmp_path / "result.json").is_file()
+    assert "resnet18" in out
+
+
+def test_console_script_is_installed(tmp_path):
+    exe = shutil.which("sparsa", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    proc = subprocess.run([exe, "zoo"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0 and "resnet50" in proc.stdout

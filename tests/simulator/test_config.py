@@ -1,0 +1,115 @@
+"""Accelerator config: validation names the field, YAML round-trips, shipped configs load."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import yaml
+
+from simulator.config import (
+    AcceleratorConfig,
+    ConfigError,
+    Dataflow,
+    FoldSchedule,
+    load_config,
+    parse_bytes,
+)
+from simulator.demo import DEFAULT_ACCELERATOR
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"rows": 0}, "rows", "integer from 1"),
+        ({"cols": -3}, "cols", "integer from 1"),
+        ({"rows": 2.5}, "rows", "integer"),
+        ({"rows": True}, "rows", "integer"),
+        ({"dataflow": "xs"}, "dataflow", "one of os, ws, is"),
+        ({"ifmap_sram_bytes": -1}, "ifmap_sram_bytes", "integer from 1"),
+        ({"filter_sram_bytes": "lots"}, "filter_sram_bytes", "integer from 1"),
+        ({"dram_bytes_per_cycle": 0}, "dram_bytes_per_cycle", "positive number"),
+        ({"clock_mhz": float("nan")}, "clock_mhz", "positive"),
+        ({"activation_bits": 33}, "activation_bits", "1 to 32"),
+        ({"accumulator_overflow": "clip"}, "accumulator_overflow", "wrap, saturate"),
+        ({"fold_schedule": "pipelined"}, "fold_schedule", "sequential, overlapped"),
+        ({"name": ""}, "name", "non-empty"),
+    ],
+)
+def test_bad_values_name_field_value_and_bound(changes, field, fragment):
+    with pytest.raises(ConfigError) as info:
+        AcceleratorConfig.from_dict({"rows": 4, "cols": 4, **changes})
+    assert info.value.field == field
+    message = str(info.value)
+    assert f"'{field}'" in message
+    assert repr(changes[field]) in message
+    assert fragment in message
+
+
+def test_unknown_yaml_key_is_an_error_with_a_suggestion(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("rows: 4\ncols: 4\ndataflw: ws\n")
+    with pytest.raises(ConfigError, match=r"'dataflw'.*did you mean 'dataflow'") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_rows_is_an_error():
+    with pytest.raises(ConfigError, match="'rows'.*required"):
+        AcceleratorConfig.from_dict({"cols": 4})
+
+
+def test_sizes_with_units():
+    assert parse_bytes("64 KiB") == 65536
+    assert parse_bytes("2MiB") == 2 * 1024 * 1024
+    assert parse_bytes("512") == 512
+    assert parse_bytes(4096) == 4096
+    config = AcceleratorConfig.from_dict({"rows": 2, "cols": 2, "ofmap_sram_bytes": "1.5 KiB"})
+    assert config.ofmap_sram_bytes == 1536
+
+
+def test_enums_are_coerced_and_round_trip(tmp_path):
+    config = AcceleratorConfig(rows=8, cols=16, dataflow="os", fold_schedule="overlapped")
+    assert config.dataflow is Dataflow.OS
+    assert config.fold_schedule is FoldSchedule.OVERLAPPED
+    path = tmp_path / "c.yaml"
+    config.to_yaml(path)
+    assert yaml.safe_load(path.read_text())["dataflow"] == "os"
+    assert load_config(path) == config
+
+
+def test_replace_validates():
+    config = AcceleratorConfig(rows=8, cols=8)
+    assert config.replace(rows=16).rows == 16
+    with pytest.raises(ConfigError, match="'rows'"):
+        config.replace(rows=0)
+    with pytest.raises(ConfigError, match="'row'.*not a config field"):
+        config.replace(row=3)
+
+
+def test_config_error_pickles():
+    error = ConfigError("rows", 0, "must be positive", "x.yaml")
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error)
+    assert again.field == "rows"
+
+
+@pytest.mark.parametrize("name", ["edge-32x32", "tpuv1-256x256", "cloud-128x128"])
+def test_shipped_configs_load(name):
+    config = load_config(ROOT / "configs" / f"{name}.yaml")
+    assert config.name == name
+
+
+def test_shipped_config_sizes():
+    tpu = load_config(ROOT / "configs" / "tpuv1-256x256.yaml")
+    assert (tpu.rows, tpu.cols, tpu.ifmap_sram_bytes) == (256, 256, 24 * 1024 * 1024)
+
+
+def test_demo_default_is_the_shipped_edge_config():
+    assert load_config(ROOT / "configs" / "edge-32x32.yaml") == DEFAULT_ACCELERATOR
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
