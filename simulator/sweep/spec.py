@@ -202,7 +202,7 @@ def _range_axis(name: str, raw: Mapping[str, Any], base: AcceleratorConfig) -> A
 
 
 def _as_field(name: str, value: float) -> int | float:
-    return int(round(value)) if name in _INT_FIELDS else float(value)
+    return round(value) if name in _INT_FIELDS else float(value)
 
 
 def _check_value(name: str, value: Any, base: AcceleratorConfig) -> None:
@@ -245,7 +245,8 @@ def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSp
     unknown = set(data) - _SPEC_KEYS
     if unknown:
         raise SpecError(
-            f"unknown spec key {sorted(unknown)[0]!r}; allowed keys are {', '.join(sorted(_SPEC_KEYS))}"
+            f"unknown spec key {sorted(unknown)[0]!r}; "
+            f"allowed keys are {', '.join(sorted(_SPEC_KEYS))}"
         )
     root = root or Path.cwd()
     base = _base(data.get("base"), root)

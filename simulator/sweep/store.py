@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SweepStore", "StoreError", "Table", "concat_tables", "read_table", "write_table"]
+__all__ = ["StoreError", "SweepStore", "Table", "concat_tables", "read_table", "write_table"]
 
 Table = dict[str, np.ndarray]
 MANIFEST = "manifest.json"
