@@ -196,7 +196,6 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
         ly.groups,
         hw.rows,
         hw.cols,
-        hw.dataflow,
         hw.schedule,
         hw.dram_bytes_per_cycle * 8,
         hw.double_buffered,

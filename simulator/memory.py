@@ -10,26 +10,26 @@ inputs).
 
 Loop nest
 ---------
-Each of a layer's ``G`` GEMMs runs its folds (:mod:`simulator.timing`) in the order::
+Each of a layer's ``G`` GEMMs runs its folds (:mod:`simulator.timing`) in SCALE-Sim's
+order, the same in all three dataflows::
 
-    for o in outer folds (Fo):         os: row folds (over m)   ws, is: column folds
-        for i in inner folds (Fi):     os: column folds (n)     ws, is: row folds (over k)
+    for o in column folds (Fo = ceil(Sc / cols)):     os: over n   ws: over n   is: over m
+        for i in row folds (Fi = ceil(Sr / rows)):    os: over m   ws: over k   is: over k
             fold (o, i)
 
-so when ``k`` is folded (ws, is) the folds of one output block run back to back and its
-partial sums finish as early as possible; in os (``k`` streamed) this is SCALE-Sim's
-order. Every operand spans two of the three GEMM dimensions, which gives it one of three
-roles:
+so in ws and is, where ``k`` is folded, the folds of one output block run back to back
+and its partial sums finish as early as possible. Every operand spans two of the three
+GEMM dimensions, which gives it one of three roles:
 
 =============  =====================================  ==============  =================
 role           the operand ...                        passes ``P``    os / ws / is
 =============  =====================================  ==============  =================
 both           spans the outer and inner dims: each   1               C / B / A
                fold uses its own tile once
-outer-only     spans outer, not inner: one tile per   ``Fi``          A / C / C
-               outer block, reused by its Fi folds
-inner-only     spans inner, not outer: all of it is   ``Fo``          B / A / B
-               needed again in every outer block
+outer-only     spans outer, not inner: one tile per   ``Fi``          B / C / C
+               column block, reused by its Fi folds
+inner-only     spans inner, not outer: all of it is   ``Fo``          A / A / B
+               needed again in every column block
 =============  =====================================  ==============  =================
 
 Reuse model (``U`` = usable buffer capacity: half the buffer when
@@ -113,17 +113,13 @@ OPERAND_DIMS: dict[Operand, tuple[GemmDim, GemmDim]] = {
     Operand.WEIGHT: (GemmDim.K, GemmDim.N),
     Operand.OUTPUT: (GemmDim.M, GemmDim.N),
 }
-# The outer loop runs over the row folds in os and over the column folds in ws and is.
-OUTER_ON_ROWS: dict[Dataflow, bool] = {Dataflow.OS: True, Dataflow.WS: False, Dataflow.IS: False}
 
 
 def role_table() -> np.ndarray:
     """``int64[dataflow code, operand]``: the :class:`Role` of each operand per dataflow."""
     table = np.zeros((len(Dataflow), len(Operand)), dtype=np.int64)
     for dataflow, mapping in DATAFLOW_MAPS.items():
-        rows_outer = OUTER_ON_ROWS[dataflow]
-        outer = mapping.row_dim if rows_outer else mapping.col_dim
-        inner = mapping.col_dim if rows_outer else mapping.row_dim
+        outer, inner = mapping.col_dim, mapping.row_dim  # column folds outside, row folds inside
         for j, operand in enumerate(Operand):
             dims = OPERAND_DIMS[operand]
             has_outer, has_inner = outer in dims, inner in dims
@@ -133,7 +129,6 @@ def role_table() -> np.ndarray:
 
 
 _ROLES = role_table()
-_OUTER_ON_ROWS = np.array([OUTER_ON_ROWS[d] for d in Dataflow])
 
 
 class OperandTraffic(NamedTuple):
@@ -173,7 +168,8 @@ class MemoryTraffic(NamedTuple):
 
 
 class _Loops(NamedTuple):
-    """Extents of the two folded loops and the streamed dimension."""
+    """Extents of the two folded loops (outer: column folds, inner: row folds) and the
+    streamed dimension."""
 
     outer_folds: np.ndarray
     inner_folds: np.ndarray
@@ -186,21 +182,17 @@ class _Loops(NamedTuple):
     stream: np.ndarray
 
 
-def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray, dataflow) -> _Loops:
-    on_rows = _OUTER_ON_ROWS[dataflow]
-    outer, inner = np.where(on_rows, timing.sr, timing.sc), np.where(on_rows, timing.sc, timing.sr)
-    outer_side, inner_side = np.where(on_rows, rows, cols), np.where(on_rows, cols, rows)
-    fo = np.where(on_rows, timing.row_folds, timing.col_folds)
-    fi = np.where(on_rows, timing.col_folds, timing.row_folds)
+def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
+    fo, fi = timing.col_folds, timing.row_folds
     return _Loops(
         outer_folds=fo,
         inner_folds=fi,
-        inner_extent=inner,
-        outer_side=outer_side,
-        outer_first=np.minimum(outer_side, outer),
-        outer_last=outer - (fo - 1) * outer_side,
-        inner_first=np.minimum(inner_side, inner),
-        inner_last=inner - (fi - 1) * inner_side,
+        inner_extent=timing.sr,
+        outer_side=cols,
+        outer_first=np.minimum(cols, timing.sc),
+        outer_last=timing.sc - (fo - 1) * cols,
+        inner_first=np.minimum(rows, timing.sr),
+        inner_last=timing.sr - (fi - 1) * rows,
         stream=timing.t,
     )
 
@@ -290,7 +282,7 @@ def memory_traffic(
     m, n, k, groups, rows, cols, dataflow = (
         np.asarray(x, dtype=np.int64) for x in (m, n, k, groups, rows, cols, dataflow)
     )
-    lp = _loops(timing, rows, cols, dataflow)
+    lp = _loops(timing, rows, cols)
     sizes = {Operand.INPUT: m * k, Operand.WEIGHT: k * n, Operand.OUTPUT: m * n}
     widths = {Operand.INPUT: a_bits, Operand.WEIGHT: b_bits, Operand.OUTPUT: acc_bits}
     traffic, phase1, first_load = {}, 0, 0
@@ -335,14 +327,18 @@ def stall_cycles(
     groups,
     rows,
     cols,
-    dataflow,
     schedule,
     dram_bits_per_cycle,
     double_buffered,
 ) -> np.ndarray:
-    """Cycles the array waits on DRAM, ``int64`` (formula in the module docstring)."""
-    groups, rows, cols, dataflow = (np.asarray(x, np.int64) for x in (groups, rows, cols, dataflow))
-    lp = _loops(timing, rows, cols, dataflow)
+    """Cycles the array waits on DRAM, ``int64`` (formula in the module docstring).
+
+    ``traffic`` and ``timing`` are the layers' on the same configs; ``schedule`` is the
+    fold-schedule code, ``dram_bits_per_cycle`` the bandwidth and ``double_buffered``
+    whether the SRAMs prefetch; all broadcast together.
+    """
+    groups, rows, cols = (np.asarray(x, np.int64) for x in (groups, rows, cols))
+    lp = _loops(timing, rows, cols)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
     fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + timing.preload_cycles)
     c1 = groups * lp.inner_folds * fold + np.where(overlapped, timing.preload_cycles, 0)

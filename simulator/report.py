@@ -22,11 +22,11 @@ __all__ = ["REPORT_FILE", "render_markdown", "write_report"]
 REPORT_FILE = "report.md"
 
 
-def _table(header: Iterable[str], rows: Iterable[Iterable[str]], right: int = 1) -> list[str]:
-    """A markdown table; columns from index ``right`` on are right-aligned."""
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]], align: str) -> list[str]:
+    """A markdown table; ``align`` has an ``l`` or ``r`` per column."""
     header = list(header)
-    align = ["---" if i < right else "---:" for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    marks = {"l": "---", "r": "---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -47,7 +47,7 @@ def _summary(result: SimResult) -> list[str]:
         (
             "workload",
             f"{result.workload_name} (batch {result.batch}, {len(result.layers)} "
-            f"layers, {result.macs / 1e9:.4g} GMAC)",
+            f"layers, {format_si(result.macs, 'MAC')})",
         ),
         (
             "accelerator",
@@ -88,7 +88,7 @@ def _summary(result: SimResult) -> list[str]:
             + ", ".join(f"{n} {name}" for name, n in bounds.items()),
         ),
     ]
-    return ["## Summary", "", *_table(("", ""), rows, right=2)]
+    return ["## Summary", "", *_table(("", ""), rows, "ll")]
 
 
 def _area(result: SimResult) -> list[str]:
@@ -98,7 +98,7 @@ def _area(result: SimResult) -> list[str]:
     return [
         "## Area (mm^2)",
         "",
-        *_table(("component", "mm^2", "share"), rows),
+        *_table(("component", "mm^2", "share"), rows, "lrr"),
         "",
         "PE array and SRAM buffers only (no control, clock tree or DRAM interface).",
     ]
@@ -111,13 +111,14 @@ def _energy(result: SimResult) -> list[str]:
         for name, value in sorted(energy.by_component.items(), key=lambda kv: -kv[1])
         if value > 0
     ]
-    lines = ["## Energy by component", "", *_table(("component", "energy", "share"), rows)]
+    lines = ["## Energy by component", "", *_table(("component", "energy", "share"), rows, "lrr")]
     top_actions = sorted(energy.by_action.items(), key=lambda kv: -kv[1])[:5]
     layers = sorted(result.layers, key=lambda layer: -layer.energy_pj.total)[:5]
     lines += ["", "## Top energy consumers", "", "Actions:", ""]
     lines += _table(
         ("action", "energy", "share"),
         [(k, format_energy(v, unit), f"{v / energy.total:.1%}") for k, v in top_actions if v > 0],
+        "lrr",
     )
     lines += ["", "Layers:", ""]
     lines += _table(
@@ -131,6 +132,7 @@ def _energy(result: SimResult) -> list[str]:
             )
             for layer in layers
         ],
+        "lrrl",
     )
     return lines
 
@@ -172,7 +174,7 @@ def _layers(result: SimResult) -> list[str]:
     return [
         "## Layers",
         "",
-        *_table(header, rows, right=2),
+        *_table(header, rows, "llrrrrrrrrlr"),
         "",
         "MAC/B: MACs per DRAM byte. bound: the lowest roof at the layer's intensities; "
         "of roof: attained MAC/s as a share of it.",
