@@ -30,7 +30,7 @@ from simulator.mapping import Operand, dataflow_code
 from simulator.memory import MemoryTraffic, memory_traffic, sram_port_bits, stall_cycles
 from simulator.roofline import Roofline, roofline
 from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
-from simulator.workload import Workload
+from simulator.workload import Conv2d, Layer, Workload
 
 __all__ = ["ConfigColumns", "Evaluation", "LayerColumns", "config_columns", "evaluate"]
 
@@ -99,6 +99,8 @@ class LayerColumns(NamedTuple):
     k: np.ndarray
     groups: np.ndarray
     has_weights: np.ndarray
+    input_elements: np.ndarray
+    """Distinct input elements per GEMM (a convolution's feature map, else ``m * k``)."""
 
     @property
     def macs(self) -> np.ndarray:
@@ -108,7 +110,17 @@ class LayerColumns(NamedTuple):
     def of(cls, workload: Workload) -> LayerColumns:
         m, n, k, groups = workload.gemm_arrays()
         has_weights = np.array([layer.has_weights for layer in workload.layers])
-        return cls(m[None], n[None], k[None], groups[None], has_weights[None])
+        unique = np.array([_input_elements(layer) for layer in workload.layers], dtype=np.int64)
+        return cls(m[None], n[None], k[None], groups[None], has_weights[None], unique[None])
+
+
+def _input_elements(layer: Layer) -> int:
+    """Distinct elements of one GEMM's ``A``: the (unpadded) feature map of a convolution,
+    capped at ``m * k`` (a strided 1x1 conv reads only the pixels it samples)."""
+    if isinstance(layer.op, Conv2d):
+        op = layer.op
+        return min(op.h * op.w * (op.c // op.groups) * layer.batch, layer.m * layer.k)
+    return layer.m * layer.k
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,7 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
         hw.dataflow,
         _usable_bits(hw),
         timing,
+        ly.input_elements,
     )
     stall = stall_cycles(
         traffic,

@@ -58,6 +58,17 @@ Reuse model (``U`` = usable buffer capacity: half the buffer when
   reads, so the SRAM bit counts used for energy are the array-side accesses plus the
   DRAM-side ones.
 
+Convolutions
+------------
+A convolution's ``A`` is its im2col matrix, in which every input pixel appears up to
+``r * s`` times. The input buffer holds the feature map and the address generator
+expands it, so the array-side reads count im2col elements (as SCALE-Sim's do), while
+DRAM traffic and residency count the distinct elements: the operand's footprint is
+``E_unique = h * w * c / groups * batch`` (at most ``m * k``), and every DRAM-side
+quantity above (``S``, tiles, first load) is scaled by ``E_unique / (m * k)``, i.e. a
+fold's tile is charged its proportional share of the feature map (halo overlap between
+tiles is not tracked).
+
 Stalls
 ------
 DRAM bandwidth ``bw`` bits per cycle. With double-buffered SRAMs a fold's data is
@@ -255,6 +266,7 @@ def memory_traffic(
     dataflow,
     usable_bits: dict[Operand, np.ndarray],
     timing: DenseTiming,
+    input_elements=None,
 ) -> MemoryTraffic:
     """SRAM and DRAM traffic per operand of GEMM layers (formulas in the module docstring).
 
@@ -270,14 +282,17 @@ def memory_traffic(
         Capacity each buffer can keep resident, in bits.
     timing : DenseTiming
         The layers' timing on the same configs (its folds and extents).
+    input_elements : array_like of int, optional
+        Distinct input elements per GEMM, when fewer than ``m * k``: a convolution's
+        feature map, which its im2col matrix repeats (see "Convolutions" above).
 
     All arrays broadcast together (layers along one axis, configs along another).
 
     Returns
     -------
     MemoryTraffic
-        Element counts (``array_*``) and bit counts, ``int64``, for the whole layer
-        (all ``groups``).
+        Element counts (``array_*``, ``int64``) and bit counts (``float64``; whole
+        numbers except for scaled convolution inputs) for the whole layer (all ``groups``).
     """
     m, n, k, groups, rows, cols, dataflow = (
         np.asarray(x, dtype=np.int64) for x in (m, n, k, groups, rows, cols, dataflow)
@@ -285,10 +300,14 @@ def memory_traffic(
     lp = _loops(timing, rows, cols)
     sizes = {Operand.INPUT: m * k, Operand.WEIGHT: k * n, Operand.OUTPUT: m * n}
     widths = {Operand.INPUT: a_bits, Operand.WEIGHT: b_bits, Operand.OUTPUT: acc_bits}
+    # DRAM and residency see the distinct input elements; the array reads the im2col ones.
+    unique = m * k if input_elements is None else np.asarray(input_elements, dtype=np.int64)
+    dram_share = {Operand.INPUT: unique / (m * k), Operand.WEIGHT: 1.0, Operand.OUTPUT: 1.0}
     traffic, phase1, first_load = {}, 0, 0
     for j, operand in enumerate(Operand):
         role, elems, bits = _ROLES[dataflow, j], sizes[operand], widths[operand]
-        op = _operand(role, elems, bits, usable_bits[operand], lp)
+        dram_bits = np.multiply(bits, dram_share[operand], dtype=np.float64)
+        op = _operand(role, elems, dram_bits, usable_bits[operand], lp)
         if operand is Operand.OUTPUT:
             spill = op.refetch_bits  # partial sums spilled after a pass, read back before the next
             final = elems * out_bits
@@ -300,11 +319,11 @@ def memory_traffic(
             last_store = op.last_fold_elems * out_bits
         else:
             reads, writes = elems * op.passes, np.zeros_like(elems * op.passes)
-            dram_read = elems * bits + op.refetch_bits
+            dram_read = elems * dram_bits + op.refetch_bits
             dram_write = np.zeros_like(dram_read)
             sram_read, sram_write = reads * bits, dram_read
-            phase1 = phase1 + op.phase1_elems * bits + op.phase1_refetch_bits
-            first_load = first_load + op.first_fold_elems * bits
+            phase1 = phase1 + op.phase1_elems * dram_bits + op.phase1_refetch_bits
+            first_load = first_load + op.first_fold_elems * dram_bits
         traffic[operand] = OperandTraffic(
             *(groups * x for x in (reads, writes, sram_read, sram_write, dram_read, dram_write))
         )

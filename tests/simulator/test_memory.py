@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
+from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Workload, simulate
 from simulator.config import Dataflow
 from simulator.mapping import Operand, dataflow_code
 from simulator.memory import Role, memory_traffic, role_table, stall_cycles
@@ -254,3 +254,19 @@ def test_stalls_vectorize_over_configs():
         ui = {op: usable[op][i, 0] for op in Operand}
         tri = memory_traffic(100, 50, 70, 1, 8, 8, 32, 8, rows, 8, 1, ui, ti)
         assert stall[i, 0] == stall_cycles(tri, ti, 1, rows, 8, 0, 16.0, True)
+
+
+def test_a_convolution_reads_its_feature_map_not_its_im2col_matrix():
+    conv = Layer("c", Conv2d(h=16, w=16, c=8, k=16, r=3, s=3, padding=1))
+    config = AcceleratorConfig(rows=8, cols=8, ifmap_sram_bytes=1 << 20)
+    layer = simulate(Workload("c", (conv,)), config).layers[0]
+    assert (layer.m, layer.n, layer.k) == (256, 16, 72)
+    assert layer.memory.input.dram_read_bytes == 16 * 16 * 8  # the feature map, once
+    assert layer.memory.input.sram_reads == 256 * 72 * 2  # im2col elements, per column fold
+    # A strided 1x1 conv samples a quarter of the pixels: only those are fetched.
+    strided = Layer("s", Conv2d(h=8, w=8, c=4, k=4, r=1, s=1, stride=2))
+    layer = simulate(Workload("s", (strided,)), config).layers[0]
+    assert layer.memory.input.dram_read_bytes == layer.m * layer.k == 4 * 4 * 4
+    # Too small a buffer: the feature map, not the 9x larger im2col matrix, is re-fetched.
+    small = simulate(Workload("c", (conv,)), config.replace(ifmap_sram_bytes=1024)).layers[0]
+    assert small.memory.input.dram_read_bytes == 2048 + (2 - 1) * (2048 - 512)
