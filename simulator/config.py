@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -154,6 +155,7 @@ def _yaml_path_or_empty(value: Any) -> str | None:
     return None
 
 
+@functools.cache
 def builtin_energy_tables() -> tuple[str, ...]:
     """Names of the energy tables shipped in ``simulator/data/energy_<name>.yaml``."""
     files = resources.files("simulator").joinpath("data").iterdir()

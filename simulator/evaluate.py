@@ -181,67 +181,21 @@ def _buffer_ports(hw: ConfigColumns) -> dict[str, np.ndarray]:
     return {"input": ports["input"], "weight": ports["weight"], "output": ports["output_write"]}
 
 
-def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evaluation:
-    """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
-    hw = config_columns(configs)
-    ly = LayerColumns.of(workload)
-    timing = dense_timing(ly.m, ly.n, ly.k, ly.groups, hw.rows, hw.cols, hw.dataflow, hw.schedule)
-    b_bits = np.where(ly.has_weights, hw.w_bits, hw.a_bits)
+def _memory(hw: ConfigColumns, ly: LayerColumns, timing: DenseTiming, b_bits):
+    """Traffic per operand and DRAM stall cycles, ``(C, L)``."""
     traffic = memory_traffic(
-        ly.m,
-        ly.n,
-        ly.k,
-        ly.groups,
-        hw.a_bits,
-        b_bits,
-        hw.acc_bits,
-        hw.a_bits,
-        hw.rows,
-        hw.cols,
-        hw.dataflow,
-        _usable_bits(hw),
-        timing,
-        ly.input_elements,
-    )
+        ly.m, ly.n, ly.k, ly.groups, hw.a_bits, b_bits, hw.acc_bits, hw.a_bits,
+        hw.rows, hw.cols, hw.dataflow, _usable_bits(hw), timing, ly.input_elements,
+    )  # fmt: skip
     stall = stall_cycles(
-        traffic,
-        timing,
-        ly.groups,
-        hw.rows,
-        hw.cols,
-        hw.schedule,
-        hw.dram_bytes_per_cycle * 8,
-        hw.double_buffered,
-    )
-    total = timing.compute_cycles + stall
-    area = area_breakdown(
-        hw.a_bits,
-        hw.w_bits,
-        hw.acc_bits,
-        hw.rows,
-        hw.cols,
-        hw.dataflow,
-        hw.schedule,
-        hw.sram_bytes,
-    )
-    counts = count_actions(
-        ly.macs,
-        ly.m,
-        ly.n,
-        ly.k,
-        ly.groups,
-        hw.a_bits,
-        b_bits,
-        hw.acc_bits,
-        hw.rows,
-        hw.cols,
-        hw.dataflow,
-        timing.sr,
-        timing.sc,
-        traffic,
-        total,
-    )
-    prices = _prices(hw, b_bits, sum(area.values()))
+        traffic, timing, ly.groups, hw.rows, hw.cols, hw.schedule,
+        hw.dram_bytes_per_cycle * 8, hw.double_buffered,
+    )  # fmt: skip
+    return traffic, stall
+
+
+def _roofline(hw: ConfigColumns, ly: LayerColumns, traffic: MemoryTraffic, total, b_bits):
+    """Roofline points, the SRAM ports and the array-side SRAM bits they carry."""
     ports = sram_port_bits(hw.rows, hw.cols, hw.dataflow, hw.a_bits, hw.w_bits, hw.acc_bits)
     array_bits = (
         traffic.input.array_reads * hw.a_bits
@@ -249,15 +203,31 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
         + (traffic.output.array_reads + traffic.output.array_writes) * hw.acc_bits
     )
     roof = roofline(
-        ly.macs,
-        total,
-        traffic.dram_bits / 8,
-        array_bits / 8,
-        hw.pes,
-        hw.clock_hz,
-        hw.dram_bytes_per_cycle * hw.clock_hz,
-        sum(ports.values()) / 8 * hw.clock_hz,
-    )
+        ly.macs, total, traffic.dram_bits / 8, array_bits / 8, hw.pes, hw.clock_hz,
+        hw.dram_bytes_per_cycle * hw.clock_hz, sum(ports.values()) / 8 * hw.clock_hz,
+    )  # fmt: skip
+    return roof, ports, array_bits
+
+
+def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evaluation:
+    """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
+    hw = config_columns(configs)
+    ly = LayerColumns.of(workload)
+    timing = dense_timing(ly.m, ly.n, ly.k, ly.groups, hw.rows, hw.cols, hw.dataflow, hw.schedule)
+    # B is a weight, or an activation in attention matmuls.
+    b_bits = np.where(ly.has_weights, hw.w_bits, hw.a_bits)
+    traffic, stall = _memory(hw, ly, timing, b_bits)
+    total = timing.compute_cycles + stall
+    area = area_breakdown(
+        hw.a_bits, hw.w_bits, hw.acc_bits, hw.rows, hw.cols, hw.dataflow, hw.schedule,
+        hw.sram_bytes,
+    )  # fmt: skip
+    counts = count_actions(
+        ly.macs, ly.m, ly.n, ly.k, ly.groups, hw.a_bits, b_bits, hw.acc_bits, hw.rows,
+        hw.cols, hw.dataflow, timing.sr, timing.sc, traffic, total,
+    )  # fmt: skip
+    prices = _prices(hw, b_bits, sum(area.values()))
+    roof, ports, array_bits = _roofline(hw, ly, traffic, total, b_bits)
     return Evaluation(
         hw=hw,
         layers=ly,

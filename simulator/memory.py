@@ -252,6 +252,26 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     return _Operand(passes, refetch, phase1, phase1_refetch, first, last)
 
 
+def _input_counts(op: _Operand, elems, bits, dram_bits):
+    """(reads, writes, SRAM read/write bits, DRAM read/write bits) of an input operand,
+    per GEMM, and its phase-1 DRAM bits."""
+    reads = elems * op.passes
+    dram_read = elems * dram_bits + op.refetch_bits
+    counts = (reads, np.zeros_like(reads), reads * bits, dram_read, dram_read, 0 * dram_read)
+    return counts, op.phase1_elems * dram_bits + op.phase1_refetch_bits
+
+
+def _output_counts(op: _Operand, elems, acc_bits, out_bits):
+    """The same for the output: partial sums written every pass and read back before every
+    pass but the first; the excess over the usable buffer spilled to DRAM and back."""
+    spill = op.refetch_bits
+    reads, writes = elems * (op.passes - 1), elems * op.passes
+    sram_read = (reads + elems) * acc_bits + spill  # read-backs, final drain, spills out
+    sram_write = writes * acc_bits + spill  # array writes, spills back in
+    counts = (reads, writes, sram_read, sram_write, spill, elems * out_bits + spill)
+    return counts, op.phase1_elems * out_bits + 2 * op.phase1_refetch_bits
+
+
 def memory_traffic(
     m,
     n,
@@ -309,24 +329,13 @@ def memory_traffic(
         dram_bits = np.multiply(bits, dram_share[operand], dtype=np.float64)
         op = _operand(role, elems, dram_bits, usable_bits[operand], lp)
         if operand is Operand.OUTPUT:
-            spill = op.refetch_bits  # partial sums spilled after a pass, read back before the next
-            final = elems * out_bits
-            reads, writes = elems * (op.passes - 1), elems * op.passes
-            dram_read, dram_write = spill, final + spill
-            sram_read = (reads + elems) * acc_bits + spill  # read-backs, final drain, spills
-            sram_write = writes * acc_bits + spill
-            phase1 = phase1 + op.phase1_elems * out_bits + 2 * op.phase1_refetch_bits
+            counts, share = _output_counts(op, elems, acc_bits, out_bits)
             last_store = op.last_fold_elems * out_bits
         else:
-            reads, writes = elems * op.passes, np.zeros_like(elems * op.passes)
-            dram_read = elems * dram_bits + op.refetch_bits
-            dram_write = np.zeros_like(dram_read)
-            sram_read, sram_write = reads * bits, dram_read
-            phase1 = phase1 + op.phase1_elems * dram_bits + op.phase1_refetch_bits
+            counts, share = _input_counts(op, elems, bits, dram_bits)
             first_load = first_load + op.first_fold_elems * dram_bits
-        traffic[operand] = OperandTraffic(
-            *(groups * x for x in (reads, writes, sram_read, sram_write, dram_read, dram_write))
-        )
+        phase1 = phase1 + share
+        traffic[operand] = OperandTraffic(*(groups * x for x in counts))
     total = sum(t.dram_read_bits + t.dram_write_bits for t in traffic.values())
     phase1 = groups * phase1
     return MemoryTraffic(

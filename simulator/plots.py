@@ -1,21 +1,22 @@
 """The three PNG plots of a result: roofline, energy per layer, cycles and utilization.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global backend
-change), so the library works the same in scripts, tests and notebooks.
+change), so the library works the same in scripts, tests and notebooks. matplotlib is
+imported when a plot is drawn, not when sparsa is imported.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.text import Text
-from matplotlib.transforms import Bbox
 
 from simulator.result import SimResult
 from simulator.units import energy_scale, format_si
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["PLOT_FILES", "cycles_figure", "energy_figure", "roofline_figure", "write_plots"]
 
@@ -33,6 +34,12 @@ _COMPONENT_COLORS = {
     "leakage": "#8c8c8c",
 }
 _DRAM_COLOR, _SRAM_COLOR = "#c44e52", "#4c72b0"
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
 
 
 def _layer_width(layers: int) -> float:
@@ -57,6 +64,10 @@ def _layer_axis(ax, names: list[str]) -> None:
 def _place_labels(fig: Figure, ax, points, labels, obstacles) -> None:
     """Annotate ``points`` with ``labels`` where a label overlaps no other label and no
     marker (``obstacles``: data coordinates); a label with no free place is left out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
     renderer = FigureCanvasAgg(fig).get_renderer()
     to_display = ax.transData.transform
     taken = [Bbox.from_bounds(x - 5, y - 5, 10, 10) for x, y in to_display(obstacles)]
@@ -100,60 +111,44 @@ def _label_groups(result: SimResult, xs: np.ndarray, ys: np.ndarray):
     return points, labels
 
 
-def roofline_figure(result: SimResult) -> Figure:
-    """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs."""
-    roofs = result.roofs
-    gmacs = 1e-9
-    attained = np.array([layer.roofline.attained for layer in result.layers]) * gmacs
-    dram_x = np.array([layer.roofline.intensity for layer in result.layers])
-    sram_x = np.array([layer.roofline.sram_intensity for layer in result.layers])
-    peak = roofs.peak_macs_per_s * gmacs
-    fig = Figure(figsize=(9, 6), dpi=_DPI, layout="constrained")
-    ax = fig.add_subplot()
-    low = min(dram_x.min(), sram_x.min(), peak / (roofs.dram_bytes_per_s * gmacs)) / 3
-    high = max(dram_x.max(), sram_x.max(), peak / (roofs.sram_bytes_per_s * gmacs)) * 3
-    xs = np.geomspace(low, high, 200)
-    ax.plot(
-        xs,
-        np.full_like(xs, peak),
-        color="black",
-        lw=2,
-        label=f"compute roof {format_si(roofs.peak_macs_per_s, 'MAC/s')}",
-    )
+def _draw_roofs(ax, roofs, xs: np.ndarray) -> None:
+    """The compute roof and the DRAM and SRAM roofs, in GMAC/s over ``xs`` MAC/byte."""
+    peak = roofs.peak_macs_per_s * 1e-9
+    label = f"compute roof {format_si(roofs.peak_macs_per_s, 'MAC/s')}"
+    ax.plot(xs, np.full_like(xs, peak), color="black", lw=2, label=label)
     for bw, color, what in (
         (roofs.dram_bytes_per_s, _DRAM_COLOR, "DRAM"),
         (roofs.sram_bytes_per_s, _SRAM_COLOR, "SRAM"),
     ):
-        ax.plot(
-            xs,
-            np.minimum(peak, xs * bw * gmacs),
-            color=color,
-            lw=2,
-            ls="--",
-            label=f"{what} roof {format_si(bw, 'B/s')}",
-        )
+        label = f"{what} roof {format_si(bw, 'B/s')}"
+        ax.plot(xs, np.minimum(peak, xs * bw * 1e-9), color=color, lw=2, ls="--", label=label)
+
+
+def _draw_layers(ax, result: SimResult, dram_x, sram_x, attained) -> None:
+    """Each layer at its DRAM and its SRAM intensity, joined by a thin line."""
     for i in range(len(attained)):
         ax.plot([dram_x[i], sram_x[i]], [attained[i], attained[i]], color="0.8", lw=0.6, zorder=1)
     sizes = 18 + 120 * np.sqrt([layer.macs / result.macs for layer in result.layers])
-    ax.scatter(
-        dram_x,
-        attained,
-        s=sizes,
-        color=_DRAM_COLOR,
-        edgecolor="white",
-        zorder=3,
-        label="layer at its DRAM intensity (MAC per DRAM byte)",
-    )
-    ax.scatter(
-        sram_x,
-        attained,
-        s=sizes,
-        facecolor="none",
-        edgecolor=_SRAM_COLOR,
-        zorder=3,
-        marker="^",
-        label="layer at its SRAM intensity (MAC per SRAM byte)",
-    )
+    ax.scatter(dram_x, attained, s=sizes, color=_DRAM_COLOR, edgecolor="white", zorder=3,
+               label="layer at its DRAM intensity (MAC per DRAM byte)")  # fmt: skip
+    ax.scatter(sram_x, attained, s=sizes, facecolor="none", edgecolor=_SRAM_COLOR, zorder=3,
+               marker="^", label="layer at its SRAM intensity (MAC per SRAM byte)")  # fmt: skip
+
+
+def roofline_figure(result: SimResult) -> Figure:
+    """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs."""
+    roofs = result.roofs
+    attained = np.array([layer.roofline.attained for layer in result.layers]) * 1e-9
+    dram_x = np.array([layer.roofline.intensity for layer in result.layers])
+    sram_x = np.array([layer.roofline.sram_intensity for layer in result.layers])
+    peak = roofs.peak_macs_per_s * 1e-9
+    # Show every point and both ridge points (where a memory roof meets the peak).
+    low = min(dram_x.min(), sram_x.min(), roofs.peak_macs_per_s / roofs.dram_bytes_per_s) / 3
+    high = max(dram_x.max(), sram_x.max(), roofs.peak_macs_per_s / roofs.sram_bytes_per_s) * 3
+    fig = _figure(9, 6)
+    ax = fig.add_subplot()
+    _draw_roofs(ax, roofs, np.geomspace(low, high, 200))
+    _draw_layers(ax, result, dram_x, sram_x, attained)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(max(attained.min() / 4, peak * 1e-6), peak * 3)
@@ -161,16 +156,12 @@ def roofline_figure(result: SimResult) -> Figure:
     ax.set_xlabel("operational intensity (MAC/byte)")
     ax.set_ylabel("attained throughput (GMAC/s)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(
-        f"Roofline: {result.workload_name} on {result.config.name} "
-        f"(marker area ~ MACs; labelled: largest layers)",
-        fontsize=11,
-    )
-    points, labels = _label_groups(result, dram_x, attained)
+    ax.set_title(f"Roofline: {result.workload_name} on {result.config.name} "
+                 f"(marker area ~ MACs; labelled: largest layers)", fontsize=11)  # fmt: skip
     fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.get_layout_engine().execute(fig)  # fix the axes' place before measuring labels
     markers = np.column_stack([np.concatenate([dram_x, sram_x]), np.tile(attained, 2)])
-    _place_labels(fig, ax, points, labels, markers)
+    _place_labels(fig, ax, *_label_groups(result, dram_x, attained), markers)
     return fig
 
 
@@ -182,7 +173,7 @@ def energy_figure(result: SimResult) -> Figure:
         [[layer.energy_pj.by_component[c] for c in components] for layer in result.layers]
     )
     scale, unit = energy_scale(float(values.sum(axis=1).max()), result.energy_unit)
-    fig = Figure(figsize=(_layer_width(len(names)), 5.5), dpi=_DPI, layout="constrained")
+    fig = _figure(_layer_width(len(names)), 5.5)
     ax = fig.add_subplot()
     bottom = np.zeros(len(names))
     x = np.arange(len(names))
@@ -225,7 +216,7 @@ def cycles_figure(result: SimResult) -> Figure:
     stall = np.array([layer.cycles.stall for layer in result.layers], dtype=float)
     util = np.array([layer.utilization for layer in result.layers]) * 100
     scale, unit = (1e6, "M cycles") if (compute + stall).max() >= 1e6 else (1e3, "k cycles")
-    fig = Figure(figsize=(_layer_width(len(names)), 5.5), dpi=_DPI, layout="constrained")
+    fig = _figure(_layer_width(len(names)), 5.5)
     ax = fig.add_subplot()
     x = np.arange(len(names))
     ax.bar(x, compute / scale, width=0.8, color="#4c72b0", label="compute (incl. fill/drain)")

@@ -31,63 +31,54 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]], align: str) -> 
     return lines
 
 
-def _summary(result: SimResult) -> list[str]:
-    cfg, cycles, energy, roof = result.config, result.cycles, result.energy, result.roofline
-    unit = result.energy_unit
-    sram = ", ".join(
-        format_bytes(b) for b in (cfg.ifmap_sram_bytes, cfg.filter_sram_bytes, cfg.ofmap_sram_bytes)
-    )
-    dram_bw = format_si(result.roofs.dram_bytes_per_s, "B/s")
+def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
+    """What ran: the workload and the accelerator."""
+    cfg = result.config
+    sizes = (cfg.ifmap_sram_bytes, cfg.filter_sram_bytes, cfg.ofmap_sram_bytes)
+    sram = ", ".join(format_bytes(b) for b in sizes)
     buffering = "double-buffered" if cfg.sram_double_buffered else "single-buffered"
-    bounds = {
-        name: sum(layer.roofline.bound == name for layer in result.layers)
-        for name in ("compute", "dram", "sram")
-    }
-    rows = [
-        (
-            "workload",
-            f"{result.workload_name} (batch {result.batch}, {len(result.layers)} "
-            f"layers, {format_si(result.macs, 'MAC')})",
-        ),
-        (
-            "accelerator",
-            f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
-            f"{cfg.fold_schedule.value} folds, {cfg.activation_bits}/"
-            f"{cfg.weight_bits}/{cfg.accumulator_bits}-bit act/weight/acc",
-        ),
-        (
-            "memory",
-            f"SRAM input/weight/output {sram} ({buffering}); DRAM "
-            f"{cfg.dram_bytes_per_cycle:g} B/cycle = {dram_bw}",
-        ),
+    dram_bw = format_si(result.roofs.dram_bytes_per_s, "B/s")
+    workload = f"{result.workload_name} (batch {result.batch}, {len(result.layers)} layers, "
+    return [
+        ("workload", workload + f"{format_si(result.macs, 'MAC')})"),
+        ("accelerator", f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
+                        f"{cfg.fold_schedule.value} folds, {cfg.activation_bits}/"
+                        f"{cfg.weight_bits}/{cfg.accumulator_bits}-bit act/weight/acc"),
+        ("memory", f"SRAM input/weight/output {sram} ({buffering}); DRAM "
+                   f"{cfg.dram_bytes_per_cycle:g} B/cycle = {dram_bw}"),
         ("clock", f"{cfg.clock_mhz:g} MHz"),
+    ]  # fmt: skip
+
+
+def _outcome_rows(result: SimResult) -> list[tuple[str, str]]:
+    """What it cost: time, energy, area, traffic and the binding roof."""
+    cycles, energy, roof, unit = result.cycles, result.energy, result.roofline, result.energy_unit
+    table = result.energy_table["name"]
+    if result.energy_table["overridden"]:
+        table += " with overrides: " + ", ".join(result.energy_table["overridden"])
+    bounds = ", ".join(
+        f"{sum(layer.roofline.bound == name for layer in result.layers)} {name}"
+        for name in ("compute", "dram", "sram")
+    )
+    util = f"utilization {result.utilization:.1%}"
+    per_mac = format_energy(energy.total / result.macs, unit)
+    return [
         ("cycles", f"{cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} DRAM stall)"),
-        (
-            "latency",
-            f"{result.latency_s * 1e3:.4g} ms ({result.inferences_per_s:.4g} inferences/s)",
-        ),
-        (
-            "throughput",
-            f"{format_si(result.macs_per_s, 'MAC/s')} of {format_si(roof.peak, 'MAC/s')} peak "
-            f"(utilization {result.utilization:.1%})",
-        ),
-        (
-            "energy",
-            f"{format_energy(energy.total, unit)} "
-            f"({format_energy(energy.total / result.macs, unit)}/MAC, table "
-            f"{result.energy_table['name']})",
-        ),
+        ("latency", f"{result.latency_s * 1e3:.4g} ms "
+                    f"({result.inferences_per_s:.4g} inferences/s)"),
+        ("throughput", f"{format_si(result.macs_per_s, 'MAC/s')} of "
+                       f"{format_si(roof.peak, 'MAC/s')} peak ({util})"),
+        ("energy", f"{format_energy(energy.total, unit)} ({per_mac}/MAC, table {table})"),
         ("area", f"{result.area_total_mm2:.4g} mm^2"),
-        (
-            "DRAM traffic",
-            f"{format_bytes(result.memory.dram_bytes)} ({roof.intensity:.3g} MAC/byte)",
-        ),
-        (
-            "bound",
-            f"{roof.bound} overall ({roof.roof_fraction:.0%} of that roof); layers: "
-            + ", ".join(f"{n} {name}" for name, n in bounds.items()),
-        ),
-    ]
+        ("DRAM traffic", f"{format_bytes(result.memory.dram_bytes)} "
+                         f"({roof.intensity:.3g} MAC/byte)"),
+        ("bound", f"{roof.bound} overall ({roof.roof_fraction:.0%} of that roof); "
+                  f"layers: {bounds}"),
+    ]  # fmt: skip
+
+
+def _summary(result: SimResult) -> list[str]:
+    rows = _setup_rows(result) + _outcome_rows(result)
     return ["## Summary", "", *_table(("", ""), rows, "ll")]
 
 

@@ -22,7 +22,7 @@ from simulator.result import (
     point_at,
 )
 from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
-from simulator.workload import Workload
+from simulator.workload import Layer, Workload
 
 __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
 
@@ -72,52 +72,52 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
     :func:`simulator.batch.evaluate_configs` runs for many configs at once.
     """
     ev = evaluate(workload, [config])
-    timing, roof = ev.timing, ev.roofline
-    energy = {key: value[0] for key, value in ev.energy_by_action.items()}
-    layers = []
-    for i, layer in enumerate(workload.layers):
-        cycles = Cycles(
-            compute=int(timing.compute_cycles[0, i]),
-            stall=int(ev.stall_cycles[0, i]),
-            total=int(ev.total_cycles[0, i]),
-            scalesim_total=int(timing.scalesim_cycles[0, i]),
-        )
-        by_action = {key: float(value[i]) for key, value in energy.items()}
-        layers.append(
-            LayerResult(
-                name=layer.name,
-                kind=layer.kind.value,
-                m=layer.m,
-                n=layer.n,
-                k=layer.k,
-                groups=layer.groups,
-                macs=layer.macs,
-                cycles=cycles,
-                utilization=layer.macs / (cycles.total * config.pes),
-                mapping_efficiency=float(timing.mapping_efficiency[0, i]),
-                row_folds=int(timing.row_folds[0, i]),
-                col_folds=int(timing.col_folds[0, i]),
-                latency_s=cycles.total / config.clock_hz,
-                macs_per_s=float(roof.attained_macs_per_s[0, i]),
-                memory=_layer_memory(ev.traffic, i),
-                energy_pj=LayerEnergy(by_action, _by_component(by_action)),
-                roofline=point_at(roof, (0, i)),
-            )
-        )
+    layers = tuple(_layer_result(ev, i, layer, config) for i, layer in enumerate(workload.layers))
     return SimResult(
         config=config,
         workload_name=workload.name,
         workload_source=workload.source,
         batch=workload.batch,
-        layers=tuple(layers),
+        layers=layers,
         energy_unit=ev.hw.tables[0].unit,
         energy_table=_table_record(ev, workload, config),
         area_mm2={name: float(value[0, 0]) for name, value in ev.area_mm2.items()},
         roofs=Roofs(
-            peak_macs_per_s=float(roof.peak_macs_per_s[0, 0]),
+            peak_macs_per_s=float(ev.roofline.peak_macs_per_s[0, 0]),
             dram_bytes_per_s=config.dram_bytes_per_cycle * config.clock_hz,
             sram_bytes_per_s=float(sum(ev.sram_port_bits.values())[0, 0]) / 8 * config.clock_hz,
         ),
+    )
+
+
+def _layer_result(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig) -> LayerResult:
+    """Layer ``i`` of the single-config evaluation ``ev`` as a :class:`LayerResult`."""
+    timing = ev.timing
+    cycles = Cycles(
+        compute=int(timing.compute_cycles[0, i]),
+        stall=int(ev.stall_cycles[0, i]),
+        total=int(ev.total_cycles[0, i]),
+        scalesim_total=int(timing.scalesim_cycles[0, i]),
+    )
+    by_action = {key: float(value[0, i]) for key, value in ev.energy_by_action.items()}
+    return LayerResult(
+        name=layer.name,
+        kind=layer.kind.value,
+        m=layer.m,
+        n=layer.n,
+        k=layer.k,
+        groups=layer.groups,
+        macs=layer.macs,
+        cycles=cycles,
+        utilization=layer.macs / (cycles.total * config.pes),
+        mapping_efficiency=float(timing.mapping_efficiency[0, i]),
+        row_folds=int(timing.row_folds[0, i]),
+        col_folds=int(timing.col_folds[0, i]),
+        latency_s=cycles.total / config.clock_hz,
+        macs_per_s=float(ev.roofline.attained_macs_per_s[0, i]),
+        memory=_layer_memory(ev.traffic, i),
+        energy_pj=LayerEnergy(by_action, _by_component(by_action)),
+        roofline=point_at(ev.roofline, (0, i)),
     )
 
 
