@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.result import SimResult
-from simulator.units import energy_scale, format_si
+from simulator.units import energy_scale, format_energy, format_si
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -165,47 +165,49 @@ def roofline_figure(result: SimResult) -> Figure:
     return fig
 
 
+def _stacked(ax, x, values: np.ndarray, components: list[str], labels: list[str] | None):
+    """Bars of ``values[layer, component]`` stacked in component order."""
+    bottom = np.zeros(len(x))
+    for j, component in enumerate(components):
+        label = labels[j] if labels else None
+        color = _COMPONENT_COLORS.get(component)
+        ax.bar(x, values[:, j], bottom=bottom, width=0.8, color=color, label=label)
+        bottom += values[:, j]
+
+
 def energy_figure(result: SimResult) -> Figure:
-    """Stacked bars: energy of every layer, split by component."""
+    """Stacked bars of every layer's energy by component: absolute above, shares below."""
     names = [layer.name for layer in result.layers]
+    total = result.energy.total
     components = [c for c, v in result.energy.by_component.items() if v > 0]
     values = np.array(
         [[layer.energy_pj.by_component[c] for c in components] for layer in result.layers]
     )
-    scale, unit = energy_scale(float(values.sum(axis=1).max()), result.energy_unit)
-    fig = _figure(_layer_width(len(names)), 5.5)
-    ax = fig.add_subplot()
-    bottom = np.zeros(len(names))
+    per_layer = values.sum(axis=1)
+    scale, unit = energy_scale(float(per_layer.max()), result.energy_unit)
+    fig = _figure(_layer_width(len(names)), 7.5)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     x = np.arange(len(names))
-    for j, component in enumerate(components):
-        share = result.energy.by_component[component] / result.energy.total
-        ax.bar(
-            x,
-            values[:, j] / scale,
-            bottom=bottom,
-            width=0.8,
-            color=_COMPONENT_COLORS.get(component),
-            label=f"{component} ({share:.0%})",
-        )
-        bottom += values[:, j] / scale
-    _layer_axis(ax, names)
-    ax.set_ylabel(f"energy per layer ({unit})")
-    total = result.energy.total
-    per_mac = total / result.macs
-    ax.set_title(
-        f"Energy per layer by component: {result.workload_name} on "
-        f"{result.config.name}, total {total / max(scale, 1):.4g} {unit} "
-        f"({per_mac:.3g} {result.energy_unit}/MAC)",
-        fontsize=11,
+    shares = [result.energy.by_component[c] / total for c in components]
+    _stacked(
+        top,
+        x,
+        values / scale,
+        components,
+        [f"{c} ({s:.0%})" for c, s in zip(components, shares, strict=True)],
     )
-    ax.grid(True, axis="y", alpha=0.3)
-    fig.legend(
-        loc="outside right upper",
-        fontsize=8,
-        title="component (share)",
-        title_fontsize=8,
-        frameon=False,
-    )
+    top.set_ylabel(f"energy per layer ({unit})")
+    top.grid(True, axis="y", alpha=0.3)
+    _stacked(bottom, x, 100 * values / np.maximum(per_layer, 1e-300)[:, None], components, None)
+    bottom.set_ylabel("share of the layer (%)")
+    bottom.set_ylim(0, 100)
+    _layer_axis(bottom, names)
+    per_mac = format_energy(total / result.macs, result.energy_unit)
+    fig.suptitle(f"Energy per layer by component: {result.workload_name} on "
+                 f"{result.config.name}, total {format_energy(total, result.energy_unit)} "
+                 f"({per_mac}/MAC)", fontsize=11)  # fmt: skip
+    fig.legend(loc="outside right center", fontsize=8, title="component (share of total)",
+               title_fontsize=8, frameon=False)  # fmt: skip
     return fig
 
 
