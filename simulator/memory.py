@@ -75,8 +75,8 @@ DRAM bandwidth ``bw`` bits per cycle. With double-buffered SRAMs a fold's data i
 prefetched during the previous fold and its outputs written back during the next, so
 the loads of the first fold and the store of the last are exposed, and the rest
 overlaps compute fold by fold. Traffic is uneven over folds (an inner-only operand is
-loaded in full during the first outer block and only topped up later), so the folds are
-taken in two phases with even traffic inside each: phase 1 is every group's first outer
+loaded in full during the first column block and only topped up later), so the folds are
+taken in two phases with even traffic inside each: phase 1 is every group's first column
 block (``c1`` compute cycles, ``D1`` bits), phase 2 the rest (``c2``, ``D2``)::
 
     stall = ceil( (first_load + last_store) / bw

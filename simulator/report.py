@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from simulator.config import AcceleratorConfig, Dataflow
 from simulator.plots import write_plots
 from simulator.result import LayerResult, SimResult
 from simulator.units import format_bytes, format_energy, format_si
@@ -172,6 +173,18 @@ def _layers(result: SimResult) -> list[str]:
     ]
 
 
+def _psum_block_bytes(layer: LayerResult, cfg: AcceleratorConfig) -> float:
+    """Partial sums of one output block (all row folds of one column fold), in bytes:
+    ``m x cols`` outputs in ws, ``cols x n`` in is (os keeps them in the PEs)."""
+    if cfg.dataflow is Dataflow.WS:
+        outputs = layer.m * min(cfg.cols, layer.n)
+    elif cfg.dataflow is Dataflow.IS:
+        outputs = min(cfg.cols, layer.m) * layer.n
+    else:
+        outputs = 0
+    return outputs * cfg.accumulator_bits / 8
+
+
 def _bound_layers(result: SimResult) -> list[str]:
     lines = ["## Memory-bound layers", ""]
     cfg = result.config
@@ -187,17 +200,15 @@ def _bound_layers(result: SimResult) -> list[str]:
         lines += [f"- **{len(bound)} layers bound by {what}**: {names}{more}."]
     spilling = [layer for layer in result.layers if layer.memory.output.dram_read_bytes > 0]
     if spilling:
-        spill = sum(
-            layer.memory.output.dram_read_bytes
-            + layer.memory.output.dram_write_bytes
-            - layer.m * layer.n * layer.groups * cfg.activation_bits / 8
-            for layer in spilling
-        )
+        spill = sum(layer.memory.output.dram_read_bytes + layer.memory.output.dram_write_bytes
+                    - layer.m * layer.n * layer.groups * cfg.activation_bits / 8
+                    for layer in spilling)  # fmt: skip
+        needed = halves * max(_psum_block_bytes(layer, cfg) for layer in spilling)
         lines += [
             f"- **Partial sums spill to DRAM** in {len(spilling)} layers ({format_bytes(spill)} "
             f"written and read back): the output buffer ({format_bytes(cfg.ofmap_sram_bytes)}, "
             f"{'half' if halves == 2 else 'all'} of it usable) cannot hold one output block's "
-            f"partial sums; a larger `ofmap_sram_bytes` keeps them on chip."
+            f"partial sums; `ofmap_sram_bytes` >= {format_bytes(needed)} keeps them on chip."
         ]
     stalled = sum(layer.cycles.stall for layer in result.layers)
     if stalled:

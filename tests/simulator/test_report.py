@@ -105,3 +105,19 @@ def test_old_result_format_is_refused(tmp_path):
     path.write_text(json.dumps({"format_version": 1}))
     with pytest.raises(ValueError, match="format_version 1 is not supported"):
         SimResult.read_json(path)
+
+
+def test_the_suggested_output_buffer_keeps_partial_sums_on_chip(small):
+    # The conv's output block: 144 outputs x 8 columns x 24-bit partial sums = 3456 bytes,
+    # doubled for double buffering.
+    assert "`ofmap_sram_bytes` >= 6.75 KiB keeps them on chip" in render_markdown(small)
+    workload = load_workload_yaml(GOLDEN / "small-workload.yaml")
+
+    def spilled(ofmap_bytes: int) -> float:
+        config = small.config.replace(ofmap_sram_bytes=ofmap_bytes)
+        return sum(
+            layer.memory.output.dram_read_bytes for layer in simulate(workload, config).layers
+        )
+
+    assert spilled(6912) == 0
+    assert spilled(6904) > 0
