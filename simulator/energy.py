@@ -51,15 +51,25 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from simulator.config import Dataflow, builtin_energy_tables
-from simulator.cost_table import CostTable, EntrySpec, TableError, load_table, override_table
+from simulator.cost_table import (
+    CostTable,
+    EntrySpec,
+    TableEntry,
+    TableError,
+    load_table,
+    override_table,
+)
 from simulator.mapping import dataflow_code
 from simulator.memory import MemoryTraffic
 
 __all__ = [
     "ACTIONS",
+    "ACTION_KEYS",
     "ENERGY_SPECS",
+    "Action",
     "ActionCounts",
     "EnergyTable",
+    "PricingInputs",
     "TableError",
     "component_of",
     "count_actions",
@@ -176,7 +186,7 @@ class EnergyTable:
     def unit(self) -> str:
         return self.table.unit
 
-    def entry(self, component: str, name: str):
+    def entry(self, component: str, name: str) -> TableEntry:
         return self.table[(component, name)]
 
     def prices(self, hw: PricingInputs) -> dict[str, np.ndarray]:

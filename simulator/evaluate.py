@@ -32,7 +32,14 @@ from simulator.roofline import Roofline, roofline
 from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
 from simulator.workload import Conv2d, Layer, Workload
 
-__all__ = ["ConfigColumns", "Evaluation", "LayerColumns", "config_columns", "evaluate"]
+__all__ = [
+    "ConfigColumns",
+    "Evaluation",
+    "LayerColumns",
+    "config_arrays",
+    "config_columns",
+    "evaluate",
+]
 
 
 class ConfigColumns(NamedTuple):
@@ -59,6 +66,17 @@ class ConfigColumns(NamedTuple):
         return self.rows * self.cols
 
 
+def config_arrays(configs: Sequence[AcceleratorConfig]) -> dict[str, np.ndarray]:
+    """The timing-relevant fields of many configs as ``int64[configs, 1]`` columns."""
+    columns = {
+        "rows": [c.rows for c in configs],
+        "cols": [c.cols for c in configs],
+        "dataflow": [dataflow_code(c.dataflow) for c in configs],
+        "schedule": [SCHEDULE_CODES[c.fold_schedule] for c in configs],
+    }
+    return {name: np.array(values, dtype=np.int64)[:, None] for name, values in columns.items()}
+
+
 def config_columns(configs: Sequence[AcceleratorConfig]) -> ConfigColumns:
     """Gather the fields of ``configs`` into columns; load each distinct energy table once."""
     if not configs:
@@ -71,10 +89,7 @@ def config_columns(configs: Sequence[AcceleratorConfig]) -> ConfigColumns:
     distinct = list(dict.fromkeys(table_keys))
     index = {key: i for i, key in enumerate(distinct)}
     return ConfigColumns(
-        rows=column([c.rows for c in configs], np.int64),
-        cols=column([c.cols for c in configs], np.int64),
-        dataflow=column([dataflow_code(c.dataflow) for c in configs], np.int64),
-        schedule=column([SCHEDULE_CODES[c.fold_schedule] for c in configs], np.int64),
+        **config_arrays(configs),
         a_bits=column([c.activation_bits for c in configs], np.int64),
         w_bits=column([c.weight_bits for c in configs], np.int64),
         acc_bits=column([c.accumulator_bits for c in configs], np.int64),

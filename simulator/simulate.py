@@ -9,7 +9,7 @@ import numpy as np
 
 from simulator.config import AcceleratorConfig
 from simulator.energy import ACTIONS, energy_by_component
-from simulator.evaluate import Evaluation, evaluate
+from simulator.evaluate import Evaluation, config_arrays, evaluate
 from simulator.mapping import dataflow_code
 from simulator.result import (
     Cycles,
@@ -40,17 +40,6 @@ def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
         dataflow_code(config.dataflow),
         SCHEDULE_CODES[config.fold_schedule],
     )
-
-
-def config_arrays(configs: Sequence[AcceleratorConfig]) -> dict[str, np.ndarray]:
-    """The timing-relevant fields of many configs as ``int64[configs, 1]`` columns."""
-    columns = {
-        "rows": [c.rows for c in configs],
-        "cols": [c.cols for c in configs],
-        "dataflow": [dataflow_code(c.dataflow) for c in configs],
-        "schedule": [SCHEDULE_CODES[c.fold_schedule] for c in configs],
-    }
-    return {name: np.array(values, dtype=np.int64)[:, None] for name, values in columns.items()}
 
 
 def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]) -> DenseTiming:
