@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "FoldSchedule",
     "Overflow",
     "PEKind",
+    "builtin_energy_tables",
     "load_config",
 ]
 
@@ -133,6 +136,38 @@ def _name(value: Any) -> str | None:
     return None
 
 
+def _bool(value: Any) -> str | None:
+    if not isinstance(value, bool):
+        return "must be true or false"
+    return None
+
+
+def _builtin_energy_table(value: Any) -> str | None:
+    names = builtin_energy_tables()
+    if value not in names:
+        return f"must be a built-in energy table: one of {', '.join(names)}"
+    return None
+
+
+def _yaml_path_or_empty(value: Any) -> str | None:
+    if not isinstance(value, str) or (value and not value.endswith((".yaml", ".yml"))):
+        return "must be empty or the path of a .yaml/.yml file of energy-table overrides"
+    return None
+
+
+@functools.cache
+def builtin_energy_tables() -> tuple[str, ...]:
+    """Names of the energy tables shipped in ``simulator/data/energy_<name>.yaml``."""
+    files = resources.files("simulator").joinpath("data").iterdir()
+    return tuple(
+        sorted(
+            f.name.removeprefix("energy_").removesuffix(".yaml")
+            for f in files
+            if f.name.startswith("energy_") and f.name.endswith(".yaml")
+        )
+    )
+
+
 def _enum(cls: type[StrEnum]) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value not in {member.value for member in cls}:
@@ -193,7 +228,13 @@ class AcceleratorConfig:
         default=FoldSchedule.SEQUENTIAL, metadata=_spec(_enum(FoldSchedule), "fold schedule")
     )
     energy_table: str = dataclasses.field(
-        default="horowitz45", metadata=_spec(_name, "energy table name")
+        default="horowitz45", metadata=_spec(_builtin_energy_table, "energy table name")
+    )
+    energy_overrides: str = dataclasses.field(
+        default="", metadata=_spec(_yaml_path_or_empty, "YAML file overriding table entries")
+    )
+    sram_double_buffered: bool = dataclasses.field(
+        default=True, metadata=_spec(_bool, "SRAMs prefetch the next tile into a second half")
     )
 
     def __post_init__(self) -> None:
@@ -295,4 +336,8 @@ def load_config(path: str | Path) -> AcceleratorConfig:
         raise ConfigError("<file>", str(path), f"is not valid YAML ({exc})") from None
     data = dict(data or {})
     data.setdefault("name", path.stem)
+    overrides = data.get("energy_overrides")
+    if isinstance(overrides, str) and overrides and not Path(overrides).is_absolute():
+        # A relative override path is relative to the config file, not the working directory.
+        data["energy_overrides"] = str((path.parent / overrides).resolve())
     return AcceleratorConfig.from_dict(data, source=str(path))

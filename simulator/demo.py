@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.config import KIB, AcceleratorConfig, Dataflow
+from simulator.report import write_report
 from simulator.result import SimResult
 from simulator.simulate import simulate
 from simulator.sources import load_workload
@@ -39,11 +40,12 @@ class DemoRun:
 
 
 def run_demo(out_dir: str | Path) -> DemoRun:
-    """Simulate the default zoo network on the default accelerator and write its outputs."""
+    """Simulate the default zoo network on the default accelerator and write its outputs:
+    result.json, layers.csv, report.md and the three plots."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = simulate(load_workload(DEFAULT_WORKLOAD), DEFAULT_ACCELERATOR)
-    written = (out / "result.json", out / "layers.csv")
-    result.write_json(written[0])
-    result.write_csv(written[1])
-    return DemoRun(result=result, written=written)
+    tables = (out / "result.json", out / "layers.csv")
+    result.write_json(tables[0])
+    result.write_csv(tables[1])
+    return DemoRun(result=result, written=(*tables, *write_report(result, out)))

@@ -1,4 +1,4 @@
-"""``sparsa simulate``, ``sparsa demo`` and ``sparsa zoo``."""
+"""``sparsa simulate``, ``sparsa report``, ``sparsa demo`` and ``sparsa zoo``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from simulator.config import Dataflow, FoldSchedule, load_config
 from simulator.demo import run_demo
+from simulator.report import write_report
+from simulator.result import SimResult
 from simulator.simulate import simulate
 from simulator.sources import load_workload
 from simulator.text_report import layer_table, summary_lines
@@ -19,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser(
         "simulate",
         help="simulate a workload on an accelerator",
-        description="Simulate a workload on an accelerator config and write result.json "
-        "and layers.csv to --out.",
+        description="Simulate a workload on an accelerator config and write result.json, "
+        "layers.csv, report.md and the roofline, energy and cycles plots (PNG) to --out.",
     )
     sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
     sim.add_argument(
@@ -33,6 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
     sim.set_defaults(func=_simulate)
+
+    report = subparsers.add_parser(
+        "report",
+        help="re-render report.md and the plots from a result.json",
+        description="Render report.md, roofline.png, energy.png and cycles.png from a "
+        "result.json written by `sparsa simulate`, without simulating again.",
+    )
+    report.add_argument("result", type=Path, help="a result.json from `sparsa simulate`")
+    report.add_argument(
+        "--out", type=Path, help="output directory (default: the result's directory)"
+    )
+    report.set_defaults(func=_report)
 
     demo = subparsers.add_parser(
         "demo", help="run the built-in demo", description="Simulate ResNet-18 on edge-32x32."
@@ -57,10 +71,21 @@ def _simulate(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     result.write_json(args.out / "result.json")
     result.write_csv(args.out / "layers.csv")
+    written = (args.out / "result.json", args.out / "layers.csv", *write_report(result, args.out))
     print(layer_table(result))
     print()
     print("\n".join(summary_lines(result)))
-    print(f"wrote     {args.out / 'result.json'}, {args.out / 'layers.csv'}")
+    print("wrote     " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    if not args.result.is_file():
+        raise FileNotFoundError(f"result file {args.result} does not exist")
+    result = SimResult.read_json(args.result)
+    written = write_report(result, args.out or args.result.parent)
+    print("\n".join(summary_lines(result)))
+    print("wrote     " + ", ".join(str(p) for p in written))
     return 0
 
 

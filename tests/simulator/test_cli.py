@@ -133,7 +133,8 @@ def test_zoo_lists_every_network(capsys):
 def test_demo(capsys, tmp_path):
     code, out, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0, err
-    assert (tmp_path / "result.json").is_file()
+    for name in ("result.json", "layers.csv", "report.md", "roofline.png", "energy.png"):
+        assert (tmp_path / name).is_file(), name
     assert "resnet18" in out
 
 
@@ -142,3 +143,49 @@ def test_console_script_is_installed(tmp_path):
     assert exe is not None
     proc = subprocess.run([exe, "zoo"], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 0 and "resnet50" in proc.stdout
+
+
+def test_simulate_writes_report_and_plots_and_report_rerenders_them(capsys, tmp_path):
+    sim_dir, report_dir = tmp_path / "sim", tmp_path / "again"
+    code, out, err = run(
+        capsys,
+        "simulate",
+        "--accel",
+        str(ROOT / "tests" / "golden" / "small-accel.yaml"),
+        "--workload",
+        str(ROOT / "tests" / "golden" / "small-workload.yaml"),
+        "--out",
+        str(sim_dir),
+    )
+    assert code == 0, err
+    names = ("result.json", "layers.csv", "report.md", "roofline.png", "energy.png", "cycles.png")
+    for name in names:
+        assert (sim_dir / name).stat().st_size > 0, name
+    assert "energy" in out and "mm^2" in out
+    result = json.loads((sim_dir / "result.json").read_text())
+    assert result["total"]["energy_pj"]["total"] > 0
+    assert result["layers"][0]["roofline"]["bound"] in ("compute", "dram", "sram")
+    assert set(result["layers"][0]["memory"]) == {"input", "weight", "output"}
+
+    code, out, err = run(capsys, "report", str(sim_dir / "result.json"), "--out", str(report_dir))
+    assert code == 0, err
+    assert (report_dir / "report.md").read_text() == (sim_dir / "report.md").read_text()
+    for name in names[3:]:
+        assert (report_dir / name).stat().st_size > 0
+    # Without --out the files land beside the result.
+    (sim_dir / "report.md").unlink()
+    assert run(capsys, "report", str(sim_dir / "result.json"))[0] == 0
+    assert (sim_dir / "report.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(None, "does not exist"), ("{not json", "not a sparsa result.json")],
+)
+def test_report_errors_are_one_line(capsys, tmp_path, content, fragment):
+    path = tmp_path / "result.json"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = run(capsys, "report", str(path))
+    assert code == 2
+    assert fragment in err and err.count("\n") == 1

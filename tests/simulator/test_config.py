@@ -35,6 +35,9 @@ from tests.conftest import ROOT
         ({"accumulator_overflow": "clip"}, "accumulator_overflow", "wrap, saturate"),
         ({"fold_schedule": "pipelined"}, "fold_schedule", "sequential, overlapped"),
         ({"name": ""}, "name", "non-empty"),
+        ({"energy_table": "horowitz65"}, "energy_table", "one of eyeriss, horowitz45"),
+        ({"energy_overrides": "table.txt"}, "energy_overrides", ".yaml"),
+        ({"sram_double_buffered": "yes"}, "sram_double_buffered", "true or false"),
     ],
 )
 def test_bad_values_name_field_value_and_bound(changes, field, fragment):

@@ -1,0 +1,82 @@
+"""Speed of the whole model over many configs: ``evaluate_configs`` on random configs.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_batch.py [--configs 10000] [--workload resnet50]
+
+Draws random accelerator configs (every numeric field varies: array shape, dataflow,
+fold schedule, bit widths, SRAM sizes, double buffering, DRAM bandwidth, clock, energy
+table), times building them and one ``evaluate_configs`` call (timing, memory traffic,
+stalls, energy, area and roofline for every config x layer), and checks a few configs
+against ``simulate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from simulator import AcceleratorConfig, simulate, zoo_workload
+from simulator.batch import evaluate_configs
+
+
+def random_configs(count: int, seed: int = 0) -> list[AcceleratorConfig]:
+    rng = np.random.default_rng(seed)
+    sides = [8, 16, 32, 64, 128, 256]
+
+    def pick(values):
+        return values[int(rng.integers(len(values)))]
+
+    return [
+        AcceleratorConfig(
+            rows=pick(sides),
+            cols=pick(sides),
+            dataflow=pick(["os", "ws", "is"]),
+            fold_schedule=pick(["sequential", "overlapped"]),
+            activation_bits=pick([4, 8, 16]),
+            weight_bits=pick([2, 4, 8]),
+            accumulator_bits=pick([16, 24, 32]),
+            ifmap_sram_bytes=int(2 ** rng.integers(12, 24)),
+            filter_sram_bytes=int(2 ** rng.integers(12, 24)),
+            ofmap_sram_bytes=int(2 ** rng.integers(12, 24)),
+            sram_double_buffered=bool(rng.integers(2)),
+            dram_bytes_per_cycle=float(rng.uniform(1, 128)),
+            clock_mhz=float(rng.uniform(100, 2000)),
+            energy_table=pick(["horowitz45", "eyeriss"]),
+        )
+        for _ in range(count)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", type=int, default=10_000)
+    parser.add_argument("--workload", default="resnet50")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    workload = zoo_workload(args.workload)
+    start = time.perf_counter()
+    configs = random_configs(args.configs)
+    built = time.perf_counter() - start
+    evaluate_configs(workload, configs[:10])  # warm-up: imports, table loading
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        batch = evaluate_configs(workload, configs)
+        times.append(time.perf_counter() - start)
+    for i in range(0, args.configs, max(1, args.configs // 5)):
+        single = simulate(workload, configs[i])
+        assert single.cycles.total == batch.cycles_total[i]
+        assert single.energy.total == batch.energy_pj[i]
+    cells = args.configs * len(workload)
+    print(f"{args.configs:,} configs x {args.workload} ({len(workload)} layers, {cells:,} cells)")
+    print(f"  building the configs      {built:6.2f} s")
+    print(f"  evaluate_configs          {min(times):6.2f} s best of {args.repeat} "
+          f"({cells / min(times) / 1e6:.1f} M config-layers/s)")  # fmt: skip
+    print("  matches simulate() on the checked configs")
+
+
+if __name__ == "__main__":
+    main()
