@@ -65,7 +65,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"incomplete: run the same command again to finish {args.out}")
         return 0
     table = outcome.table
-    print(f"feasible rows {int(table['feasible'].sum()):,}, Pareto-optimal {int(table['pareto'].sum())}")
+    feasible, optimal = int(table["feasible"].sum()), int(table["pareto"].sum())
+    print(f"feasible rows {feasible:,}, Pareto-optimal {optimal}")
     print(f"wrote     {outcome.results_path}, {args.out / 'summary.json'}")
     if not args.no_plots:
         for path in plot_sweep(args.out):

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.batch import evaluate_configs
+from simulator.batch import BatchResult, evaluate_configs
 from simulator.config import AcceleratorConfig
 from simulator.sources import load_workload
 from simulator.sweep.pareto import pareto_mask
@@ -87,9 +87,45 @@ def evaluate_chunk(task: ChunkTask) -> Table:
         table["workload"] = np.full(n, spec, dtype=object)
         for name in names:
             table[name] = _column(task.points[name])
-        table.update(result.table())
+        table.update(metric_columns(result))
         tables.append(table)
     return concat_tables(tables)
+
+
+def metric_columns(result: BatchResult) -> Table:
+    """The per-config result columns of a sweep row.
+
+    ``bound`` names the roof that binds the most cycles of the network (a cycle-weighted
+    vote over its layers' bounds).
+    """
+    columns: Table = {
+        "cycles": result.cycles_total,
+        "cycles_compute": result.cycles_compute,
+        "cycles_stall": result.cycles_stall,
+        "latency_s": result.latency_s,
+        "energy_pj": result.energy_pj,
+        "area_mm2": result.area_mm2,
+        "edp": result.edp,
+        "utilization": result.utilization,
+        "macs": result.macs,
+        "dram_bytes": result.dram_bytes,
+        "sram_bytes": result.sram_bytes,
+    }
+    for component, energy in result.energy_pj_by_component.items():
+        columns[f"energy_{component}_pj"] = energy
+    for component, area in result.area_mm2_by_component.items():
+        columns[f"area_{component}_mm2"] = area
+    n_bounds = len(result.bound_names)
+    votes = np.stack(
+        [
+            np.where(result.layer_bound == code, result.layer_cycles_total, 0).sum(axis=1)
+            for code in range(n_bounds)
+        ],
+        axis=1,
+    )
+    columns["bound"] = np.array(result.bound_names, dtype=object)[votes.argmax(axis=1)]
+    columns["energy_unit"] = np.asarray(result.energy_unit, dtype=object)
+    return columns
 
 
 def _column(values: list[Any]) -> np.ndarray:
