@@ -1,0 +1,310 @@
+"""Plots of a finished sweep: the Pareto scatter, a heatmap over two axes, per-dataflow panels.
+
+All figures are written as PNG next to the results, one set per workload. Drawn with
+matplotlib's object API on the Agg canvas (no pyplot, no global backend change);
+matplotlib is imported when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from simulator.sweep.store import Table, read_table
+
+__all__ = ["load_results", "plot_sweep"]
+
+_LABELS = {
+    "latency_s": "latency (s)",
+    "energy_pj": "energy (pJ)",
+    "area_mm2": "area (mm²)",
+    "edp": "energy-delay product (pJ·s)",
+    "utilization": "PE utilization",
+    "cycles": "cycles",
+}
+
+
+def load_results(root: str | Path) -> tuple[Table, dict]:
+    """The results table and the manifest of a finished sweep directory."""
+    root = Path(root)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{root} holds no sweep (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text())
+    results = root / f"results.{'parquet' if manifest['format'] == 'parquet' else 'csv'}"
+    if not results.is_file():
+        raise FileNotFoundError(f"{root}: the sweep is not finished; run `sparsa sweep` again")
+    return read_table(results, manifest["format"]), manifest
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=130, layout="constrained")
+
+
+def _log_norm(low: float, high: float):
+    from matplotlib.colors import LogNorm
+
+    return LogNorm(low, high)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def _describe(table: Table, axes: list[str], row: int) -> str:
+    parts = []
+    if "rows" in table and "cols" in table:
+        parts.append(f"{table['rows'][row]}x{table['cols'][row]}")
+    for name in axes:
+        if name in ("rows", "cols"):
+            continue
+        value = table[name][row]
+        parts.append(f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}")
+        if len(parts) >= 3:
+            break
+    return " ".join(parts)
+
+
+def _units(table: Table) -> tuple[float, str, float, str]:
+    """Scale factors and labels: mJ and ms when energies are in pJ."""
+    unit = str(table["energy_unit"][0]) if "energy_unit" in table else "pJ"
+    if unit == "pJ":
+        return 1e-9, "energy (mJ)", 1e3, "latency (ms)"
+    return 1.0, f"energy ({unit})", 1e3, "latency (ms)"
+
+
+def _front_2d(latency: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """Indices of the latency-energy Pareto front, sorted by latency."""
+    order = np.lexsort((energy, latency))
+    best = np.minimum.accumulate(energy[order])
+    keep = np.concatenate(([True], energy[order][1:] < best[:-1]))
+    return order[keep]
+
+
+def _scatter(ax, table: Table, rows: np.ndarray, norm, scale: tuple) -> object:
+    e_scale, _, t_scale, _ = scale
+    feasible = rows[table["feasible"][rows]]
+    infeasible = rows[~table["feasible"][rows]]
+    latency = table["latency_s"] * t_scale
+    energy = table["energy_pj"] * e_scale
+    if len(infeasible):
+        ax.scatter(
+            latency[infeasible],
+            energy[infeasible],
+            s=6,
+            c="lightgrey",
+            label="violates a constraint",
+            zorder=1,
+        )
+    points = ax.scatter(
+        latency[feasible],
+        energy[feasible],
+        s=10,
+        c=table["area_mm2"][feasible],
+        cmap="viridis",
+        norm=norm,
+        zorder=2,
+    )
+    optimal = feasible[table["pareto"][feasible]]
+    ax.scatter(
+        latency[optimal],
+        energy[optimal],
+        s=55,
+        facecolors="none",
+        edgecolors="crimson",
+        linewidths=1.1,
+        label="Pareto-optimal in (latency, energy, area)",
+        zorder=3,
+    )
+    if len(feasible):
+        front = feasible[_front_2d(latency[feasible], energy[feasible])]
+        ax.step(
+            latency[front],
+            energy[front],
+            where="post",
+            color="crimson",
+            lw=1,
+            alpha=0.8,
+            label="latency-energy front",
+            zorder=3,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    return points
+
+
+def _colorbar(fig, points, ax) -> None:
+    from matplotlib.ticker import FormatStrFormatter
+
+    bar = fig.colorbar(points, ax=ax, label=_LABELS["area_mm2"])
+    bar.ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+    bar.ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
+
+
+def _pareto_figure(table: Table, rows: np.ndarray, axes: list[str], title: str, path: Path) -> None:
+    scale = _units(table)
+    e_scale, e_label, t_scale, t_label = scale
+    fig = _figure(9.5, 7.5)
+    ax = fig.subplots()
+    norm = _log_norm(*_range(table["area_mm2"][rows]))
+    points = _scatter(ax, table, rows, norm, scale)
+    feasible = rows[table["feasible"][rows]]
+    best = {
+        "fastest": feasible[np.argmin(table["latency_s"][feasible])],
+        "least energy": feasible[np.argmin(table["energy_pj"][feasible])],
+        "best EDP": feasible[np.argmin(table["edp"][feasible])],
+        "smallest": feasible[np.argmin(table["area_mm2"][feasible])],
+    }
+    e_unit = e_label.split("(")[-1].rstrip(")")
+    keys = []
+    numbers: dict[int, list[str]] = {}
+    for number, (label, row) in enumerate(best.items(), start=1):
+        numbers.setdefault(int(row), []).append(str(number))
+        x, y = table["latency_s"][row] * t_scale, table["energy_pj"][row] * e_scale
+        keys.append(
+            f"{number}  {label}: {_describe(table, axes, row)}   {x:.3g} ms, "
+            f"{y:.3g} {e_unit}, {table['area_mm2'][row]:.3g} mm²"
+        )
+    for row, tags in numbers.items():
+        x, y = table["latency_s"][row] * t_scale, table["energy_pj"][row] * e_scale
+        ax.annotate(
+            ",".join(tags),
+            (x, y),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "black", "lw": 0.6},
+        )
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], linestyle="none") for _ in keys]
+    fig.legend(
+        handles,
+        keys,
+        loc="outside lower center",
+        ncols=1,
+        fontsize=8,
+        handlelength=0,
+        handletextpad=0,
+        title="best points (numbered on the plot)",
+        title_fontsize=8,
+    )
+    _colorbar(fig, points, ax)
+    ax.set_xlabel(t_label)
+    ax.set_ylabel(e_label)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.savefig(path, dpi=130)
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    positive = values[values > 0]
+    low, high = (float(positive.min()), float(positive.max())) if len(positive) else (1.0, 10.0)
+    return low, max(high, low * 1.0001)
+
+
+def _bins(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Category index per row and tick labels: the distinct values, or 8 log/linear bins."""
+    distinct = np.unique(values)
+    if len(distinct) <= 12:
+        index = np.searchsorted(distinct, values)
+        return index, [f"{v:.3g}" if isinstance(v, float) else str(v) for v in distinct]
+    numeric = values.astype(float)
+    edges = (np.geomspace if numeric.min() > 0 else np.linspace)(numeric.min(), numeric.max(), 9)
+    index = np.clip(np.searchsorted(edges, numeric, side="right") - 1, 0, 7)
+    return index, [f"{a:.3g}–{b:.3g}" for a, b in itertools.pairwise(edges)]
+
+
+def _heatmap(
+    table: Table, rows: np.ndarray, metric: str, x: str, y: str, title: str, path: Path
+) -> None:
+    rows = rows[table["feasible"][rows]]
+    xi, xlabels = _bins(table[x][rows])
+    yi, ylabels = _bins(table[y][rows])
+    grid = np.full((len(ylabels), len(xlabels)), np.nan)
+    np.fmin.at(grid, (yi, xi), table[metric][rows].astype(float))
+    fig = _figure(1.1 * len(xlabels) + 3, 0.55 * len(ylabels) + 2.5)
+    ax = fig.subplots()
+    image = ax.imshow(
+        grid,
+        origin="lower",
+        cmap="magma_r",
+        aspect="auto",
+        norm=_log_norm(*_range(grid[np.isfinite(grid)])),
+    )
+    ax.set_xticks(range(len(xlabels)), xlabels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(ylabels)), ylabels, fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{title}\nbest {metric} over the other axes (blank: no feasible point)")
+    fig.colorbar(image, ax=ax, label=_LABELS.get(metric, metric))
+    fig.savefig(path, dpi=130)
+
+
+def _dataflow_panels(table: Table, rows: np.ndarray, title: str, path: Path) -> None:
+    scale = _units(table)
+    dataflows = sorted(set(table["dataflow"][rows])) if "dataflow" in table else ["(base)"]
+    fig = _figure(4.5 * len(dataflows) + 1.5, 4.8)
+    panels = fig.subplots(1, len(dataflows), sharex=True, sharey=True, squeeze=False)
+    norm = _log_norm(*_range(table["area_mm2"][rows]))
+    points = None
+    for ax, dataflow in zip(panels[0], dataflows, strict=True):
+        subset = rows if dataflow == "(base)" else rows[table["dataflow"][rows] == dataflow]
+        points = _scatter(ax, table, subset, norm, scale)
+        n_opt = int(table["pareto"][subset].sum())
+        ax.set_title(
+            f"dataflow {dataflow}: {len(subset)} configs, {n_opt} Pareto-optimal", fontsize=10
+        )
+        ax.set_xlabel(scale[3])
+        ax.grid(True, alpha=0.3)
+    panels[0][0].set_ylabel(scale[1])
+    panels[0][0].legend(loc="upper left", fontsize=7)
+    _colorbar(fig, points, panels[0].tolist())
+    fig.suptitle(f"{title}: one panel per dataflow (front: within the panel; rings: overall)")
+    fig.savefig(path, dpi=130)
+
+
+def plot_sweep(
+    root: str | Path, metric: str = "edp", x: str | None = None, y: str | None = None
+) -> list[Path]:
+    """Write the sweep's plots; returns the PNG paths."""
+    root = Path(root)
+    table, manifest = load_results(root)
+    axes = list(manifest["spec"]["axes"])
+    if metric not in table:
+        raise ValueError(
+            f"metric {metric!r} is not a result column; use one of {', '.join(_LABELS)}"
+        )
+    x = x or axes[0]
+    y = y or (axes[1] if len(axes) > 1 else axes[0])
+    for name in (x, y):
+        if name not in axes:
+            raise ValueError(
+                f"heatmap axis {name!r} is not swept; swept axes are {', '.join(axes)}"
+            )
+    written = []
+    workloads = list(dict.fromkeys(table["workload"].tolist()))
+    for workload in workloads:
+        rows = np.flatnonzero(table["workload"] == workload)
+        if not table["feasible"][rows].any():
+            continue
+        suffix = "" if len(workloads) == 1 else f"_{_slug(workload)}"
+        title = f"{manifest['spec']['name']}: {workload}, {len(rows)} configs"
+        paths = [
+            root / f"pareto{suffix}.png",
+            root / f"heatmap_{metric}_{x}_{y}{suffix}.png",
+            root / f"dataflows{suffix}.png",
+        ]
+        _pareto_figure(table, rows, axes, title, paths[0])
+        _heatmap(table, rows, metric, x, y, title, paths[1])
+        _dataflow_panels(table, rows, title, paths[2])
+        written.extend(paths)
+    return written
