@@ -34,7 +34,7 @@ from compress.tensor import (
     VectorValues,
 )
 
-__all__ = ["build_tensor", "decode", "float_scales"]
+__all__ = ["build_tensor", "decode", "dense_sparsity", "fake_quantize", "float_scales"]
 
 Learned = ScalarClusters | PooledLayer | MaskedVQ | LowRank | None
 
@@ -71,6 +71,16 @@ def _dense_codes(weights, masked, enc, learned):
         q = mx_quantize(masked, enc.format)
         return q.codes, q.scale_codes, None, None, q.dequantize()
     raise TypeError(f"not a per-value encoding: {enc!r}")
+
+
+def fake_quantize(weights: np.ndarray, mask: np.ndarray | None, encoding: Encoding) -> np.ndarray:
+    """The dequantized values a per-value format gives ``weights`` (float32, zero where
+    ``mask`` is False): what the forward pass of quantization-aware training sees."""
+    w = np.asarray(weights, dtype=np.float32)
+    keep = np.ones(w.shape, bool) if mask is None else mask
+    masked = np.where(keep, w, np.float32(0.0)).astype(np.float32)
+    grid = _dense_codes(w, masked, encoding, None)[4]
+    return np.where(keep, grid, np.float32(0.0)).astype(np.float32)
 
 
 def _codebook_codes(weights, mask, enc: CodebookValues, learned: ScalarClusters | None):
@@ -131,7 +141,9 @@ def build_tensor(
         )
     if isinstance(encoding, CodebookValues):
         if sparsity.relative is not None and not encoding.zero_centroid:
-            raise ValueError(f"{name}: relative indexing stores zero fillers; k-means needs a zero centroid")
+            raise ValueError(
+                f"{name}: relative indexing stores zero fillers; k-means needs a zero centroid"
+            )
         codes, centroids, grid = _codebook_codes(w, mask, encoding, learned)
         fields["codebook"] = centroids
     else:

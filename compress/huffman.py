@@ -107,8 +107,7 @@ def huffman_decode(stream: np.ndarray, nbits: int, code: HuffmanCode) -> np.ndar
     """Decode a bit stream of ``huffman_encode`` back to int64 symbols."""
     bits = np.unpackbits(np.asarray(stream, dtype=np.uint8))[:nbits]
     lookup = {
-        (int(code.lengths[s]), int(code.codewords[s])): int(s)
-        for s in np.flatnonzero(code.lengths)
+        (int(code.lengths[s]), int(code.codewords[s])): int(s) for s in np.flatnonzero(code.lengths)
     }
     out, value, length = [], 0, 0
     for bit in bits.tolist():

@@ -163,8 +163,10 @@ def _init_plus_plus(x: np.ndarray, m: np.ndarray, k: int, rng: np.random.Generat
     for _ in range(1, k):
         weights = np.maximum(best, 0.0)
         total = weights.sum()
-        pick = int(rng.choice(x.shape[0], p=weights / total)) if total > 0 else int(
-            rng.integers(x.shape[0])
+        pick = (
+            int(rng.choice(x.shape[0], p=weights / total))
+            if total > 0
+            else int(rng.integers(x.shape[0]))
         )
         chosen.append(pick)
         best = np.minimum(best, _masked_distances(x, m, x[[pick]], "euclidean")[:, 0])

@@ -82,6 +82,10 @@ def low_rank(
         log.warning(
             "rank %d of a %dx%d matrix stores %d values, not fewer than the dense %d: "
             "low-rank saves nothing here",
-            rank, out, k, result.factor_params, result.dense_params,
+            rank,
+            out,
+            k,
+            result.factor_params,
+            result.dense_params,
         )
     return result

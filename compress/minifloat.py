@@ -156,7 +156,9 @@ class FloatFormat:
         if saturate or self.special == "none":
             overflow_code = magnitude
         elif self.special == "ieee":
-            overflow_code = np.full_like(magnitude, (((1 << self.exponent_bits) - 1) << self.mantissa_bits))
+            overflow_code = np.full_like(
+                magnitude, (((1 << self.exponent_bits) - 1) << self.mantissa_bits)
+            )
         else:
             overflow_code = np.full_like(magnitude, (1 << (self.bits - 1)) - 1)
         magnitude = np.where(over, overflow_code, magnitude)

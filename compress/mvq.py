@@ -44,9 +44,7 @@ def mvq_vectors(
     return padded.reshape(-1, v), covered.reshape(-1, v), (out, nvec)
 
 
-def mvq(
-    weights: np.ndarray, mask: np.ndarray, bits: int, v: int = 8, seed: int = 0
-) -> MaskedVQ:
+def mvq(weights: np.ndarray, mask: np.ndarray, bits: int, v: int = 8, seed: int = 0) -> MaskedVQ:
     """Cluster the masked ``v``-vectors of one layer into ``2**bits`` codewords."""
     bits = check_bits(bits, "MVQ bits")
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:

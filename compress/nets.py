@@ -159,7 +159,9 @@ class SmallCNN:
         flat = cache[-1]
         grads = {"fc.weight": grad.T @ flat, "fc.bias": grad.sum(axis=0)}
         g = (grad @ params["fc.weight"]).reshape(flat.shape[0], self.channels[1], 2, 2)
-        for name, (shape, cols, z, arg) in zip(("conv2", "conv1"), reversed(cache[:-1]), strict=True):
+        for name, (shape, cols, z, arg) in zip(
+            ("conv2", "conv1"), reversed(cache[:-1]), strict=True
+        ):
             w = params[f"{name}.weight"]
             g = _pool_backward(g, arg) * (z > 0)
             g_flat = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0])

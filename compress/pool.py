@@ -168,6 +168,7 @@ def learn_pool(
         )
     clusters = kmeans_vectors(vectors, spec.pool_size, covered, spec.metric, seed=seed)
     assigned = {
-        name: assign_pool(w, clusters.codewords, spec, masks.get(name)) for name, w in layers.items()
+        name: assign_pool(w, clusters.codewords, spec, masks.get(name))
+        for name, w in layers.items()
     }
     return WeightPool(spec, clusters.codewords, assigned)

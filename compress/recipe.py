@@ -132,7 +132,17 @@ class HuffmanStep:
     pass
 
 
-Step = PruneStep | IntStep | FloatStep | MXStep | KMeansStep | PoolStep | MVQStep | LowRankStep | HuffmanStep
+Step = (
+    PruneStep
+    | IntStep
+    | FloatStep
+    | MXStep
+    | KMeansStep
+    | PoolStep
+    | MVQStep
+    | LowRankStep
+    | HuffmanStep
+)
 ValueStep = IntStep | FloatStep | MXStep | KMeansStep | PoolStep | MVQStep | LowRankStep
 
 
@@ -285,7 +295,9 @@ def _lowrank(words: _Words) -> LowRankStep:
     try:
         value = float(energy if energy is not None else ratio)
     except ValueError:
-        raise words.error(f"lowrank energy/ratio must be a number, not {energy or ratio!r}") from None
+        raise words.error(
+            f"lowrank energy/ratio must be a number, not {energy or ratio!r}"
+        ) from None
     if energy is not None and not 0 < value <= 1:
         raise words.error(f"lowrank energy must be in (0, 1], not {value}")
     if ratio is not None and value <= 0:
@@ -353,8 +365,10 @@ class LayerRecipe:
         if isinstance(self.value, LowRankStep) and len(self.steps) > 1:
             raise ValueError(f"recipe {self.text!r}: lowrank cannot be combined with other steps")
         if self.huffman and self.value is None:
-            raise ValueError(f"recipe {self.text!r}: huffman needs integer codes: put a value "
-                             "format (int8, kmeans 5bit, ...) before it")
+            raise ValueError(
+                f"recipe {self.text!r}: huffman needs integer codes: put a value "
+                "format (int8, kmeans 5bit, ...) before it"
+            )
 
     @property
     def prune(self) -> PruneStep | None:

@@ -156,7 +156,9 @@ class Sparsity:
         if index is IndexKind.CHANNEL:
             return shape[0]
         n, m = self.nm
-        return nm_metadata_bits(shape, n, m, "positions" if index is IndexKind.NM_POSITIONS else "minimal")
+        return nm_metadata_bits(
+            shape, n, m, "positions" if index is IndexKind.NM_POSITIONS else "minimal"
+        )
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,9 @@ class LowRankValues:
     scale_granularity = "none"
 
 
-Encoding = Fp32Values | IntValues | FloatValues | MXValues | CodebookValues | VectorValues | LowRankValues
+Encoding = (
+    Fp32Values | IntValues | FloatValues | MXValues | CodebookValues | VectorValues | LowRankValues
+)
 
 
 @dataclass(frozen=True)
