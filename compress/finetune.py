@@ -13,9 +13,9 @@ maps ``dL/dW`` back:
   stays zero;
 - :class:`Pooled` (weight-pool retraining): ``W = s * pool[index]``; the shared pool
   gets ``dL/dpool_p = sum_{vectors using p} s_o * dL/dW_vector`` summed over all
-  layers, a float shadow ``w`` is trained straight-through, and at the end of every
-  epoch the indices (and scales) are reassigned to the nearest pool vector of the
-  shadow weights;
+  layers, the scales ``dL/ds_o = sum_row dL/dW * pool[index]``, a float shadow ``w``
+  is trained straight-through, and at the end of every epoch but the last the
+  indices are reassigned to the nearest pool vector of ``shadow / s``;
 - :class:`Codewords` (MVQ): ``W = mask * codeword[index]``,
   ``dL/dcodeword_j = sum_{i : a(i) = j} mask_i * dL/dW_i``.
 
@@ -108,17 +108,26 @@ class Pooled:
     scales: np.ndarray
 
     def keys(self, name: str) -> dict[str, np.ndarray]:
-        return {}
+        return {f"{name}:scales": self.scales.astype(np.float32)}
 
     def weight(self, name: str, t: Params) -> np.ndarray:
         shape = t[name].shape
-        return pool_decode(self.index, t[self.pool_key], self.scales, shape, self.mask)
+        scales = t[f"{name}:scales"]
+        return pool_decode(self.index, t[self.pool_key], scales, shape, self.mask)
 
     def backward(self, name: str, t: Params, grad: np.ndarray, out: Params) -> None:
         g = grad if self.mask is None else grad * self.mask
         out[name] = g
         v = self.spec.vector_length
-        rows = channel_last(g) * self.scales.reshape(-1, 1, 1)
+        scales = t[f"{name}:scales"]
+        unit = pool_decode(self.index, t[self.pool_key], np.ones(1, np.float32), g.shape, self.mask)
+        per_row = (g * unit).reshape(g.shape[0], -1).sum(axis=1)
+        out[f"{name}:scales"] = (per_row if scales.size > 1 else per_row.sum(keepdims=True)).astype(
+            np.float32
+        )
+        if self.spec.scale == "none":
+            out[f"{name}:scales"] = np.zeros_like(scales)
+        rows = channel_last(g) * scales.reshape(-1, 1, 1)
         out_, window, cin = rows.shape
         padded = np.zeros((out_, window, self.index.shape[-1] * v), np.float64)
         padded[..., :cin] = rows
@@ -127,8 +136,9 @@ class Pooled:
         out[self.pool_key] = out.get(self.pool_key, 0.0) + contribution.astype(np.float32)
 
     def reassign(self, name: str, t: Params) -> None:
-        layer = assign_pool(t[name], t[self.pool_key], self.spec, self.mask)
-        self.index, self.scales = layer.index, layer.scales
+        scales = t[f"{name}:scales"]
+        layer = assign_pool(t[name], t[self.pool_key], self.spec, self.mask, scales)
+        self.index = layer.index
 
 
 @dataclass
@@ -207,7 +217,9 @@ class CompressedParametrization:
                 out.pop(name, None)
         return out
 
-    def end_epoch(self, trainables: Params) -> None:
+    def end_epoch(self, trainables: Params, last: bool) -> None:
+        """Reassign pooled layers after every epoch but the last, so the final pool has
+        been trained on the final assignment."""
         for name, form in self.forms.items():
-            if isinstance(form, Pooled):
+            if isinstance(form, Pooled) and not last:
                 form.reassign(name, trainables)

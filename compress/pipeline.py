@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -77,7 +78,8 @@ __all__ = ["compress_network", "compress_weights"]
 log = logging.getLogger(__name__)
 
 Params = dict[str, np.ndarray]
-FINETUNE_LR = 5e-4
+FINETUNE_LR = 2e-3
+PRUNE_ROUNDS = 4
 
 
 def _plan(params: Mapping[str, np.ndarray], recipe: Recipe) -> dict[str, LayerRecipe]:
@@ -112,6 +114,26 @@ def _masks(weights: Params, plan: dict[str, LayerRecipe]) -> dict[str, np.ndarra
     for amount, names in global_groups.items():
         masks |= global_magnitude_masks({n: weights[n] for n in names}, amount)
     return masks
+
+
+def _gradual(plan: dict[str, LayerRecipe]) -> bool:
+    return any(
+        l.prune is not None and l.prune.method in ("magnitude", "global") for l in plan.values()
+    )
+
+
+def _scaled_plan(plan: dict[str, LayerRecipe], fraction: float) -> dict[str, LayerRecipe]:
+    """The plan with magnitude/global prune amounts multiplied by ``fraction``."""
+    scaled = {}
+    for name, layer in plan.items():
+        step = layer.prune
+        if step is not None and step.method in ("magnitude", "global"):
+            steps = tuple(
+                replace(s, amount=s.amount * fraction) if s is step else s for s in layer.steps
+            )
+            layer = LayerRecipe(steps, layer.text)
+        scaled[name] = layer
+    return scaled
 
 
 def _encoding(step, mask, pool_key: str | None = None, rank: int = 0) -> Encoding:
@@ -228,7 +250,7 @@ def _after_value_finetune(t: Params, forms, learned, pools, masks) -> None:
         if isinstance(form, Centroids):
             learned[name] = ScalarClusters(t[f"{name}:centroids"], form.index[form.mask])
         elif isinstance(form, Pooled):
-            learned[name] = PooledLayer(form.index, form.scales)
+            learned[name] = PooledLayer(form.index, t[f"{name}:scales"])
             pools[form.pool_key] = t[form.pool_key]
         elif isinstance(form, Codewords):
             learned[name] = MaskedVQ(t[f"{name}:codewords"], form.index)

@@ -2,7 +2,8 @@
 
 Adam (Kingma and Ba, 2015): ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``,
 ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` with bias-corrected ``m_hat``, ``v_hat``.
-SGD: ``u = mu u + g``, ``p -= lr * u``.
+SGD: ``u = mu u + g``, ``p -= lr * u``. The learning rate is constant or follows a
+cosine decay ``lr_t = lr * (1 + cos(pi t / T)) / 2`` over the ``T`` steps of the run.
 
 Training runs over *trainables* through a :class:`Parametrization`, which maps them
 to the network's parameters and maps parameter gradients back; the identity trains
@@ -47,6 +48,7 @@ class TrainConfig:
     lr: float = 1e-3
     optimizer: str = "adam"
     momentum: float = 0.9
+    schedule: str = "cosine"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -56,6 +58,8 @@ class TrainConfig:
                 raise ValueError(f"training {name} must be an integer >= {minimum}, not {value!r}")
         if not float(self.lr) > 0:
             raise ValueError(f"learning rate must be > 0, not {self.lr!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', not {self.schedule!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', not {self.optimizer!r}")
 
@@ -69,7 +73,7 @@ class Parametrization(Protocol):
 
     def gradients(self, trainables: Params, grads: Params) -> Params: ...
 
-    def end_epoch(self, trainables: Params) -> None: ...
+    def end_epoch(self, trainables: Params, last: bool) -> None: ...
 
 
 class Identity:
@@ -87,30 +91,34 @@ class Identity:
     def gradients(self, trainables: Params, grads: Params) -> Params:
         return grads
 
-    def end_epoch(self, trainables: Params) -> None:
+    def end_epoch(self, trainables: Params, last: bool) -> None:
         return None
 
 
 class _Optimizer:
-    def __init__(self, config: TrainConfig, trainables: Params) -> None:
+    def __init__(self, config: TrainConfig, trainables: Params, total_steps: int) -> None:
         self.config = config
+        self.total_steps = max(total_steps, 1)
         self.t = 0
         self.m = {k: np.zeros_like(v, np.float64) for k, v in trainables.items()}
         self.v = {k: np.zeros_like(v, np.float64) for k, v in trainables.items()}
 
     def step(self, trainables: Params, grads: Params) -> None:
         c = self.config
+        lr = c.lr
+        if c.schedule == "cosine":
+            lr = c.lr * 0.5 * (1.0 + np.cos(np.pi * self.t / self.total_steps))
         self.t += 1
         for key, g in grads.items():
             if c.optimizer == "sgd":
                 self.m[key] = c.momentum * self.m[key] + g
-                update = c.lr * self.m[key]
+                update = lr * self.m[key]
             else:
                 self.m[key] = 0.9 * self.m[key] + 0.1 * g
                 self.v[key] = 0.999 * self.v[key] + 0.001 * g * g
                 m_hat = self.m[key] / (1 - 0.9**self.t)
                 v_hat = self.v[key] / (1 - 0.999**self.t)
-                update = c.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+                update = lr * m_hat / (np.sqrt(v_hat) + 1e-8)
             trainables[key] = (trainables[key] - update).astype(np.float32)
 
 
@@ -133,7 +141,8 @@ def fit(
 def _fit(net, parametrization, x, y, config, seed) -> Params:
     rng = np.random.default_rng(seed)
     trainables = parametrization.trainables()
-    optimizer = _Optimizer(config, trainables)
+    steps_per_epoch = -(-x.shape[0] // config.batch_size)
+    optimizer = _Optimizer(config, trainables, steps_per_epoch * config.epochs)
     for epoch in range(config.epochs):
         order = rng.permutation(x.shape[0])
         losses = []
@@ -145,7 +154,7 @@ def _fit(net, parametrization, x, y, config, seed) -> Params:
             losses.append(loss)
             grads = parametrization.gradients(trainables, net.backward(params, cache, grad))
             optimizer.step(trainables, grads)
-        parametrization.end_epoch(trainables)
+        parametrization.end_epoch(trainables, last=epoch == config.epochs - 1)
         log.debug("epoch %d loss %.4f", epoch + 1, float(np.mean(losses)))
     return trainables
 
