@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HuffmanCode", "huffman_code", "huffman_decode", "huffman_encode", "to_symbols"]
+__all__ = [
+    "HuffmanCode",
+    "canonical_code",
+    "huffman_code",
+    "huffman_decode",
+    "huffman_encode",
+    "to_symbols",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +86,13 @@ def huffman_code(data: np.ndarray, alphabet_size: int | None = None) -> HuffmanC
     size = int(x.max()) + 1 if alphabet_size is None else int(alphabet_size)
     if size <= x.max():
         raise ValueError(f"symbol {int(x.max())} is outside the alphabet [0, {size})")
-    lengths = _lengths(np.bincount(x.astype(np.int64), minlength=size))
+    return canonical_code(_lengths(np.bincount(x.astype(np.int64), minlength=size)))
+
+
+def canonical_code(lengths: np.ndarray) -> HuffmanCode:
+    """The canonical code with these per-symbol ``lengths`` (0 = unused symbol)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    size = lengths.size
     codewords = np.zeros(size, dtype=np.int64)
     code, previous = 0, 0
     for symbol in sorted(np.flatnonzero(lengths), key=lambda s: (lengths[s], s)):

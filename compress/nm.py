@@ -144,15 +144,14 @@ def _comb_table(m: int, n: int) -> np.ndarray:
     return np.array([[math.comb(c, i) for i in range(n + 1)] for c in range(m + 1)], np.int64)
 
 
-def _full_groups_only(shape: tuple[int, ...], m: int) -> tuple[int, int]:
-    out, k = shape[0], math.prod(shape[1:])
+def _full_groups_only(shape: tuple[int, ...], m: int) -> None:
+    k = math.prod(shape[1:])
     if k % m:
         raise ValueError(
             f"the minimal N:M code needs K divisible by M: K={k} (shape {shape}), M={m}"
         )
     if m > MAX_MINIMAL_M:
         raise ValueError(f"the minimal N:M code supports M <= {MAX_MINIMAL_M}, not {m}")
-    return out, k
 
 
 def nm_group_ranks(mask: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -162,7 +161,7 @@ def nm_group_ranks(mask: np.ndarray, n: int, m: int) -> np.ndarray:
     ``n`` kept per group.
     """
     n, m = check_nm(n, m)
-    out, k = _full_groups_only(np.shape(mask), m)
+    _full_groups_only(np.shape(mask), m)
     grouped = gemm_view(np.asarray(mask, dtype=bool)).reshape(-1, m)
     if np.any(grouped.sum(axis=1) != n):
         raise ValueError(f"mask is not {n}:{m}: some group does not keep exactly {n}")
@@ -178,7 +177,7 @@ def nm_from_ranks(ranks: np.ndarray, shape: tuple[int, ...], n: int, m: int) -> 
     ``C(c, i) <= r``, then ``r -= C(c, i)``.
     """
     n, m = check_nm(n, m)
-    out, k = _full_groups_only(shape, m)
+    _full_groups_only(shape, m)
     remaining = np.asarray(ranks, dtype=np.int64).copy()
     table = _comb_table(m, n)
     mask = np.zeros((remaining.size, m), dtype=bool)

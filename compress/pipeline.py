@@ -118,7 +118,8 @@ def _masks(weights: Params, plan: dict[str, LayerRecipe]) -> dict[str, np.ndarra
 
 def _gradual(plan: dict[str, LayerRecipe]) -> bool:
     return any(
-        l.prune is not None and l.prune.method in ("magnitude", "global") for l in plan.values()
+        lay.prune is not None and lay.prune.method in ("magnitude", "global")
+        for lay in plan.values()
     )
 
 
@@ -175,7 +176,9 @@ def _sparsity(mask: np.ndarray | None, step: PruneStep | None, code_bits: int) -
 
 
 def _pool_keys(plan: dict[str, LayerRecipe]) -> dict[str, str]:
-    specs = sorted({l.value.spec for l in plan.values() if isinstance(l.value, PoolStep)}, key=str)
+    specs = sorted(
+        {lay.value.spec for lay in plan.values() if isinstance(lay.value, PoolStep)}, key=str
+    )
     keys = {}
     for spec in specs:
         key = f"pool{spec.pool_size}x{spec.vector_length}"
@@ -184,8 +187,8 @@ def _pool_keys(plan: dict[str, LayerRecipe]) -> dict[str, str]:
         keys.update(
             {
                 n: key
-                for n, l in plan.items()
-                if isinstance(l.value, PoolStep) and l.value.spec == spec
+                for n, lay in plan.items()
+                if isinstance(lay.value, PoolStep) and lay.value.spec == spec
             }
         )
     return keys
@@ -329,7 +332,9 @@ class _Run:
 
     def values(self, masks):
         learned, pools, keys = _learn(self.params, masks, self.plan, self.seed)
-        forms = {n: _form(n, l, self.params, masks, learned, keys) for n, l in self.plan.items()}
+        forms = {
+            n: _form(n, lay, self.params, masks, learned, keys) for n, lay in self.plan.items()
+        }
         forms = {n: f for n, f in forms.items() if f is not None}
         if self.tuning() and forms:
             t, tuned = _finetune(
