@@ -106,9 +106,10 @@ def canonical_code(lengths: np.ndarray) -> HuffmanCode:
 def huffman_encode(data: np.ndarray, code: HuffmanCode) -> tuple[np.ndarray, int]:
     """Pack ``data`` into a bit stream: (uint8 bytes MSB first, number of bits)."""
     x = np.asarray(data, dtype=np.int64).ravel()
-    lengths = code.lengths[x]
-    if np.any(lengths == 0):
+    outside = x.size and (x.min() < 0 or x.max() >= code.alphabet_size)
+    if outside or np.any(code.lengths[np.clip(x, 0, code.alphabet_size - 1)] == 0):
         raise ValueError("data holds a symbol the Huffman code does not cover")
+    lengths = code.lengths[x]
     total = int(lengths.sum())
     owner = np.repeat(np.arange(x.size), lengths)
     offset = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)

@@ -162,6 +162,9 @@ def _scales(matrix: np.ndarray, spec: IntSpec) -> tuple[np.ndarray, np.ndarray]:
         amax = _stat(np.abs(matrix), spec, np.maximum)
         divisor = spec.qmax if spec.restricted else spec.qmax + 0.5
         scale = (amax / divisor).astype(np.float32)
+        # float32 rounding must not push amax past the range edge (error <= s/2 holds)
+        low = amax / np.maximum(scale.astype(np.float64), 1e-300) > divisor
+        scale = np.where(low, np.nextafter(scale, np.float32(np.inf)), scale).astype(np.float32)
         zero = np.zeros(scale.shape, np.int32)
     else:
         lo = np.minimum(_stat(matrix, spec, np.minimum), 0.0)
