@@ -50,7 +50,8 @@ def float_scales(weights: np.ndarray, fmt_max: float, scale: str) -> np.ndarray:
     return np.where(s > 0, s, np.float32(1.0)).astype(np.float32)
 
 
-def _float_values(codes: np.ndarray, scales: np.ndarray, enc: FloatValues) -> np.ndarray:
+def _float_values(codes: np.ndarray, scales: np.ndarray | None, enc: FloatValues) -> np.ndarray:
+    scales = np.ones((1, 1), np.float32) if scales is None else scales
     grid = enc.format.decode(codes).astype(np.float32).reshape(codes.shape[0], -1)
     return (grid * scales).astype(np.float32).reshape(codes.shape)
 
@@ -66,7 +67,8 @@ def _dense_codes(weights, masked, enc, learned):
         scales = float_scales(masked, enc.format.max_normal, enc.scale)
         scaled = masked.reshape(masked.shape[0], -1).astype(np.float64) / scales
         codes = enc.format.encode(scaled).reshape(masked.shape)
-        return codes, scales, None, None, _float_values(codes, scales, enc)
+        stored = None if enc.scale == "none" else scales  # unscaled: nothing to store
+        return codes, stored, None, None, _float_values(codes, scales, enc)
     if isinstance(enc, MXValues):
         q = mx_quantize(masked, enc.format)
         return q.codes, q.scale_codes, None, None, q.dequantize()

@@ -159,7 +159,7 @@ def assign_vectors(
 def _init_plus_plus(x: np.ndarray, m: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ seeding under the masked Euclidean distance."""
     chosen = [int(rng.integers(x.shape[0]))]
-    best = _masked_distances(x, m, x[chosen], "euclidean")[:, 0]
+    best = _masked_distances(x, m, (m * x)[chosen], "euclidean")[:, 0]
     for _ in range(1, k):
         weights = np.maximum(best, 0.0)
         total = weights.sum()
@@ -169,8 +169,8 @@ def _init_plus_plus(x: np.ndarray, m: np.ndarray, k: int, rng: np.random.Generat
             else int(rng.integers(x.shape[0]))
         )
         chosen.append(pick)
-        best = np.minimum(best, _masked_distances(x, m, x[[pick]], "euclidean")[:, 0])
-    return x[chosen].copy()
+        best = np.minimum(best, _masked_distances(x, m, (m * x)[[pick]], "euclidean")[:, 0])
+    return (m * x)[chosen]  # masked-out coordinates start at zero
 
 
 def kmeans_vectors(
