@@ -55,8 +55,9 @@ def sparsities(w):
         "nm-positions": Sparsity(SparsityKind.NM, nm, IndexKind.NM_POSITIONS, (2, 4)),
         "nm-minimal": Sparsity(SparsityKind.NM, nm, IndexKind.NM_MINIMAL, (2, 4)),
         "bitmask": Sparsity(SparsityKind.UNSTRUCTURED, un, IndexKind.BITMASK),
-        "relative": Sparsity(SparsityKind.UNSTRUCTURED, un, IndexKind.RELATIVE,
-                             relative=relative_index(un, 2)),  # fmt: skip
+        "relative": Sparsity(
+            SparsityKind.UNSTRUCTURED, un, IndexKind.RELATIVE, relative=relative_index(un, 2)
+        ),
         "channel": Sparsity(SparsityKind.CHANNEL, ch, IndexKind.CHANNEL),
     }
 
@@ -79,8 +80,10 @@ def test_decode_is_bit_exact_for_every_structure(encoding, shape, huffman, rng):
         assert bits_equal(decode(ct), ct.values), label
         mask = np.ones(shape, bool) if sparsity.mask is None else sparsity.mask
         assert not ct.values[~mask].any(), label
-        expected = fake_quantize(w, mask, encoding) if not isinstance(encoding, Fp32Values) else (
-            np.where(mask, w, np.float32(0))
+        expected = (
+            fake_quantize(w, mask, encoding)
+            if not isinstance(encoding, Fp32Values)
+            else (np.where(mask, w, np.float32(0)))
         )
         assert bits_equal(ct.values, expected.astype(np.float32)), label
 

@@ -60,7 +60,9 @@ def test_single_symbol_and_canonical_rebuild():
     assert code.lengths.tolist() == [1, 0, 0, 0]
     assert code.coded_bits(np.zeros(10, np.int64)) == 10
     again = canonical_code(huffman_code(np.array([3, 3, 1, 0, 3])).lengths)
-    np.testing.assert_array_equal(again.codewords, huffman_code(np.array([3, 3, 1, 0, 3])).codewords)
+    np.testing.assert_array_equal(
+        again.codewords, huffman_code(np.array([3, 3, 1, 0, 3])).codewords
+    )
 
 
 def test_errors():

@@ -89,8 +89,8 @@ def test_midpoints_round_to_even(fmt):
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=-1e5, max_value=1e5, allow_nan=False, width=32))
 def test_rounding_is_nearest_ties_to_even(fmt, x):
-    expected = _nearest_even(fmt, x) if abs(x) <= fmt.max_normal else math.copysign(
-        fmt.max_normal, x
+    expected = (
+        _nearest_even(fmt, x) if abs(x) <= fmt.max_normal else math.copysign(fmt.max_normal, x)
     )
     got = fmt.round(np.array([x]))[0]
     assert got == expected

@@ -20,7 +20,7 @@ def test_vectors_run_along_input_channels_of_conv():
 
 def test_padding_is_masked_and_cropped(rng):
     w = rng.normal(size=(5, 12))
-    vectors, covered, grid = pool_vectors(w, 8, np.ones(1))
+    _, covered, grid = pool_vectors(w, 8, np.ones(1))
     assert grid == (5, 1, 2)
     assert covered.reshape(5, 2, 8)[:, 1, 4:].sum() == 0
     pool = learn_pool({"w": w}, PoolSpec(8, 2, scale="none"))

@@ -125,7 +125,9 @@ def test_dequantize_is_float32_product():
     codes = np.array([[0, 10, 255]])
     got = dequantize_int(codes, np.array([[0.1]], np.float32), np.array([[10]]), spec)
     assert got.dtype == np.float32
-    assert got.tolist() == [[np.float32(-10) * np.float32(0.1), 0.0, np.float32(245) * np.float32(0.1)]]
+    assert got.tolist() == [
+        [np.float32(-10) * np.float32(0.1), 0.0, np.float32(245) * np.float32(0.1)]
+    ]
 
 
 @pytest.mark.parametrize("bits", [1, 17, 0, 8.0, True])
