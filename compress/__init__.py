@@ -7,6 +7,15 @@ reduction axis is ``in`` with the kernel window, flattened as ``w.reshape(out, -
 
 from compress.codec import build_tensor, decode, fake_quantize
 from compress.data import Digits, load_digits_split
+from compress.encoding import (
+    CodebookValues,
+    FloatValues,
+    Fp32Values,
+    IntValues,
+    LowRankValues,
+    MXValues,
+    VectorValues,
+)
 from compress.huffman import HuffmanCode, huffman_code, huffman_decode, huffman_encode
 from compress.io import load_compressed, load_weights, save_compressed
 from compress.kmeans import centroid_gradient, kmeans_scalar, kmeans_vectors
@@ -54,19 +63,25 @@ __all__ = [
     "MX_FORMATS",
     "NETS",
     "ActivationQuant",
+    "CodebookValues",
     "CompressedModel",
     "CompressedTensor",
     "Digits",
     "FloatFormat",
+    "FloatValues",
+    "Fp32Values",
     "Granularity",
     "HuffmanCode",
     "IndexKind",
     "IntQuantized",
     "IntSpec",
+    "IntValues",
     "LoadedModel",
     "LowRank",
+    "LowRankValues",
     "MXFormat",
     "MXQuantized",
+    "MXValues",
     "MaskedVQ",
     "PoolSpec",
     "Recipe",
@@ -78,6 +93,7 @@ __all__ = [
     "StorageBits",
     "TensorFormat",
     "TrainConfig",
+    "VectorValues",
     "WeightPool",
     "build_tensor",
     "calibrate_activations",

@@ -12,6 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from compress.encoding import (
+    CodebookValues,
+    Encoding,
+    FloatValues,
+    Fp32Values,
+    IntValues,
+    LowRankValues,
+    MXValues,
+    VectorValues,
+)
 from compress.huffman import huffman_code, to_symbols
 from compress.kmeans import ScalarClusters, kmeans_scalar
 from compress.lowrank import LowRank
@@ -20,18 +30,10 @@ from compress.mx import mx_dequantize, mx_quantize
 from compress.pool import PooledLayer, pool_decode
 from compress.quant import dequantize_int, quantize_int
 from compress.tensor import (
-    CodebookValues,
     CompressedTensor,
-    Encoding,
-    FloatValues,
-    Fp32Values,
     IndexKind,
-    IntValues,
-    LowRankValues,
-    MXValues,
     Sparsity,
     SparsityKind,
-    VectorValues,
 )
 
 __all__ = ["build_tensor", "decode", "dense_sparsity", "fake_quantize", "float_scales"]
@@ -105,6 +107,27 @@ def _huffman(ct_codes: np.ndarray, bits: int, sparsity: Sparsity, huffman: bool)
     return value_code, index_code
 
 
+def _build_shared(name, w, sparsity, encoding, learned, codebook, huffman) -> CompressedTensor:
+    """Low-rank factors, or vector indices into a pool / MVQ codebook."""
+    fields: dict = {}
+    if isinstance(encoding, LowRankValues):
+        values = learned.reconstruct()
+        fields["factors"] = (learned.left, learned.right)
+        return CompressedTensor(name, values, sparsity, encoding, **fields)
+    mask = np.ones(w.shape, bool) if sparsity.mask is None else sparsity.mask
+    if encoding.kind == "pool":
+        values = pool_decode(learned.index, codebook, learned.scales, w.shape, sparsity.mask)
+        fields.update(codes=learned.index, codebook=codebook)
+        fields["scales"] = learned.scales if encoding.scale != "none" else None
+    else:
+        values = mvq_decode(learned.index, learned.codewords, mask, w.shape)
+        fields.update(codes=learned.index, codebook=learned.codewords)
+    value_code, index_code = _huffman(fields["codes"], encoding.bits, sparsity, huffman)
+    return CompressedTensor(
+        name, values, sparsity, encoding, value_code=value_code, index_code=index_code, **fields
+    )
+
+
 def build_tensor(
     name: str,
     weights: np.ndarray,
@@ -124,23 +147,9 @@ def build_tensor(
     mask = np.ones(w.shape, bool) if sparsity.mask is None else sparsity.mask
     zero = np.float32(0.0)
     masked = np.where(mask, w, zero).astype(np.float32)
+    if isinstance(encoding, LowRankValues | VectorValues):
+        return _build_shared(name, w, sparsity, encoding, learned, codebook, huffman)
     fields: dict = {}
-    if isinstance(encoding, LowRankValues):
-        values = learned.reconstruct()
-        fields["factors"] = (learned.left, learned.right)
-        return CompressedTensor(name, values, sparsity, encoding, **fields)
-    if isinstance(encoding, VectorValues):
-        if encoding.kind == "pool":
-            values = pool_decode(learned.index, codebook, learned.scales, w.shape, sparsity.mask)
-            fields.update(codes=learned.index, codebook=codebook)
-            fields["scales"] = learned.scales if encoding.scale != "none" else None
-        else:
-            values = mvq_decode(learned.index, learned.codewords, mask, w.shape)
-            fields.update(codes=learned.index, codebook=learned.codewords)
-        value_code, index_code = _huffman(fields["codes"], encoding.bits, sparsity, huffman)
-        return CompressedTensor(
-            name, values, sparsity, encoding, value_code=value_code, index_code=index_code, **fields
-        )
     if isinstance(encoding, CodebookValues):
         if sparsity.relative is not None and not encoding.zero_centroid:
             raise ValueError(

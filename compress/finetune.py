@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from compress.codec import fake_quantize
+from compress.encoding import Encoding
 from compress.kmeans import centroid_gradient, codeword_gradient
 from compress.layout import channel_last
 from compress.mvq import mvq_decode
 from compress.pool import PoolSpec, assign_pool, pool_decode
-from compress.tensor import Encoding
 
 __all__ = [
     "Centroids",

@@ -21,24 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-from compress.huffman import canonical_code, huffman_encode, to_symbols
-from compress.minifloat import FLOAT_FORMATS
-from compress.model import CompressedModel
-from compress.mx import MX_FORMATS
-from compress.quant import Granularity, IntSpec
-from compress.sparse_index import RelativeIndex
-from compress.tensor import (
+from compress.encoding import (
     CodebookValues,
-    CompressedTensor,
     Encoding,
     FloatValues,
     Fp32Values,
     IntValues,
     LowRankValues,
     MXValues,
-    Sparsity,
     VectorValues,
 )
+from compress.huffman import canonical_code, huffman_encode, to_symbols
+from compress.minifloat import FLOAT_FORMATS
+from compress.model import CompressedModel
+from compress.mx import MX_FORMATS
+from compress.quant import Granularity, IntSpec
+from compress.sparse_index import RelativeIndex
+from compress.tensor import CompressedTensor, Sparsity
 
 __all__ = ["load_compressed", "load_weights", "save_compressed"]
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compress.tensor import FP32_BITS, CompressedTensor, StorageBits
+from compress.encoding import FP32_BITS
+from compress.tensor import CompressedTensor, StorageBits
 
 __all__ = ["CompressedModel", "StageReport"]
 

@@ -26,6 +26,16 @@ from threadpoolctl import threadpool_limits
 
 from compress.codec import build_tensor
 from compress.data import Digits
+from compress.encoding import (
+    CodebookValues,
+    Encoding,
+    FloatValues,
+    Fp32Values,
+    IntValues,
+    LowRankValues,
+    MXValues,
+    VectorValues,
+)
 from compress.finetune import (
     Centroids,
     Codewords,
@@ -59,17 +69,9 @@ from compress.recipe import (
 )
 from compress.sparse_index import best_gap_bits, relative_index
 from compress.tensor import (
-    CodebookValues,
-    Encoding,
-    FloatValues,
-    Fp32Values,
     IndexKind,
-    IntValues,
-    LowRankValues,
-    MXValues,
     Sparsity,
     SparsityKind,
-    VectorValues,
 )
 from compress.train import TrainConfig, evaluate, fit
 

@@ -10,6 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compress.codec import build_tensor, decode, dense_sparsity, fake_quantize
+from compress.encoding import (
+    CodebookValues,
+    FloatValues,
+    Fp32Values,
+    IntValues,
+    LowRankValues,
+    MXValues,
+    VectorValues,
+)
 from compress.kmeans import kmeans_scalar
 from compress.lowrank import low_rank
 from compress.minifloat import E4M3, E5M2
@@ -21,16 +30,9 @@ from compress.prune import channel_mask, magnitude_mask
 from compress.quant import Granularity, IntSpec, quantize_int
 from compress.sparse_index import relative_index
 from compress.tensor import (
-    CodebookValues,
-    FloatValues,
-    Fp32Values,
     IndexKind,
-    IntValues,
-    LowRankValues,
-    MXValues,
     Sparsity,
     SparsityKind,
-    VectorValues,
 )
 
 ENCODINGS = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from compress.encoding import IntValues
 from compress.finetune import Centroids, CompressedParametrization, Masked, Pooled, Quantized
 from compress.nets import NETS
 from compress.pool import PoolSpec, learn_pool
 from compress.quant import IntSpec
-from compress.tensor import IntValues
 from compress.train import TrainConfig, fit
 
 
