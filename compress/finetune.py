@@ -14,8 +14,9 @@ maps ``dL/dW`` back:
 - :class:`Pooled` (weight-pool retraining): ``W = s * pool[index]``; the shared pool
   gets ``dL/dpool_p = sum_{vectors using p} s_o * dL/dW_vector`` summed over all
   layers, the scales ``dL/ds_o = sum_row dL/dW * pool[index]``, a float shadow ``w``
-  is trained straight-through, and at the end of every epoch but the last the
-  indices are reassigned to the nearest pool vector of ``shadow / s``;
+  is trained straight-through, and after each of the first ``reassign`` epochs the
+  indices are reassigned to the nearest pool vector of ``shadow / s`` (later epochs
+  train pool and scales on a fixed assignment);
 - :class:`Codewords` (MVQ): ``W = mask * codeword[index]``,
   ``dL/dcodeword_j = sum_{i : a(i) = j} mask_i * dL/dW_i``.
 
@@ -106,6 +107,7 @@ class Pooled:
     spec: PoolSpec
     index: np.ndarray
     scales: np.ndarray
+    reassign_epochs: int = 0
 
     def keys(self, name: str) -> dict[str, np.ndarray]:
         return {f"{name}:scales": self.scales.astype(np.float32)}
@@ -217,9 +219,9 @@ class CompressedParametrization:
                 out.pop(name, None)
         return out
 
-    def end_epoch(self, trainables: Params, last: bool) -> None:
-        """Reassign pooled layers after every epoch but the last, so the final pool has
-        been trained on the final assignment."""
+    def end_epoch(self, trainables: Params, epoch: int, epochs: int) -> None:
+        """Reassign a pooled layer after each of its first ``reassign_epochs`` epochs
+        (never after the last one, so the pool is trained on the final assignment)."""
         for name, form in self.forms.items():
-            if isinstance(form, Pooled) and not last:
+            if isinstance(form, Pooled) and epoch < min(form.reassign_epochs, epochs - 1):
                 form.reassign(name, trainables)

@@ -239,7 +239,7 @@ def _form(name, layer, weights, masks, learned, keys):
         keep = np.ones(grid.shape, bool) if mask is None else mask
         return Centroids(keep, grid, found.centroids, mask is not None)
     if isinstance(step, PoolStep):
-        return Pooled(mask, keys[name], step.spec, found.index, found.scales)
+        return Pooled(mask, keys[name], step.spec, found.index, found.scales, step.reassign)
     if isinstance(step, MVQStep):
         return Codewords(mask, found.index, found.codewords)
     if isinstance(step, LowRankStep):

@@ -19,7 +19,8 @@ then optionally ``huffman``):
 - ``fp8 e4m3|e5m2`` (or just ``e4m3`` / ``e5m2``) with ``per-tensor|per-channel|unscaled``;
 - ``mxint8``, ``mxfp8``, ``mxfp8-e5m2``, ``mxfp6``, ``mxfp6-e2m3``, ``mxfp4``;
 - ``kmeans Bbit`` (or ``kmeans B bit``, ``kmeans bits=B``);
-- ``pool v=8 P=64 [metric=euclidean|cosine] [scale=channel|layer|none]``;
+- ``pool v=8 P=64 [metric=euclidean|cosine] [scale=channel|layer|none] [reassign=E]``
+  (indices reassigned after each of the first ``E`` fine-tuning epochs);
 - ``mvq Bbit v=8`` (after a prune step);
 - ``lowrank energy=0.9`` or ``lowrank ratio=0.5`` (alone);
 - ``huffman`` (after a value step with integer codes);
@@ -70,6 +71,8 @@ __all__ = [
     "parse_steps",
 ]
 
+DEFAULT_REASSIGN = 1
+
 STEP_KINDS = (
     "prune", "intB (int2..int16)", "fp8", "e4m3", "e5m2", *MX_FORMATS,
     "kmeans", "pool", "mvq", "lowrank", "huffman", "none",
@@ -112,7 +115,10 @@ class KMeansStep:
 
 @dataclass(frozen=True)
 class PoolStep:
+    """``reassign``: fine-tuning epochs after which the pool indices are reassigned."""
+
     spec: PoolSpec
+    reassign: int = DEFAULT_REASSIGN
 
 
 @dataclass(frozen=True)
@@ -285,7 +291,10 @@ def _pool(words: _Words) -> PoolStep:
         )
     except ValueError as exc:
         raise words.error(str(exc)) from None
-    return PoolStep(spec)
+    reassign = words.integer(words.option("reassign", str(DEFAULT_REASSIGN)), "pool reassign")
+    if reassign < 0:
+        raise words.error(f"pool reassign must be an integer >= 0 (epochs), not {reassign}")
+    return PoolStep(spec, reassign)
 
 
 def _lowrank(words: _Words) -> LowRankStep:

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Params = dict[str, np.ndarray]
 
 REFERENCE_EPOCHS = {"digits-mlp": 40, "digits-cnn": 30}
+REFERENCE_LR = {"digits-mlp": 1e-3, "digits-cnn": 3e-3}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Parametrization(Protocol):
 
     def gradients(self, trainables: Params, grads: Params) -> Params: ...
 
-    def end_epoch(self, trainables: Params, last: bool) -> None: ...
+    def end_epoch(self, trainables: Params, epoch: int, epochs: int) -> None: ...
 
 
 class Identity:
@@ -91,7 +92,7 @@ class Identity:
     def gradients(self, trainables: Params, grads: Params) -> Params:
         return grads
 
-    def end_epoch(self, trainables: Params, last: bool) -> None:
+    def end_epoch(self, trainables: Params, epoch: int, epochs: int) -> None:
         return None
 
 
@@ -154,7 +155,7 @@ def _fit(net, parametrization, x, y, config, seed) -> Params:
             losses.append(loss)
             grads = parametrization.gradients(trainables, net.backward(params, cache, grad))
             optimizer.step(trainables, grads)
-        parametrization.end_epoch(trainables, last=epoch == config.epochs - 1)
+        parametrization.end_epoch(trainables, epoch, config.epochs)
         log.debug("epoch %d loss %.4f", epoch + 1, float(np.mean(losses)))
     return trainables
 
@@ -178,14 +179,17 @@ def _count_correct(net, params: Params, x: np.ndarray, y: np.ndarray, batch: int
 def train_reference(name: str, seed: int = 0, epochs: int | None = None) -> tuple[object, Params]:
     """Train the built-in network ``name`` (``digits-mlp`` / ``digits-cnn``) densely.
 
-    Adam, learning rate 1e-3, batch 64, :data:`REFERENCE_EPOCHS` epochs unless given;
-    initialization and batch order from ``seed``.
+    Adam with a cosine schedule from :data:`REFERENCE_LR`, batch 64,
+    :data:`REFERENCE_EPOCHS` epochs unless given; initialization and batch order from
+    ``seed``.
     """
     net = get_net(name)
     data: Digits = load_digits_split()
-    config = TrainConfig(epochs=REFERENCE_EPOCHS[name] if epochs is None else epochs)
+    config = TrainConfig(
+        epochs=REFERENCE_EPOCHS[name] if epochs is None else epochs, lr=REFERENCE_LR[name]
+    )
     params = fit(net, Identity(net.init(seed)), data.x_train, data.y_train, config, seed)
     return net, params
 
 
-assert set(REFERENCE_EPOCHS) == set(NETS)
+assert set(REFERENCE_EPOCHS) == set(REFERENCE_LR) == set(NETS)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from compress import compress_network, load_model, model_table, save_compressed
+from compress.pipeline import FINETUNE_LR
 
 __all__ = ["register"]
 
@@ -29,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tuning epochs per stage"
     )
+    cmd.add_argument(
+        "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
+    )
     cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
     cmd.add_argument("--out", required=True, type=Path, help="output directory")
     cmd.set_defaults(func=_compress)
@@ -45,6 +49,7 @@ def _compress(args: argparse.Namespace) -> int:
         data=loaded.data,
         finetune_epochs=args.finetune,
         seed=args.seed,
+        lr=args.lr,
         model=loaded.name,
     )
     args.out.mkdir(parents=True, exist_ok=True)

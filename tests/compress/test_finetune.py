@@ -71,3 +71,19 @@ def test_pool_gradient_matches_finite_differences(rng):
         minus[key][idx] -= 1e-4
         numeric = (loss(plus) - loss(minus)) / 2e-4
         np.testing.assert_allclose(grads[key][idx], numeric, rtol=1e-3, atol=1e-4)
+
+
+def test_pool_indices_are_reassigned_only_in_the_first_epochs(rng):
+    w = rng.normal(size=(6, 16)).astype(np.float32)
+    spec = PoolSpec(8, 4, scale="none")
+    pool = learn_pool({"w": w}, spec)
+    layer = pool.layers["w"]
+    form = Pooled(None, "pool", spec, layer.index.copy(), layer.scales, reassign_epochs=2)
+    param = CompressedParametrization({"w": w}, {"w": form}, {"pool": pool.codewords})
+    t = param.trainables()
+    t["w"] = -w  # the shadow weights moved: the nearest pool vectors change
+    t["pool"] = np.concatenate([pool.codewords[:2], -pool.codewords[:2]])
+    param.end_epoch(t, epoch=2, epochs=10)
+    np.testing.assert_array_equal(form.index, layer.index)  # past the reassign epochs
+    param.end_epoch(t, epoch=1, epochs=10)
+    assert not np.array_equal(form.index, layer.index)

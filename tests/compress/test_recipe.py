@@ -34,7 +34,10 @@ def test_the_issue_examples():
     assert prune.method == "magnitude" and prune.amount == pytest.approx(0.9)
     assert kmeans == KMeansStep(5) and huffman == HuffmanStep()
     (pool,) = steps("pool v=8 P=64")
-    assert isinstance(pool, PoolStep) and pool.spec.index_bits == 6
+    assert isinstance(pool, PoolStep) and pool.spec.index_bits == 6 and pool.reassign == 1
+    (pool,) = steps("pool v=4 P=256 metric=cosine scale=layer reassign=3")
+    assert (pool.spec.vector_length, pool.spec.pool_size, pool.reassign) == (4, 256, 3)
+    assert (pool.spec.metric, pool.spec.scale) == ("cosine", "layer")
 
 
 @pytest.mark.parametrize(
@@ -89,6 +92,7 @@ def test_mvq_and_none():
         ("fp8", "e4m3 or e5m2"),
         ("mx fp3", "unknown MX format 'mxfp3'"),
         ("lowrank", "exactly one of energy"),
+        ("pool reassign=-1", "reassign must be an integer >= 0"),
         ("int8 banana", "unexpected 'banana'"),
         ("int8 -> prune 2:4", "prune is out of place"),
         ("int8 -> kmeans 4bit", "kmeans is out of place"),
