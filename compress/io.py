@@ -10,7 +10,8 @@ of an ONNX model (``.onnx``, ``pip install sparsa[onnx]``).
 ``LAYER/values`` (the dequantized weights, for convenience), Huffman code lengths and
 the coded bit streams (``LAYER/huffman_values``, ``LAYER/huffman_values_bits``); the
 shared pools as ``shared/NAME``; uncompressed parameters as ``extra/NAME``; and
-``meta``, a JSON string describing every layer's format.
+``meta``, a JSON string describing every layer's format and, when activations are
+quantized, each layer input's scale and zero point.
 :func:`load_compressed` rebuilds the :class:`CompressedModel`.
 """
 
@@ -35,7 +36,7 @@ from compress.huffman import canonical_code, huffman_encode, to_symbols
 from compress.minifloat import FLOAT_FORMATS
 from compress.model import CompressedModel
 from compress.mx import MX_FORMATS
-from compress.quant import Granularity, IntSpec
+from compress.quant import ActivationQuant, Granularity, IntSpec
 from compress.sparse_index import RelativeIndex
 from compress.tensor import CompressedTensor, Sparsity
 
@@ -168,7 +169,12 @@ def save_compressed(model: CompressedModel, path: str | Path) -> Path:
         "layers": layers,
         "accuracy_before": model.accuracy_before,
         "accuracy_after": model.accuracy_after,
-    }
+        "activations": {
+            layer: {"bits": q.spec.bits, "scale": q.scale, "zero_point": q.zero_point,
+                    "method": q.method}
+            for layer, q in model.activations.items()
+        },
+    }  # fmt: skip
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(path, **arrays)
     return path
@@ -204,7 +210,14 @@ def load_compressed(path: str | Path) -> CompressedModel:
         shared = {k.removeprefix("shared/"): data[k] for k in data.files if k.startswith("shared/")}
         extra = {k.removeprefix("extra/"): data[k] for k in data.files if k.startswith("extra/")}
         tensors = {n: _load_tensor(n, info, data, shared) for n, info in meta["layers"].items()}
+    activations = {
+        layer: ActivationQuant(
+            IntSpec(q["bits"], symmetric=False, granularity=Granularity.TENSOR),
+            q["scale"], q["zero_point"], q["method"],
+        )
+        for layer, q in meta.get("activations", {}).items()
+    }  # fmt: skip
     return CompressedModel(
         meta["model"], meta["recipe"], tensors, shared, extra, meta["accuracy_before"],
-        meta["accuracy_after"], (), meta["seed"], meta["finetune_epochs"],
+        meta["accuracy_after"], (), meta["seed"], meta["finetune_epochs"], activations,
     )  # fmt: skip

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compress.encoding import FP32_BITS
+from compress.quant import ActivationQuant
 from compress.tensor import CompressedTensor, StorageBits
 
 __all__ = ["CompressedModel", "StageReport"]
@@ -48,6 +49,9 @@ class CompressedModel:
         Test accuracy of the dense and of the compressed model, when a data set is known.
     stages : tuple of StageReport
     seed, finetune_epochs : int
+    activations : dict of str to ActivationQuant
+        Per-layer input formats when activations are quantized (``accuracy_after``
+        then includes them); empty otherwise.
     """
 
     model: str
@@ -60,6 +64,7 @@ class CompressedModel:
     stages: tuple[StageReport, ...] = ()
     seed: int = 0
     finetune_epochs: int = 0
+    activations: dict[str, ActivationQuant] = field(default_factory=dict)
 
     @property
     def storage(self) -> StorageBits:
@@ -98,6 +103,11 @@ class CompressedModel:
         return self.fp32_bits / self.total_bits
 
     @property
+    def weights_ratio_fp32(self) -> float:
+        """fp32 weight bits / compressed weight bits (biases left out on both sides)."""
+        return self.weight_params * FP32_BITS / self.storage.total
+
+    @property
     def ratio_int8(self) -> float:
         return self.int8_bits / self.total_bits
 
@@ -127,9 +137,15 @@ class CompressedModel:
                 "int8_bits": self.int8_bits,
                 "ratio_vs_fp32": self.ratio_fp32,
                 "ratio_vs_int8": self.ratio_int8,
+                "weights_only_ratio_vs_fp32": self.weights_ratio_fp32,
                 "density": sum(t.kept for t in self.tensors.values()) / max(self.weight_params, 1),
             },
             "accuracy": {"before": self.accuracy_before, "after": self.accuracy_after},
+            "activations": {
+                layer: {"bits": q.spec.bits, "scale": q.scale, "zero_point": q.zero_point,
+                        "method": q.method}
+                for layer, q in self.activations.items()
+            },
             "stages": [
                 {"name": s.name, "total_bits": s.total_bits, "ratio_vs_fp32": s.ratio_fp32,
                  "accuracy": s.accuracy}

@@ -6,12 +6,16 @@
 
 Parameters are a dict of named float32 arrays (``fc1.weight`` ``[out, in]``,
 ``conv1.weight`` ``[out, in, kh, kw]``, ``*.bias`` ``[out]``), initialized He-normal
-from a seed. The loss is the mean softmax cross-entropy. Convolutions use im2col with
-columns in ``(in, kh, kw)`` order, so ``weight.reshape(out, -1)`` is the GEMM operand.
+from a seed. ``forward`` takes optional activation hooks by layer name
+(``fc1``, ``conv1``, ...), applied to each layer's input: fake quantization of
+activations, or recording them for calibration. The loss is the mean softmax
+cross-entropy. Convolutions use im2col with columns in ``(in, kh, kw)`` order, so
+``weight.reshape(out, -1)`` is the GEMM operand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +24,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 __all__ = ["MLP", "NETS", "SmallCNN", "cross_entropy", "get_net"]
 
 Params = dict[str, np.ndarray]
+Hooks = Mapping[str, Callable[[np.ndarray], np.ndarray]] | None
+
+
+def _hook(act: Hooks, layer: str, x: np.ndarray) -> np.ndarray:
+    """Apply the activation hook of ``layer`` (fake quantization, calibration) if any."""
+    return x if act is None or layer not in act else act[layer](x)
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -58,9 +68,10 @@ class MLP:
             params[f"{name}.bias"] = np.zeros(fan_out, np.float32)
         return params
 
-    def forward(self, params: Params, x: np.ndarray) -> tuple[np.ndarray, list]:
+    def forward(self, params: Params, x: np.ndarray, act: Hooks = None) -> tuple[np.ndarray, list]:
         cache, h = [], x.reshape(x.shape[0], -1)
         for i, name in enumerate(self.layers):
+            h = _hook(act, name, h)
             cache.append(h)
             h = h @ params[f"{name}.weight"].T + params[f"{name}.bias"]
             if i < len(self.layers) - 1:
@@ -142,16 +153,16 @@ class SmallCNN:
         b, _, h, wd = x.shape
         return out.reshape(b, h, wd, -1).transpose(0, 3, 1, 2), cols
 
-    def forward(self, params: Params, x: np.ndarray) -> tuple[np.ndarray, list]:
+    def forward(self, params: Params, x: np.ndarray, act: Hooks = None) -> tuple[np.ndarray, list]:
         h = x.reshape(x.shape[0], 1, 8, 8)
         cache = []
         for name in ("conv1", "conv2"):
-            z, cols = self._conv(params, name, h)
+            z, cols = self._conv(params, name, _hook(act, name, h))
             a = np.maximum(z, 0.0)
             pooled, arg = _pool_forward(a)
             cache.append((h.shape, cols, z, arg))
             h = pooled
-        flat = h.reshape(h.shape[0], -1)
+        flat = _hook(act, "fc", h.reshape(h.shape[0], -1))
         cache.append(flat)
         return flat @ params["fc.weight"].T + params["fc.bias"], cache
 

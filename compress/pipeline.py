@@ -24,6 +24,12 @@ from dataclasses import replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from compress.activations import (
+    ActivationSpec,
+    activation_hooks,
+    calibrate_network,
+    parse_activation_spec,
+)
 from compress.codec import build_tensor
 from compress.data import Digits
 from compress.encoding import (
@@ -305,16 +311,29 @@ class _Run:
         self.extra = {k: v for k, v in params.items() if k not in plan}
         self.stages: list[StageReport] = []
 
-    def score(self, params: Params) -> float | None:
+    def score(self, params: Params, quant: dict | None = None) -> float | None:
         if self.net is None or self.data is None:
             return None
-        return evaluate(self.net, params, self.data.x_test, self.data.y_test)
+        hooks = activation_hooks(quant) if quant else None
+        return evaluate(self.net, params, self.data.x_test, self.data.y_test, hooks)
 
-    def record(self, name: str, tensors: dict, shared: Params) -> None:
+    def record(self, name: str, tensors: dict, shared: Params, quant: dict | None = None) -> None:
         model = CompressedModel("", "", tensors, shared, self.extra)
-        self.stages.append(
-            StageReport(name, model.total_bits, model.ratio_fp32, self.score(model.params()))
-        )
+        accuracy = self.score(model.params(), quant)
+        self.stages.append(StageReport(name, model.total_bits, model.ratio_fp32, accuracy))
+
+    def compress(self) -> tuple[dict, Params]:
+        """Structure, values, storage: the tensors and the shared pools."""
+        plan = self.plan
+        masks = self.structure()
+        learned, pools, keys = self.values(masks)
+        tensors = _build(self.params, masks, plan, learned, pools, keys, huffman=False)
+        if any(layer.value is not None for layer in plan.values()):
+            self.record(_stage_name(plan), tensors, pools)
+        if any(layer.huffman for layer in plan.values()):
+            tensors = _build(self.params, masks, plan, learned, pools, keys, huffman=True)
+            self.record("huffman", tensors, pools)
+        return tensors, pools
 
     def tuning(self) -> bool:
         return self.epochs > 0 and self.net is not None and self.data is not None
@@ -357,45 +376,44 @@ def compress_network(
     seed: int = 0,
     lr: float = FINETUNE_LR,
     model: str | None = None,
+    activations: ActivationSpec | str | None = None,
 ) -> CompressedModel:
     """Compress every 2-D / 4-D parameter of ``params`` with ``recipe``.
 
     With a network ``net`` (a :mod:`compress.nets` model) and ``data``, accuracy is
     measured before, after each stage and at the end, and ``finetune_epochs > 0``
     fine-tunes after the structure and the value stages (Adam, learning rate ``lr``).
+    ``activations`` (``'int8'``, ``'int8 percentile'``, see
+    :mod:`compress.activations`) also quantizes every layer's input, calibrated on
+    training data; the final accuracy and an ``activations`` stage include it.
     Deterministic for a given ``seed``.
     """
     recipe = load_recipe(recipe) if isinstance(recipe, str) else recipe
-    if (
-        isinstance(finetune_epochs, bool)
-        or not isinstance(finetune_epochs, int)
-        or finetune_epochs < 0
-    ):
-        raise ValueError(f"finetune epochs must be an integer >= 0, not {finetune_epochs!r}")
+    if isinstance(activations, str):
+        activations = parse_activation_spec(activations)
+    epochs = finetune_epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"finetune epochs must be an integer >= 0, not {epochs!r}")
+    if activations is not None and (net is None or data is None):
+        raise ValueError("quantized activations need a known network and its data")
     params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
     plan = _plan(params, recipe)
     for name in plan:
         params[name] = check_weight(params[name], name)
     with threadpool_limits(limits=1, user_api="blas"):
-        run = _Run(net, params, plan, data, finetune_epochs, seed, lr)
+        run = _Run(net, params, plan, data, epochs, seed, lr)
         before = run.score(params)
-        masks = run.structure()
-        learned, pools, keys = run.values(masks)
-        tensors = _build(run.params, masks, plan, learned, pools, keys, huffman=False)
-        if any(layer.value is not None for layer in plan.values()):
-            run.record(_stage_name(plan), tensors, pools)
-        if any(layer.huffman for layer in plan.values()):
-            tensors = _build(run.params, masks, plan, learned, pools, keys, huffman=True)
-            run.record("huffman", tensors, pools)
+        tensors, pools = run.compress()
         result = CompressedModel(
             model or getattr(net, "name", "weights"), recipe.text, tensors, pools, run.extra,
-            before, None, tuple(run.stages), seed, finetune_epochs,
+            before, None, (), seed, epochs,
         )  # fmt: skip
-        after = run.score(result.params())
-    return CompressedModel(
-        result.model, result.recipe, tensors, pools, run.extra, before, after,
-        result.stages, seed, finetune_epochs,
-    )  # fmt: skip
+        quant = {}
+        if activations is not None:
+            quant = calibrate_network(net, result.params(), data.x_train, activations)
+            run.record(f"activations {activations.text}", tensors, pools, quant)
+        after = run.score(result.params(), quant)
+    return replace(result, accuracy_after=after, stages=tuple(run.stages), activations=quant)
 
 
 def compress_weights(

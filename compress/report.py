@@ -40,6 +40,13 @@ def model_table(model: CompressedModel) -> str:
         f"{model.shared_bits:,}, uncompressed params {model.extra_bits:,}); "
         f"{model.ratio_fp32:.1f}x vs fp32, {model.ratio_int8:.2f}x vs int8"
     )
+    lines.append(
+        f"weights   {model.weights_ratio_fp32:.1f}x vs fp32 counting compressed weights only"
+    )
+    if model.activations:
+        q = next(iter(model.activations.values()))
+        lines.append(f"activations  int{q.spec.bits} per tensor ({q.method} calibration), "
+                     f"{len(model.activations)} layer inputs")  # fmt: skip
     if model.accuracy_before is not None:
         lines.append(
             f"accuracy  {model.accuracy_before:.2%} dense -> {model.accuracy_after:.2%} "

@@ -160,18 +160,19 @@ def _fit(net, parametrization, x, y, config, seed) -> Params:
     return trainables
 
 
-def evaluate(net, params: Params, x: np.ndarray, y: np.ndarray, batch: int = 512) -> float:
-    """Top-1 accuracy in ``[0, 1]``."""
-    correct = 0
+def evaluate(
+    net, params: Params, x: np.ndarray, y: np.ndarray, act=None, batch: int = 512
+) -> float:
+    """Top-1 accuracy in ``[0, 1]``; ``act``: activation hooks by layer (see nets)."""
     with threadpool_limits(limits=1, user_api="blas"):
-        correct = _count_correct(net, params, x, y, batch)
+        correct = _count_correct(net, params, x, y, act, batch)
     return correct / x.shape[0]
 
 
-def _count_correct(net, params: Params, x: np.ndarray, y: np.ndarray, batch: int) -> int:
+def _count_correct(net, params: Params, x: np.ndarray, y: np.ndarray, act, batch: int) -> int:
     correct = 0
     for start in range(0, x.shape[0], batch):
-        logits, _ = net.forward(params, x[start : start + batch])
+        logits, _ = net.forward(params, x[start : start + batch], act)
         correct += int((logits.argmax(axis=1) == y[start : start + batch]).sum())
     return correct
 

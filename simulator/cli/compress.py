@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
     )
+    cmd.add_argument(
+        "--activations",
+        metavar="FORMAT",
+        help="also quantize layer inputs, calibrated on training data: int8, "
+        "'int8 percentile', 'int6 percentile=99.9' (built-in models only)",
+    )
     cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
     cmd.add_argument("--out", required=True, type=Path, help="output directory")
     cmd.set_defaults(func=_compress)
@@ -40,8 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _compress(args: argparse.Namespace) -> int:
     loaded = load_model(args.model, seed=args.seed)
-    if args.finetune and loaded.net is None:
-        raise ValueError(f"--finetune needs a known network and data; {args.model} has neither")
+    if (args.finetune or args.activations) and loaded.net is None:
+        raise ValueError(
+            f"--finetune and --activations need a known network and data; {args.model} has neither"
+        )
     model = compress_network(
         loaded.net,
         loaded.params,
@@ -51,6 +59,7 @@ def _compress(args: argparse.Namespace) -> int:
         seed=args.seed,
         lr=args.lr,
         model=loaded.name,
+        activations=args.activations,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     npz = save_compressed(model, args.out / "compressed.npz")

@@ -73,4 +73,4 @@ def test_finetune_needs_a_known_network(capsys, tmp_path):
     np.savez(weights, w=np.ones((4, 4)))
     code, _, err = run(capsys, "compress", "--model", str(weights), "--recipe", "int8",
                        "--finetune", "2", "--out", str(tmp_path))  # fmt: skip
-    assert code == 2 and "--finetune needs a known network" in err
+    assert code == 2 and "--finetune and --activations need a known network" in err
