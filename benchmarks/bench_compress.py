@@ -130,6 +130,8 @@ def deep_compression_table(deep: dict[int, object]) -> None:
               f"{ct.values.size * 32 / s.total:7.1f}")  # fmt: skip
     print(f"biases kept as fp32: {first.extra_bits:,} bits; total {first.total_bits:,} bits "
           f"= {first.ratio_fp32:.1f}x vs fp32, {first.ratio_int8:.2f}x vs int8")  # fmt: skip
+    weights_only = [deep[s].weights_ratio_fp32 for s in seeds]
+    print(f"weights only (biases left out on both sides): {spread(weights_only)} x vs fp32")
 
 
 def main() -> None:
