@@ -5,6 +5,7 @@ reduction axis is ``in`` with the kernel window, flattened as ``w.reshape(out, -
 (the simulator's GEMM ``K``). See :mod:`compress.layout`.
 """
 
+from compress.activations import ActivationSpec, calibrate_network, parse_activation_spec
 from compress.codec import build_tensor, decode, fake_quantize
 from compress.data import Digits, load_digits_split
 from compress.encoding import (
@@ -63,6 +64,7 @@ __all__ = [
     "MX_FORMATS",
     "NETS",
     "ActivationQuant",
+    "ActivationSpec",
     "CodebookValues",
     "CompressedModel",
     "CompressedTensor",
@@ -97,6 +99,7 @@ __all__ = [
     "WeightPool",
     "build_tensor",
     "calibrate_activations",
+    "calibrate_network",
     "centroid_gradient",
     "channel_mask",
     "compress_network",
@@ -128,6 +131,7 @@ __all__ = [
     "nm_mask",
     "nm_metadata_bits",
     "nm_positions",
+    "parse_activation_spec",
     "parse_recipe",
     "quantize_int",
     "relative_index",

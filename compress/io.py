@@ -7,7 +7,9 @@ of an ONNX model (``.onnx``, ``pip install sparsa[onnx]``).
 ``compressed.npz`` holds everything needed to run the model exactly: per layer
 ``LAYER/codes``, ``LAYER/mask``, ``LAYER/gaps`` (relative index), ``LAYER/scales``,
 ``LAYER/zero_points``, ``LAYER/codebook``, ``LAYER/left`` / ``LAYER/right`` (low-rank),
-``LAYER/values`` (the dequantized weights, for convenience), Huffman code lengths and
+``LAYER/values`` (the dequantized weights, for convenience), the N:M metadata stream
+as hardware stores it (``LAYER/nm_positions``: the offset of each kept value in its
+group, or ``LAYER/nm_ranks``: each group's minimal code), Huffman code lengths and
 the coded bit streams (``LAYER/huffman_values``, ``LAYER/huffman_values_bits``); the
 shared pools as ``shared/NAME``; uncompressed parameters as ``extra/NAME``; and
 ``meta``, a JSON string describing every layer's format and, when activations are
@@ -36,9 +38,10 @@ from compress.huffman import canonical_code, huffman_encode, to_symbols
 from compress.minifloat import FLOAT_FORMATS
 from compress.model import CompressedModel
 from compress.mx import MX_FORMATS
+from compress.nm import nm_group_ranks, nm_positions
 from compress.quant import ActivationQuant, Granularity, IntSpec
 from compress.sparse_index import RelativeIndex
-from compress.tensor import CompressedTensor, Sparsity
+from compress.tensor import CompressedTensor, IndexKind, Sparsity
 
 __all__ = ["load_compressed", "load_weights", "save_compressed"]
 
@@ -134,6 +137,10 @@ def _tensor_arrays(ct: CompressedTensor) -> dict[str, np.ndarray]:
         "right": ct.factors[1] if ct.factors else None,
     }  # fmt: skip
     arrays.update({k: v for k, v in optional.items() if v is not None})
+    if sp.index is IndexKind.NM_POSITIONS:
+        arrays["nm_positions"] = nm_positions(sp.mask, sp.nm[1]).astype(np.uint8)
+    elif sp.index is IndexKind.NM_MINIMAL:
+        arrays["nm_ranks"] = nm_group_ranks(sp.mask, *sp.nm)
     if ct.value_code is not None:
         stream, nbits = huffman_encode(to_symbols(ct.codes, ct.encoding.code_bits), ct.value_code)
         arrays.update(huffman_values_lengths=ct.value_code.lengths, huffman_values=stream,

@@ -90,6 +90,23 @@ def test_decode_is_bit_exact_for_every_structure(encoding, shape, huffman, rng):
         assert bits_equal(ct.values, expected.astype(np.float32)), label
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([(3, 8), (5, 13), (2, 3, 2, 2), (4, 2, 3, 3)]),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(ENCODINGS[1:]),
+    st.sampled_from(["dense", "nm-positions", "bitmask", "relative", "channel"]),
+    st.booleans(),
+)
+def test_decode_gives_back_exactly_the_kept_values(shape, seed, encoding, structure, huffman):
+    w = (np.random.default_rng(seed).standard_t(3, size=shape) * 0.1).astype(np.float32)
+    sparsity = sparsities(w)[structure]
+    ct = build_tensor("w", w, sparsity, encoding, huffman=huffman)
+    assert bits_equal(decode(ct), ct.values)
+    mask = ct.gemm_mask.reshape(shape)
+    assert ct.codes.size == sparsity.entries(shape) >= int(mask.sum())
+
+
 def test_int_codes_are_the_quantizer_codes(rng):
     w = rng.normal(size=(5, 12)).astype(np.float32)
     mask = nm_mask(w, 2, 4)

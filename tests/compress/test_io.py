@@ -50,6 +50,22 @@ def test_round_trip_decodes_exactly(recipe, tmp_path, rng):
                 np.testing.assert_array_equal(symbols, ct.codes.astype(np.int64) & (2**bits - 1))
 
 
+def test_nm_metadata_streams_are_written(tmp_path, rng):
+    from compress.nm import nm_from_positions, nm_from_ranks
+
+    weights = {"w": rng.normal(size=(8, 16)).astype(np.float32)}
+    for meta, key in (("positions", "nm_positions"), ("minimal", "nm_ranks")):
+        model = compress_weights(weights, f"prune 2:4 meta={meta} -> int8")
+        path = save_compressed(model, tmp_path / f"{meta}.npz")
+        mask = model.tensors["w"].sparsity.mask
+        with np.load(path) as data:
+            stream = data[f"w/{key}"]
+        rebuild = nm_from_positions if meta == "positions" else nm_from_ranks
+        np.testing.assert_array_equal(rebuild(stream, (8, 16), 2, 4), mask)
+        bits_each = 2 if meta == "positions" else 3
+        assert stream.size * bits_each == model.tensors["w"].storage.index
+
+
 def test_npz_weights_and_matching_networks(tmp_path, mlp):
     _, params = mlp
     path = tmp_path / "mine.npz"
@@ -71,6 +87,17 @@ def test_bad_files(tmp_path):
         load_weights(txt)
     with pytest.raises(ValueError, match="not a built-in model"):
         load_model("resnet")
+
+
+def test_optional_onnx_initializers(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper, numpy_helper
+
+    init = numpy_helper.from_array(np.ones((3, 4), np.float32), name="fc.weight")
+    graph = helper.make_graph([], "g", [], [], initializer=[init])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    assert load_weights(path)["fc.weight"].shape == (3, 4)
 
 
 def test_optional_torch_state_dict(tmp_path):
