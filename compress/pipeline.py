@@ -87,7 +87,6 @@ log = logging.getLogger(__name__)
 
 Params = dict[str, np.ndarray]
 FINETUNE_LR = 2e-3
-PRUNE_ROUNDS = 4
 
 
 def _plan(params: Mapping[str, np.ndarray], recipe: Recipe) -> dict[str, LayerRecipe]:
@@ -124,11 +123,10 @@ def _masks(weights: Params, plan: dict[str, LayerRecipe]) -> dict[str, np.ndarra
     return masks
 
 
-def _gradual(plan: dict[str, LayerRecipe]) -> bool:
-    return any(
-        lay.prune is not None and lay.prune.method in ("magnitude", "global")
-        for lay in plan.values()
-    )
+def _rounds(plan: dict[str, LayerRecipe]) -> int:
+    """Pruning rounds during fine-tuning: the most any magnitude prune step asks for."""
+    steps = [lay.prune for lay in plan.values() if lay.prune is not None]
+    return max([s.rounds for s in steps if s.method in ("magnitude", "global")], default=1)
 
 
 def _scaled_plan(plan: dict[str, LayerRecipe], fraction: float) -> dict[str, LayerRecipe]:
@@ -339,14 +337,23 @@ class _Run:
         return self.epochs > 0 and self.net is not None and self.data is not None
 
     def structure(self) -> dict[str, np.ndarray]:
+        """Masks, then masked retraining. With ``rounds=R`` magnitude pruning is gradual:
+        round ``r`` prunes ``a * (1 - (1 - r / R)**3)`` (Zhu and Gupta, 2017) and retrains
+        ``epochs / R`` epochs."""
         masks = _masks(self.params, self.plan)
         if masks and self.tuning():
-            forms = {n: Masked(m) for n, m in masks.items()}
-            t, _ = _finetune(
-                self.net, self.params, forms, {}, self.data, self.epochs, self.seed, self.lr
-            )
-            self.params.update({k: t[k] for k in self.params})
-            self.extra = {k: t[k] for k in self.extra}
+            rounds = min(_rounds(self.plan), self.epochs)
+            for r in range(1, rounds + 1):
+                masks = _masks(self.params, _scaled_plan(self.plan, 1 - (1 - r / rounds) ** 3))
+                epochs = self.epochs // rounds + (self.epochs % rounds if r == rounds else 0)
+                forms = {n: Masked(m) for n, m in masks.items()}
+                t, _ = _finetune(
+                    self.net, self.params, forms, {}, self.data, epochs, self.seed + r - 1, self.lr
+                )
+                self.params.update(
+                    {k: t[k] * masks[k] if k in masks else t[k] for k in self.params}
+                )
+            self.extra = {k: self.params[k] for k in self.extra}
         if masks:
             self.record("prune", _build(self.params, masks, self.plan, {}, {}, {}, False, True), {})
         return masks

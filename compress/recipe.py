@@ -13,7 +13,8 @@ then optionally ``huffman``):
 - ``prune P%`` (or a fraction ``0.9``) layer-wise magnitude, ``prune P% global`` one
   threshold for all layers, ``prune N:M [meta=positions|minimal]``,
   ``prune channel P% [l1|l2]``; unstructured pruning takes
-  ``index=auto|bitmask|relative|relG`` (``rel5``: 5-bit gaps; auto picks the smallest);
+  ``index=auto|bitmask|relative|relG`` (``rel5``: 5-bit gaps; auto picks the smallest)
+  and ``rounds=R`` (with fine-tuning, prune gradually over R rounds; default 1);
 - ``intB`` (B = 2..16) with ``sym|affine``, ``per-tensor|per-channel|per-group G``,
   ``restricted|full``;
 - ``fp8 e4m3|e5m2`` (or just ``e4m3`` / ``e5m2``) with ``per-tensor|per-channel|unscaled``;
@@ -90,6 +91,7 @@ class PruneStep:
     norm: str = "l1"
     index: str = "auto"
     gap_bits: int | None = None
+    rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,10 @@ def _prune(words: _Words) -> PruneStep:
     amount = _amount(words)
     if amount is None:
         raise words.error("prune needs an amount (90%, 0.9) or a pattern N:M (2:4)")
-    return PruneStep(method, amount=amount, norm=norm, index=index, gap_bits=gap_bits)
+    rounds = words.integer(words.option("rounds", "1"), "prune rounds")
+    if rounds < 1:
+        raise words.error(f"prune rounds must be a positive integer, not {rounds}")
+    return PruneStep(method, amount, norm=norm, index=index, gap_bits=gap_bits, rounds=rounds)
 
 
 def _int(words: _Words, bits: int) -> IntStep:

@@ -132,3 +132,11 @@ def test_cnn_smoke(cnn, digits):
     model = compress_network(net, params, "prune 2:4 -> int8", data=digits, finetune_epochs=1)
     assert model.tensors["conv1.weight"].shape == (16, 1, 3, 3)
     assert model.accuracy_after > 0.8
+
+
+def test_gradual_pruning_reaches_the_target_sparsity(mlp, digits):
+    net, params = mlp
+    model = compress_network(net, params, "prune 90% rounds=3", data=digits, finetune_epochs=3)
+    for ct in model.tensors.values():
+        assert ct.kept == max(1, round(0.1 * ct.values.size))
+    assert model.accuracy_after > 0.85
