@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Apply a compression recipe to a model and write compressed.npz "
         "(codes, masks, codebooks, scales) and summary.json (storage bits by kind, ratios, "
         "density, accuracy) to --out. Recipes: 'prune 2:4 -> int8 per-channel', "
-        "'prune 90%% -> kmeans 5bit -> huffman', 'pool v=8 P=64', or a .yaml file.",
+        "'prune 90% -> kmeans 5bit -> huffman', 'pool v=8 P=64', or a .yaml file.",
     )
     cmd.add_argument(
         "--model",
