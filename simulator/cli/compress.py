@@ -1,0 +1,70 @@
+"""``sparsa compress``: apply a compression recipe to a model and account its storage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from compress import compress_network, load_model, model_table, save_compressed
+from compress.pipeline import FINETUNE_LR
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    cmd = subparsers.add_parser(
+        "compress",
+        help="compress a model's weights with a recipe",
+        description="Apply a compression recipe to a model and write compressed.npz "
+        "(codes, masks, codebooks, scales) and summary.json (storage bits by kind, ratios, "
+        "density, accuracy) to --out. Recipes: 'prune 2:4 -> int8 per-channel', "
+        "'prune 90% -> kmeans 5bit -> huffman', 'pool v=8 P=64', or a .yaml file.",
+    )
+    cmd.add_argument(
+        "--model",
+        required=True,
+        help="digits-mlp, digits-cnn (trained from --seed), or weights .npz/.pt/.onnx",
+    )
+    cmd.add_argument("--recipe", required=True, help="recipe string or .yaml file")
+    cmd.add_argument(
+        "--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tuning epochs per stage"
+    )
+    cmd.add_argument(
+        "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
+    )
+    cmd.add_argument(
+        "--activations",
+        metavar="FORMAT",
+        help="also quantize layer inputs, calibrated on training data: int8, "
+        "'int8 percentile', 'int6 percentile=99.9' (built-in models only)",
+    )
+    cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
+    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.set_defaults(func=_compress)
+
+
+def _compress(args: argparse.Namespace) -> int:
+    loaded = load_model(args.model, seed=args.seed)
+    if (args.finetune or args.activations) and loaded.net is None:
+        raise ValueError(
+            f"--finetune and --activations need a known network and data; {args.model} has neither"
+        )
+    model = compress_network(
+        loaded.net,
+        loaded.params,
+        args.recipe,
+        data=loaded.data,
+        finetune_epochs=args.finetune,
+        seed=args.seed,
+        lr=args.lr,
+        model=loaded.name,
+        activations=args.activations,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    npz = save_compressed(model, args.out / "compressed.npz")
+    summary = args.out / "summary.json"
+    summary.write_text(json.dumps(model.summary(), indent=2) + "\n")
+    print(model_table(model))
+    print(f"wrote     {npz}, {summary}")
+    return 0
