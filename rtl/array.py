@@ -1,0 +1,204 @@
+"""Systolic arrays of ``rows x cols`` PEs, with their skew and de-skew registers inside.
+
+Both arrays take whole vectors in and give whole vectors out; all registers move only
+when ``en`` is high. Timing, counting cycles in which ``en`` is high, from the cycle in
+which input vector ``j`` is presented (``j = 0`` is the first):
+
+Weight-stationary (:class:`WeightStationaryArray`), ``C = A @ W`` with ``W`` in the PEs
+(the ``k`` of a fold on the rows, ``n`` on the columns)
+    - load: with ``load`` high, ``w_in`` (one row of ``cols`` weights) enters the top
+      row and every row shifts down by one, so after ``rows`` load cycles the first row
+      fed sits in the bottom row: feed the weight rows bottom row first;
+    - stream: ``a_in`` is activation row ``A[j, k-slice]`` (``rows`` lanes, lane ``r``
+      skewed by ``r`` cycles, flowing right) and ``psum_in`` the partial sums it adds
+      to (``cols`` lanes, lane ``c`` skewed by ``c``, flowing down);
+    - ``psum_out`` shows ``psum_in[j] + A[j] @ W`` (with the overflow rule applied at
+      every row) ``rows + cols - 1`` cycles after vector ``j`` was presented.
+
+Output-stationary (:class:`OutputStationaryArray`), ``C = A @ B`` with ``C`` in the PEs
+(the ``m`` of a fold on the rows, ``n`` on the columns, ``k`` streamed)
+    - stream: ``a_in`` is ``A[m-slice, j]`` (``rows`` lanes, lane ``r`` skewed by ``r``,
+      flowing right) and ``b_in`` is ``B[j, n-slice]`` (``cols`` lanes, lane ``c``
+      skewed by ``c``, flowing down); ``clear`` with vector 0 starts new sums;
+    - PE ``(r, c)`` holds its final sum from ``T + r + c`` cycles after vector 0 (``T``
+      vectors streamed), so row ``r`` of the result is complete ``T + cols - 1 + r``
+      cycles after vector 0. ``out`` shows accumulator row ``row``: the accumulators are
+      the output registers, read one row per cycle (rows of the last fold stay readable
+      until the next fold's data reaches them).
+
+Inputs must be zero when there is nothing to stream (the tile controller does this), so
+that the pipeline registers are zero between folds.
+"""
+
+from __future__ import annotations
+
+from amaranth import Array, Module, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from rtl.pe import OutputStationaryPE, WeightStationaryPE
+from rtl.skew import Skew
+from simulator.config import Overflow
+
+__all__ = ["OutputStationaryArray", "WeightStationaryArray"]
+
+
+def _check_side(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"array {name} must be a positive integer, not {value!r}")
+
+
+class _ArrayBase(wiring.Component):
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        activation_bits: int,
+        weight_bits: int,
+        accumulator_bits: int,
+        overflow: Overflow,
+        members: dict,
+    ) -> None:
+        _check_side("rows", rows)
+        _check_side("cols", cols)
+        self.rows, self.cols = rows, cols
+        self.widths = (activation_bits, weight_bits, accumulator_bits)
+        self.overflow = Overflow(overflow)
+        super().__init__(members)
+
+
+class WeightStationaryArray(_ArrayBase):
+    """A ``rows x cols`` weight-stationary array (timing in the module docstring).
+
+    Members
+    -------
+    en, load : In(1)
+        Advance; shift the weights down one row (with ``en``).
+    w_in : In(ArrayLayout(signed(weight_bits), cols))
+        Weight row entering the top row.
+    a_in : In(ArrayLayout(signed(activation_bits), rows))
+        Activation vector (skewed inside).
+    psum_in : In(ArrayLayout(signed(accumulator_bits), cols))
+        Partial sums the column sums add to (skewed inside).
+    psum_out : Out(ArrayLayout(signed(accumulator_bits), cols))
+        Column sums, realigned into one vector.
+    """
+
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        activation_bits: int = 8,
+        weight_bits: int = 8,
+        accumulator_bits: int = 32,
+        overflow: Overflow = Overflow.WRAP,
+    ) -> None:
+        members = {
+            "en": In(1),
+            "load": In(1),
+            "w_in": In(data.ArrayLayout(signed(weight_bits), cols)),
+            "a_in": In(data.ArrayLayout(signed(activation_bits), rows)),
+            "psum_in": In(data.ArrayLayout(signed(accumulator_bits), cols)),
+            "psum_out": Out(data.ArrayLayout(signed(accumulator_bits), cols)),
+        }
+        super().__init__(
+            rows, cols, activation_bits, weight_bits, accumulator_bits, overflow, members
+        )
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        a_bits, _, acc_bits = self.widths
+        m.submodules.a_skew = a_skew = Skew(signed(a_bits), self.rows)
+        m.submodules.psum_skew = psum_skew = Skew(signed(acc_bits), self.cols)
+        m.submodules.psum_deskew = deskew = Skew(signed(acc_bits), self.cols, reverse=True)
+        m.d.comb += [
+            a_skew.i.eq(self.a_in),
+            psum_skew.i.eq(self.psum_in),
+            self.psum_out.eq(deskew.o),
+        ]
+        for skew in (a_skew, psum_skew, deskew):
+            m.d.comb += skew.en.eq(self.en)
+        pes = [
+            [WeightStationaryPE(*self.widths, self.overflow) for _ in range(self.cols)]
+            for _ in range(self.rows)
+        ]
+        for r, row in enumerate(pes):
+            for c, pe in enumerate(row):
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.en.eq(self.en),
+                    pe.load.eq(self.load),
+                    pe.a_in.eq(a_skew.o[r] if c == 0 else row[c - 1].a_out),
+                    pe.w_in.eq(self.w_in[c] if r == 0 else pes[r - 1][c].w_out),
+                    pe.psum_in.eq(psum_skew.o[c] if r == 0 else pes[r - 1][c].psum_out),
+                ]
+        m.d.comb += [deskew.i[c].eq(pes[-1][c].psum_out) for c in range(self.cols)]
+        return m
+
+
+class OutputStationaryArray(_ArrayBase):
+    """A ``rows x cols`` output-stationary array (timing in the module docstring).
+
+    Members
+    -------
+    en, clear : In(1)
+        Advance; start new sums (with ``en``, on the cycle vector 0 is presented).
+    a_in : In(ArrayLayout(signed(activation_bits), rows))
+        Column of activations (skewed inside).
+    b_in : In(ArrayLayout(signed(weight_bits), cols))
+        Row of weights (skewed inside).
+    row : In(range(rows))
+        Which accumulator row ``out`` shows.
+    out : Out(ArrayLayout(signed(accumulator_bits), cols))
+        Accumulators of row ``row``.
+    """
+
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        activation_bits: int = 8,
+        weight_bits: int = 8,
+        accumulator_bits: int = 32,
+        overflow: Overflow = Overflow.WRAP,
+    ) -> None:
+        members = {
+            "en": In(1),
+            "clear": In(1),
+            "a_in": In(data.ArrayLayout(signed(activation_bits), rows)),
+            "b_in": In(data.ArrayLayout(signed(weight_bits), cols)),
+            "row": In(range(max(rows, 2))),
+            "out": Out(data.ArrayLayout(signed(accumulator_bits), cols)),
+        }
+        super().__init__(
+            rows, cols, activation_bits, weight_bits, accumulator_bits, overflow, members
+        )
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        a_bits, b_bits, _ = self.widths
+        m.submodules.a_skew = a_skew = Skew(signed(a_bits), self.rows)
+        m.submodules.b_skew = b_skew = Skew(signed(b_bits), self.cols)
+        m.d.comb += [
+            a_skew.i.eq(self.a_in),
+            b_skew.i.eq(self.b_in),
+            a_skew.en.eq(self.en),
+            b_skew.en.eq(self.en),
+        ]
+        pes = [
+            [OutputStationaryPE(*self.widths, self.overflow) for _ in range(self.cols)]
+            for _ in range(self.rows)
+        ]
+        for r, row in enumerate(pes):
+            for c, pe in enumerate(row):
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.en.eq(self.en),
+                    pe.clear.eq(self.clear),
+                    pe.a_in.eq(a_skew.o[r] if c == 0 else row[c - 1].a_out),
+                    pe.b_in.eq(b_skew.o[c] if r == 0 else pes[r - 1][c].b_out),
+                ]
+        for c in range(self.cols):
+            column = Array(pes[r][c].acc for r in range(self.rows))
+            m.d.comb += self.out[c].eq(column[self.row])
+        return m
