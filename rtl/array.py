@@ -38,9 +38,9 @@ from amaranth.lib.wiring import In, Out
 
 from rtl.pe import OutputStationaryPE, WeightStationaryPE
 from rtl.skew import Skew
-from simulator.config import Overflow
+from simulator.config import Dataflow, Overflow
 
-__all__ = ["OutputStationaryArray", "WeightStationaryArray"]
+__all__ = ["ARRAYS", "OutputStationaryArray", "WeightStationaryArray"]
 
 
 def _check_side(name: str, value: int) -> None:
@@ -70,6 +70,8 @@ class _ArrayBase(wiring.Component):
 class WeightStationaryArray(_ArrayBase):
     """A ``rows x cols`` weight-stationary array (timing in the module docstring).
 
+    ``pe_class`` is the PE it is built of.
+
     Members
     -------
     en, load : In(1)
@@ -83,6 +85,8 @@ class WeightStationaryArray(_ArrayBase):
     psum_out : Out(ArrayLayout(signed(accumulator_bits), cols))
         Column sums, realigned into one vector.
     """
+
+    pe_class = WeightStationaryPE
 
     def __init__(
         self,
@@ -119,7 +123,7 @@ class WeightStationaryArray(_ArrayBase):
         for skew in (a_skew, psum_skew, deskew):
             m.d.comb += skew.en.eq(self.en)
         pes = [
-            [WeightStationaryPE(*self.widths, self.overflow) for _ in range(self.cols)]
+            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
             for _ in range(self.rows)
         ]
         for r, row in enumerate(pes):
@@ -139,6 +143,8 @@ class WeightStationaryArray(_ArrayBase):
 class OutputStationaryArray(_ArrayBase):
     """A ``rows x cols`` output-stationary array (timing in the module docstring).
 
+    ``pe_class`` is the PE it is built of.
+
     Members
     -------
     en, clear : In(1)
@@ -152,6 +158,8 @@ class OutputStationaryArray(_ArrayBase):
     out : Out(ArrayLayout(signed(accumulator_bits), cols))
         Accumulators of row ``row``.
     """
+
+    pe_class = OutputStationaryPE
 
     def __init__(
         self,
@@ -186,7 +194,7 @@ class OutputStationaryArray(_ArrayBase):
             b_skew.en.eq(self.en),
         ]
         pes = [
-            [OutputStationaryPE(*self.widths, self.overflow) for _ in range(self.cols)]
+            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
             for _ in range(self.rows)
         ]
         for r, row in enumerate(pes):
@@ -202,3 +210,10 @@ class OutputStationaryArray(_ArrayBase):
             column = Array(pes[r][c].acc for r in range(self.rows))
             m.d.comb += self.out[c].eq(column[self.row])
         return m
+
+
+# One row per dataflow: the array (and, through it, the PE) that implements it.
+ARRAYS: dict[Dataflow, type[_ArrayBase]] = {
+    Dataflow.WS: WeightStationaryArray,
+    Dataflow.OS: OutputStationaryArray,
+}

@@ -114,8 +114,12 @@ class FoldController(wiring.Component):
         last = Signal(self.step_shape)
         preload = fold_phases(self.dataflow, self.rows, self.cols, 1).load_end
 
-        want_load = busy & (step < preload) if preload else Const(0)
-        want_feed = busy & (step >= preload) & (step < feed_end)
+        if preload:
+            want_load = busy & (step < preload)
+            want_feed = busy & (step >= preload) & (step < feed_end)
+        else:
+            want_load = Const(0)
+            want_feed = busy & (step < feed_end)
         want_out = busy & (step >= drain_start) & (step <= last)
         at_last = busy & (step == last)
         load_ok = ~want_load | self.load_valid

@@ -33,7 +33,14 @@ from rtl.controller import FoldController
 from rtl.params import RtlParams
 from simulator.config import Dataflow
 
-__all__ = ["TileEngine", "feed_layout", "load_layout", "out_layout"]
+__all__ = [
+    "DATAPATHS",
+    "TileEngine",
+    "engine_signature",
+    "feed_layout",
+    "load_layout",
+    "out_layout",
+]
 
 
 def load_layout(params: RtlParams) -> data.ArrayLayout:
@@ -86,6 +93,17 @@ def _os_datapath(m: Module, engine: TileEngine, ctrl: FoldController) -> None:
     ]
 
 
+def engine_signature(params: RtlParams) -> wiring.Signature:
+    """The ports of the :class:`TileEngine` for ``params`` (module docstring)."""
+    members = {"start": In(stream.Signature(unsigned(params.stream_bits)))}
+    if params.dataflow is Dataflow.WS:
+        members["load"] = In(stream.Signature(load_layout(params)))
+    members["feed"] = In(stream.Signature(feed_layout(params)))
+    members["out"] = Out(stream.Signature(out_layout(params)))
+    members["done"] = Out(1)
+    return wiring.Signature(members)
+
+
 # One row per dataflow: how the array hangs off the controller and the streams.
 DATAPATHS: dict[Dataflow, Callable[[Module, TileEngine, FoldController], None]] = {
     Dataflow.WS: _ws_datapath,
@@ -106,13 +124,7 @@ class TileEngine(wiring.Component):
         if not isinstance(params, RtlParams):
             raise TypeError(f"params must be RtlParams, not {type(params).__name__}")
         self.params = params
-        members = {"start": In(stream.Signature(unsigned(params.stream_bits)))}
-        if params.dataflow is Dataflow.WS:
-            members["load"] = In(stream.Signature(load_layout(params)))
-        members["feed"] = In(stream.Signature(feed_layout(params)))
-        members["out"] = Out(stream.Signature(out_layout(params)))
-        members["done"] = Out(1)
-        super().__init__(members)
+        super().__init__(engine_signature(params))
 
     def elaborate(self, platform) -> Module:
         m = Module()

