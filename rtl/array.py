@@ -59,8 +59,6 @@ class _ArrayBase(wiring.Component):
         overflow: Overflow,
         members: dict,
     ) -> None:
-        _check_side("rows", rows)
-        _check_side("cols", cols)
         self.rows, self.cols = rows, cols
         self.widths = (activation_bits, weight_bits, accumulator_bits)
         self.overflow = Overflow(overflow)
@@ -97,6 +95,8 @@ class WeightStationaryArray(_ArrayBase):
         accumulator_bits: int = 32,
         overflow: Overflow = Overflow.WRAP,
     ) -> None:
+        _check_side("rows", rows)
+        _check_side("cols", cols)
         members = {
             "en": In(1),
             "load": In(1),
@@ -170,6 +170,8 @@ class OutputStationaryArray(_ArrayBase):
         accumulator_bits: int = 32,
         overflow: Overflow = Overflow.WRAP,
     ) -> None:
+        _check_side("rows", rows)
+        _check_side("cols", cols)
         members = {
             "en": In(1),
             "clear": In(1),

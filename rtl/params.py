@@ -105,7 +105,9 @@ class RtlParams:
         if self.dataflow not in {d.value for d in SUPPORTED_DATAFLOWS}:
             allowed = ", ".join(d.value for d in SUPPORTED_DATAFLOWS)
             raise ConfigError(
-                "dataflow", self.dataflow, f"the RTL implements {allowed} (is has no PE yet)"
+                "dataflow",
+                getattr(self.dataflow, "value", self.dataflow),
+                f"the RTL implements {allowed} (is has no PE yet)",
             )
         object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
         for field in ("activation_bits", "weight_bits"):
@@ -120,7 +122,9 @@ class RtlParams:
         )
         if self.overflow not in {o.value for o in Overflow}:
             raise ConfigError(
-                "accumulator_overflow", self.overflow, "must be one of wrap, saturate"
+                "accumulator_overflow",
+                getattr(self.overflow, "value", self.overflow),
+                "must be one of wrap, saturate",
             )
         object.__setattr__(self, "overflow", Overflow(self.overflow))
         _int_range("stream_bits", self.stream_bits, 1, MAX_STREAM_BITS)

@@ -8,7 +8,9 @@ old for cocotb 2) and whose makefile needs ``CFG_CXXFLAGS_PCH_I`` (see
 Waves: with ``WAVES=1`` in the environment, a bench writes a VCD of the whole run to
 ``$SPARSA_WAVES_DIR/<test>.vcd`` (default ``out/waves/`` in the repository) and prints
 where. cocotb's own ``WAVES`` handling would write FST from Icarus, so it is kept out
-of the runner's sight and the dump is set up here.
+of the runner's sight and the dump is set up here: a ``$dumpfile``/``$dumpvars``
+module for Icarus (whose ``vvp`` the runner starts with ``-none``, swapped for
+``-vcd``), ``--trace-file`` for Verilator.
 """
 
 from __future__ import annotations
@@ -101,6 +103,17 @@ def _icarus_dump_module(path: Path, top: str, vcd: Path) -> Path:
     return path
 
 
+def _let_icarus_dump_vcd(runner) -> None:
+    # cocotb 2.1's Icarus runner ends the vvp command with "-none" (no dump) unless its
+    # own FST dump is on; vvp takes the last format flag, so "-vcd" in its place wins.
+    command = runner._test_command
+
+    def with_vcd():
+        return [["-vcd" if arg == "-none" else arg for arg in cmd] for cmd in command()]
+
+    runner._test_command = with_vcd
+
+
 def run_bench(
     params: RtlParams,
     simulator: str,
@@ -153,6 +166,8 @@ def run_bench(
     log = work_dir / "sim.log"
     with _cocotb_waves_off():
         runner = get_runner(simulator)
+        if vcd and simulator == "icarus":
+            _let_icarus_dump_vcd(runner)
         runner.build(
             sources=sources,
             hdl_toplevel=params.name,
