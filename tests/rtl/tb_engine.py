@@ -12,7 +12,9 @@ against :func:`rtl.reference.reference_matmul` and the timing model:
 
 Cycles are counted in rising edges of ``clk``; inputs are driven on the falling edge and
 handshakes sampled at the rising edge (values from just before it). Measurements go to
-the JSON-lines file ``SPARSA_TB_RECORDS`` when it is set.
+the JSON-lines file ``SPARSA_TB_RECORDS`` when it is set. ``listed_shapes`` runs the
+GEMMs listed in ``SPARSA_TB_SHAPES`` (JSON ``[[m, n, k], ...]``; benchmarks/bench_rtl.py)
+and is skipped without it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from simulator.mapping import DATAFLOW_MAPS
 
 PARAMS = RtlParams(**json.loads(os.environ["SPARSA_TB_PARAMS"]))
 RECORDS = os.environ.get("SPARSA_TB_RECORDS")
+SHAPES = json.loads(os.environ.get("SPARSA_TB_SHAPES") or "[]")
 A_MIN, A_MAX = -(1 << (PARAMS.activation_bits - 1)), (1 << (PARAMS.activation_bits - 1)) - 1
 W_MIN, W_MAX = -(1 << (PARAMS.weight_bits - 1)), (1 << (PARAMS.weight_bits - 1)) - 1
 
@@ -248,3 +251,12 @@ async def backpressure(dut):
     rng = np.random.default_rng(5)
     m, n, k = gemm_shape(PARAMS.rows + 1, PARAMS.cols + 1, PARAMS.rows + 2)
     await check_gemm(dut, "backpressure", *random_operands(rng, m, n, k), rng=rng, stall=0.3)
+
+
+@cocotb.test(skip=not SHAPES)
+async def listed_shapes(dut):
+    """The GEMMs of ``SPARSA_TB_SHAPES``, random operands, checked like the others."""
+    await reset(dut)
+    rng = np.random.default_rng(6)
+    for m, n, k in SHAPES:
+        await check_gemm(dut, "listed", *random_operands(rng, m, n, k))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from simulator.cli import main
-from tests.conftest import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +68,7 @@ def test_unsupported_values_are_refused_in_one_line(capsys, tmp_path, fields, ex
 
 
 def test_the_installed_command_finds_verilog_through_the_entry_point(tmp_path):
-    sparsa = shutil.which("sparsa") or str(ROOT / ".venv" / "bin" / "sparsa")
+    sparsa = Path(sys.executable).parent / "sparsa"  # this environment's console script
     proc = subprocess.run([sparsa, "verilog", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "--stats" in proc.stdout and "--accel" in proc.stdout

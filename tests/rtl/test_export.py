@@ -10,9 +10,15 @@ import subprocess
 import pytest
 
 from rtl.driver import GemmTiling
-from rtl.export import c_header, cache_key, generate_verilog, parameter_table, write_outputs
+from rtl.export import (
+    VERILATOR_WAIVERS,
+    c_header,
+    cache_key,
+    generate_verilog,
+    parameter_table,
+    write_outputs,
+)
 from rtl.params import RtlParams
-from tests.rtl.cocotb_run import LINT_WAIVERS
 
 WS = RtlParams("acc_ws", 3, 4, "ws", 8, 8, 24, "saturate")
 OS = RtlParams("acc_os", 2, 5, "os", 6, 4, 12, "wrap", stream_bits=12)
@@ -94,7 +100,7 @@ def test_verilator_lint_passes_with_the_stated_waivers(params, tmp_path, verilat
     text, _ = generate_verilog(params, cache_dir=tmp_path)
     source = tmp_path / f"{params.name}.v"
     source.write_text(text)
-    waivers = [f"-Wno-{w}" for w in LINT_WAIVERS]
+    waivers = [f"-Wno-{w}" for w in VERILATOR_WAIVERS]
     proc = subprocess.run(
         ["verilator", "--lint-only", "-Wall", *waivers, "--top-module", params.name, str(source)],
         capture_output=True,
