@@ -32,7 +32,7 @@ that the pipeline registers are zero between folds.
 
 from __future__ import annotations
 
-from amaranth import Array, Module, signed
+from amaranth import Array, Module, Shape, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -43,26 +43,33 @@ from simulator.config import Dataflow, Overflow
 __all__ = ["ARRAYS", "OutputStationaryArray", "WeightStationaryArray"]
 
 
-def _check_side(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"array {name} must be a positive integer, not {value!r}")
-
-
 class _ArrayBase(wiring.Component):
+    """Validates the size and builds the ports that a subclass lists in its static
+    ``_members(rows, cols, a, w, acc)`` from the activation, weight and accumulator
+    shapes; the widths and the overflow rule are checked by the PEs."""
+
+    pe_class: type
+
     def __init__(
         self,
         rows: int,
         cols: int,
-        activation_bits: int,
-        weight_bits: int,
-        accumulator_bits: int,
-        overflow: Overflow,
-        members: dict,
+        activation_bits: int = 8,
+        weight_bits: int = 8,
+        accumulator_bits: int = 32,
+        overflow: Overflow = Overflow.WRAP,
     ) -> None:
+        for name, value in (("rows", rows), ("cols", cols)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"array {name} must be a positive integer, not {value!r}")
         self.rows, self.cols = rows, cols
         self.widths = (activation_bits, weight_bits, accumulator_bits)
         self.overflow = Overflow(overflow)
-        super().__init__(members)
+        super().__init__(
+            self._members(
+                rows, cols, signed(activation_bits), signed(weight_bits), signed(accumulator_bits)
+            )
+        )
 
 
 class WeightStationaryArray(_ArrayBase):
@@ -86,28 +93,16 @@ class WeightStationaryArray(_ArrayBase):
 
     pe_class = WeightStationaryPE
 
-    def __init__(
-        self,
-        rows: int,
-        cols: int,
-        activation_bits: int = 8,
-        weight_bits: int = 8,
-        accumulator_bits: int = 32,
-        overflow: Overflow = Overflow.WRAP,
-    ) -> None:
-        _check_side("rows", rows)
-        _check_side("cols", cols)
-        members = {
+    @staticmethod
+    def _members(rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
             "en": In(1),
             "load": In(1),
-            "w_in": In(data.ArrayLayout(signed(weight_bits), cols)),
-            "a_in": In(data.ArrayLayout(signed(activation_bits), rows)),
-            "psum_in": In(data.ArrayLayout(signed(accumulator_bits), cols)),
-            "psum_out": Out(data.ArrayLayout(signed(accumulator_bits), cols)),
+            "w_in": In(data.ArrayLayout(w, cols)),
+            "a_in": In(data.ArrayLayout(a, rows)),
+            "psum_in": In(data.ArrayLayout(acc, cols)),
+            "psum_out": Out(data.ArrayLayout(acc, cols)),
         }
-        super().__init__(
-            rows, cols, activation_bits, weight_bits, accumulator_bits, overflow, members
-        )
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -161,28 +156,16 @@ class OutputStationaryArray(_ArrayBase):
 
     pe_class = OutputStationaryPE
 
-    def __init__(
-        self,
-        rows: int,
-        cols: int,
-        activation_bits: int = 8,
-        weight_bits: int = 8,
-        accumulator_bits: int = 32,
-        overflow: Overflow = Overflow.WRAP,
-    ) -> None:
-        _check_side("rows", rows)
-        _check_side("cols", cols)
-        members = {
+    @staticmethod
+    def _members(rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
             "en": In(1),
             "clear": In(1),
-            "a_in": In(data.ArrayLayout(signed(activation_bits), rows)),
-            "b_in": In(data.ArrayLayout(signed(weight_bits), cols)),
+            "a_in": In(data.ArrayLayout(a, rows)),
+            "b_in": In(data.ArrayLayout(w, cols)),
             "row": In(range(max(rows, 2))),
-            "out": Out(data.ArrayLayout(signed(accumulator_bits), cols)),
+            "out": Out(data.ArrayLayout(acc, cols)),
         }
-        super().__init__(
-            rows, cols, activation_bits, weight_bits, accumulator_bits, overflow, members
-        )
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -28,7 +28,7 @@ from amaranth import Module, Mux, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.array import OutputStationaryArray, WeightStationaryArray
+from rtl.array import ARRAYS
 from rtl.controller import FoldController
 from rtl.params import RtlParams
 from simulator.config import Dataflow
@@ -61,16 +61,12 @@ def feed_layout(params: RtlParams) -> data.StructLayout:
     return data.StructLayout({"a": a, "b": load_layout(params)})
 
 
-def _ws_datapath(m: Module, engine: TileEngine, ctrl: FoldController) -> None:
-    p = engine.params
-    m.submodules.array = array = WeightStationaryArray(
-        p.rows, p.cols, p.activation_bits, p.weight_bits, p.accumulator_bits, p.overflow
-    )
+def _ws_datapath(
+    m: Module, engine: TileEngine, ctrl: FoldController, array: wiring.Component
+) -> None:
     m.d.comb += [
-        array.en.eq(ctrl.advance),
         array.load.eq(ctrl.loading),
         array.w_in.eq(engine.load.payload),
-        array.a_in.eq(Mux(ctrl.feeding, engine.feed.payload.a, 0)),
         array.psum_in.eq(Mux(ctrl.feeding, engine.feed.payload.psum, 0)),
         engine.out.payload.eq(array.psum_out),
         ctrl.load_valid.eq(engine.load.valid),
@@ -78,15 +74,11 @@ def _ws_datapath(m: Module, engine: TileEngine, ctrl: FoldController) -> None:
     ]
 
 
-def _os_datapath(m: Module, engine: TileEngine, ctrl: FoldController) -> None:
-    p = engine.params
-    m.submodules.array = array = OutputStationaryArray(
-        p.rows, p.cols, p.activation_bits, p.weight_bits, p.accumulator_bits, p.overflow
-    )
+def _os_datapath(
+    m: Module, engine: TileEngine, ctrl: FoldController, array: wiring.Component
+) -> None:
     m.d.comb += [
-        array.en.eq(ctrl.advance),
         array.clear.eq(ctrl.first),
-        array.a_in.eq(Mux(ctrl.feeding, engine.feed.payload.a, 0)),
         array.b_in.eq(Mux(ctrl.feeding, engine.feed.payload.b, 0)),
         array.row.eq(ctrl.out_row),
         engine.out.payload.eq(array.out),
@@ -104,8 +96,11 @@ def engine_signature(params: RtlParams) -> wiring.Signature:
     return wiring.Signature(members)
 
 
-# One row per dataflow: how the array hangs off the controller and the streams.
-DATAPATHS: dict[Dataflow, Callable[[Module, TileEngine, FoldController], None]] = {
+# One row per dataflow: how the array hangs off the controller and the streams, beyond
+# the enable and the activations that every array takes.
+DATAPATHS: dict[
+    Dataflow, Callable[[Module, TileEngine, FoldController, wiring.Component], None]
+] = {
     Dataflow.WS: _ws_datapath,
     Dataflow.OS: _os_datapath,
 }
@@ -138,5 +133,12 @@ class TileEngine(wiring.Component):
             ctrl.out_ready.eq(self.out.ready),
             self.done.eq(ctrl.done),
         ]
-        DATAPATHS[p.dataflow](m, self, ctrl)
+        m.submodules.array = array = ARRAYS[p.dataflow](
+            p.rows, p.cols, p.activation_bits, p.weight_bits, p.accumulator_bits, p.overflow
+        )
+        m.d.comb += [
+            array.en.eq(ctrl.advance),
+            array.a_in.eq(Mux(ctrl.feeding, self.feed.payload.a, 0)),
+        ]
+        DATAPATHS[p.dataflow](m, self, ctrl, array)
         return m

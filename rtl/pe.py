@@ -17,7 +17,7 @@ Every register of a PE updates only when ``en`` is high: the tile controller low
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Value, signed
+from amaranth import Module, Mux, Shape, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -38,22 +38,38 @@ def accumulate(total: Value, bits: int, overflow: Overflow) -> Value:
     return Mux(total > high, high, Mux(total < low, low, total))
 
 
-def _check_widths(activation_bits: int, weight_bits: int, accumulator_bits: int) -> None:
-    for name, value in (("activation_bits", activation_bits), ("weight_bits", weight_bits)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, not {value!r}")
-    if (
-        isinstance(accumulator_bits, bool)
-        or not isinstance(accumulator_bits, int)
-        or accumulator_bits < activation_bits + weight_bits
-    ):
-        raise ValueError(
-            f"accumulator_bits must be an integer >= activation_bits + weight_bits "
-            f"= {activation_bits + weight_bits}, not {accumulator_bits!r}"
+class _ProcessingElement(wiring.Component):
+    """Validates the widths and builds the ports that a subclass lists in its static
+    ``_members(a, w, acc)`` from the activation, weight and accumulator shapes."""
+
+    def __init__(
+        self,
+        activation_bits: int,
+        weight_bits: int,
+        accumulator_bits: int,
+        overflow: Overflow = Overflow.WRAP,
+    ) -> None:
+        for name, value in (("activation_bits", activation_bits), ("weight_bits", weight_bits)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        product_bits = activation_bits + weight_bits
+        if (
+            isinstance(accumulator_bits, bool)
+            or not isinstance(accumulator_bits, int)
+            or accumulator_bits < product_bits
+        ):
+            raise ValueError(
+                f"accumulator_bits must be an integer >= activation_bits + weight_bits "
+                f"= {product_bits}, not {accumulator_bits!r}"
+            )
+        self.accumulator_bits = accumulator_bits
+        self.overflow = Overflow(overflow)
+        super().__init__(
+            self._members(signed(activation_bits), signed(weight_bits), signed(accumulator_bits))
         )
 
 
-class WeightStationaryPE(wiring.Component):
+class WeightStationaryPE(_ProcessingElement):
     """A weight-stationary PE: holds one weight, passes activations right, sums down.
 
     On a rising edge with ``en`` high::
@@ -73,28 +89,18 @@ class WeightStationaryPE(wiring.Component):
         ``wrap`` or ``saturate`` (see the module docstring).
     """
 
-    def __init__(
-        self,
-        activation_bits: int,
-        weight_bits: int,
-        accumulator_bits: int,
-        overflow: Overflow = Overflow.WRAP,
-    ) -> None:
-        _check_widths(activation_bits, weight_bits, accumulator_bits)
-        self.accumulator_bits = accumulator_bits
-        self.overflow = Overflow(overflow)
-        super().__init__(
-            {
-                "en": In(1),
-                "load": In(1),
-                "w_in": In(signed(weight_bits)),
-                "w_out": Out(signed(weight_bits)),
-                "a_in": In(signed(activation_bits)),
-                "a_out": Out(signed(activation_bits)),
-                "psum_in": In(signed(accumulator_bits)),
-                "psum_out": Out(signed(accumulator_bits)),
-            }
-        )
+    @staticmethod
+    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
+            "en": In(1),
+            "load": In(1),
+            "w_in": In(w),
+            "w_out": Out(w),
+            "a_in": In(a),
+            "a_out": Out(a),
+            "psum_in": In(acc),
+            "psum_out": Out(acc),
+        }
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -109,7 +115,7 @@ class WeightStationaryPE(wiring.Component):
         return m
 
 
-class OutputStationaryPE(wiring.Component):
+class OutputStationaryPE(_ProcessingElement):
     """An output-stationary PE: passes activations right and weights down, keeps the sum.
 
     On a rising edge with ``en`` high::
@@ -129,27 +135,17 @@ class OutputStationaryPE(wiring.Component):
         ``wrap`` or ``saturate`` (see the module docstring).
     """
 
-    def __init__(
-        self,
-        activation_bits: int,
-        weight_bits: int,
-        accumulator_bits: int,
-        overflow: Overflow = Overflow.WRAP,
-    ) -> None:
-        _check_widths(activation_bits, weight_bits, accumulator_bits)
-        self.accumulator_bits = accumulator_bits
-        self.overflow = Overflow(overflow)
-        super().__init__(
-            {
-                "en": In(1),
-                "clear": In(1),
-                "a_in": In(signed(activation_bits)),
-                "a_out": Out(signed(activation_bits)),
-                "b_in": In(signed(weight_bits)),
-                "b_out": Out(signed(weight_bits)),
-                "acc": Out(signed(accumulator_bits)),
-            }
-        )
+    @staticmethod
+    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
+            "en": In(1),
+            "clear": In(1),
+            "a_in": In(a),
+            "a_out": Out(a),
+            "b_in": In(w),
+            "b_out": Out(w),
+            "acc": Out(acc),
+        }
 
     def elaborate(self, platform) -> Module:
         m = Module()
