@@ -71,6 +71,22 @@ class _ArrayBase(wiring.Component):
             )
         )
 
+    def _pe_grid(self, m: Module, a_first) -> list[list[wiring.Component]]:
+        """The PEs, as submodules ``pe_<r>_<c>`` enabled by ``en``, with activations
+        entering row ``r`` from ``a_first[r]`` and passing right."""
+        pes = [
+            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
+            for _ in range(self.rows)
+        ]
+        for r, row in enumerate(pes):
+            for c, pe in enumerate(row):
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.en.eq(self.en),
+                    pe.a_in.eq(a_first[r] if c == 0 else row[c - 1].a_out),
+                ]
+        return pes
+
 
 class WeightStationaryArray(_ArrayBase):
     """A ``rows x cols`` weight-stationary array (timing in the module docstring).
@@ -117,17 +133,11 @@ class WeightStationaryArray(_ArrayBase):
         ]
         for skew in (a_skew, psum_skew, deskew):
             m.d.comb += skew.en.eq(self.en)
-        pes = [
-            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
-            for _ in range(self.rows)
-        ]
+        pes = self._pe_grid(m, a_skew.o)
         for r, row in enumerate(pes):
             for c, pe in enumerate(row):
-                m.submodules[f"pe_{r}_{c}"] = pe
                 m.d.comb += [
-                    pe.en.eq(self.en),
                     pe.load.eq(self.load),
-                    pe.a_in.eq(a_skew.o[r] if c == 0 else row[c - 1].a_out),
                     pe.w_in.eq(self.w_in[c] if r == 0 else pes[r - 1][c].w_out),
                     pe.psum_in.eq(psum_skew.o[c] if r == 0 else pes[r - 1][c].psum_out),
                 ]
@@ -178,17 +188,11 @@ class OutputStationaryArray(_ArrayBase):
             a_skew.en.eq(self.en),
             b_skew.en.eq(self.en),
         ]
-        pes = [
-            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
-            for _ in range(self.rows)
-        ]
+        pes = self._pe_grid(m, a_skew.o)
         for r, row in enumerate(pes):
             for c, pe in enumerate(row):
-                m.submodules[f"pe_{r}_{c}"] = pe
                 m.d.comb += [
-                    pe.en.eq(self.en),
                     pe.clear.eq(self.clear),
-                    pe.a_in.eq(a_skew.o[r] if c == 0 else row[c - 1].a_out),
                     pe.b_in.eq(b_skew.o[c] if r == 0 else pes[r - 1][c].b_out),
                 ]
         for c in range(self.cols):
