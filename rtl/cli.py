@@ -1,0 +1,71 @@
+"""``sparsa verilog``: export an accelerator config as Verilog, params.json and a C header.
+
+Registered with the simulator's CLI through the ``sparsa.commands`` entry point, so the
+simulator never imports this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rtl.export import default_cache_dir, write_outputs
+from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
+from rtl.synth import design_stats
+from simulator.cli import UserError
+from simulator.config import load_config
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    cmd = subparsers.add_parser(
+        "verilog",
+        help="generate the accelerator's RTL as Verilog",
+        description="Build the systolic array and tile controller of an accelerator config "
+        "and write DIR/<name>.v (top module <name>), DIR/params.json and DIR/params.h. "
+        f"Generated Verilog is cached in {default_cache_dir()} (set SPARSA_CACHE_DIR to move it).",
+    )
+    cmd.add_argument("--accel", required=True, help="accelerator config (.yaml or SCALE-Sim .cfg)")
+    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.add_argument(
+        "--stream-bits",
+        type=int,
+        default=DEFAULT_STREAM_BITS,
+        help=f"width of the fold-start payload: a fold streams up to 2**N vectors "
+        f"(1..{MAX_STREAM_BITS}, default {DEFAULT_STREAM_BITS})",
+    )
+    cmd.add_argument(
+        "--stats",
+        action="store_true",
+        help="also synthesize generically with Yosys and print cell counts "
+        "(the PE; the array and the whole design up to 8x8)",
+    )
+    cmd.add_argument("--no-cache", action="store_true", help="convert even if cached")
+    cmd.set_defaults(func=_verilog)
+
+
+def _verilog(args: argparse.Namespace) -> int:
+    config = load_config(args.accel)
+    params = RtlParams.from_config(config, stream_bits=args.stream_bits)
+    result = write_outputs(params, args.out, use_cache=not args.no_cache)
+    p = params
+    print(
+        f"top       {p.name}: {p.dataflow.value} {p.rows}x{p.cols}, "
+        f"int{p.activation_bits} x int{p.weight_bits} -> int{p.accumulator_bits} "
+        f"({p.overflow.value}), up to {p.max_stream} vectors per fold"
+    )
+    cached = " (from the cache)" if result.cache_hit else ""
+    print(f"wrote     {result.verilog}{cached}, {result.params_json}, {result.header}")
+    if args.stats:
+        try:
+            stats = design_stats(params)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from None
+        print()
+        print(f"{'design':<24} {'cells':>8} {'flip-flops':>10} {'logic':>8}")
+        for s in stats:
+            print(f"{s.name:<24} {s.cells:>8} {s.flip_flops:>10} {s.logic:>8}")
+        if len(stats) == 1:
+            print(f"(array and engine skipped: {p.rows}x{p.cols} is above 8x8)")
+    return 0

