@@ -179,37 +179,55 @@ class MemoryTraffic(NamedTuple):
 
 
 class _Loops(NamedTuple):
-    """Extents of the two folded loops (outer: column folds, inner: row folds) and the
-    streamed dimension."""
+    """Extents of the folded loops (outer: column folds, middle: stream tiles, inner: row
+    folds): their trip counts and the sizes of their first, full and last pieces."""
 
     outer_folds: np.ndarray
     inner_folds: np.ndarray
+    stream_tiles: np.ndarray
     inner_extent: np.ndarray
     outer_side: np.ndarray
     outer_first: np.ndarray
     outer_last: np.ndarray
     inner_first: np.ndarray
     inner_last: np.ndarray
+    tile_side: np.ndarray
+    """Streamed vectors per full tile (``T`` untiled); also the first tile's."""
+    tile_last: np.ndarray
     stream: np.ndarray
 
 
 def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
-    fo, fi = timing.col_folds, timing.row_folds
+    fo, fi, nt = timing.col_folds, timing.row_folds, timing.stream_tiles
     return _Loops(
         outer_folds=fo,
         inner_folds=fi,
+        stream_tiles=nt,
         inner_extent=timing.sr,
         outer_side=cols,
         outer_first=np.minimum(cols, timing.sc),
         outer_last=timing.sc - (fo - 1) * cols,
         inner_first=np.minimum(rows, timing.sr),
         inner_last=timing.sr - (fi - 1) * rows,
+        tile_side=timing.stream_tile,
+        tile_last=timing.t - (nt - 1) * timing.stream_tile,
         stream=timing.t,
     )
 
 
 def _excess(bits: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return np.maximum(0, bits - usable)
+
+
+def _grid_excess(n_a, full_a, last_a, n_b, full_b, last_b, bits, usable) -> np.ndarray:
+    """``sum over blocks of max(0, S - U)`` over an ``n_a x n_b`` grid of ``a x b`` blocks,
+    every piece full-sized but the last along each side."""
+    return (
+        (n_a - 1) * (n_b - 1) * _excess(full_a * full_b * bits, usable)
+        + (n_a - 1) * _excess(full_a * last_b * bits, usable)
+        + (n_b - 1) * _excess(last_a * full_b * bits, usable)
+        + _excess(last_a * last_b * bits, usable)
+    )
 
 
 class _Operand(NamedTuple):
@@ -223,31 +241,45 @@ class _Operand(NamedTuple):
 
 def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     """Passes, refetched bits and phase-1 share of one operand, by its role."""
-    fo, fi, t = lp.outer_folds, lp.inner_folds, lp.stream
+    fo, fi, nt = lp.outer_folds, lp.inner_folds, lp.stream_tiles
     outer_only, inner_only = role == Role.OUTER_ONLY, role == Role.INNER_ONLY
-    passes = np.where(outer_only, fi, np.where(inner_only, fo, 1))
-    tile_full, tile_last, tile_first = lp.outer_side * t, lp.outer_last * t, lp.outer_first * t
+    passes = np.where(outer_only, fi, np.where(inner_only, fo, nt))
+    # Residency units: outer-only, an (outer block, stream tile) block; both, an outer
+    # block's slab over all inner folds; inner-only, the whole operand.
+    outer_width = (lp.outer_side, lp.outer_last)
     per_unit = np.where(
         outer_only,
-        (fo - 1) * _excess(tile_full * bits, usable) + _excess(tile_last * bits, usable),
-        _excess(elems * bits, usable),
+        _grid_excess(fo, *outer_width, nt, lp.tile_side, lp.tile_last, bits, usable),
+        np.where(
+            inner_only,
+            _excess(elems * bits, usable),
+            _grid_excess(fo, *outer_width, 1, lp.inner_extent, lp.inner_extent, bits, usable),
+        ),
     )
     refetch = (passes - 1) * per_unit
     # Phase 1 (first outer block): an inner-only operand is loaded whole, with no refetch
-    # yet; an outer-only one loads its first tile and refetches it within the block.
+    # yet; the others load the first block's share and refetch it within the block.
+    first_block = lp.outer_first * lp.inner_extent
     phase1 = np.where(
-        outer_only, tile_first, np.where(inner_only, elems, lp.outer_first * lp.inner_extent)
+        outer_only, lp.outer_first * lp.stream, np.where(inner_only, elems, first_block)
     )
-    phase1_refetch = np.where(outer_only, (fi - 1) * _excess(tile_first * bits, usable), 0)
+    phase1_refetch = np.where(
+        outer_only,
+        (fi - 1)
+        * _grid_excess(
+            1, lp.outer_first, lp.outer_first, nt, lp.tile_side, lp.tile_last, bits, usable
+        ),
+        np.where(inner_only, 0, (nt - 1) * _excess(first_block * bits, usable)),
+    )
     first = np.where(
         outer_only,
-        tile_first,
-        np.where(inner_only, lp.inner_first * t, lp.outer_first * lp.inner_first),
+        lp.outer_first * lp.tile_side,
+        np.where(inner_only, lp.inner_first * lp.tile_side, lp.outer_first * lp.inner_first),
     )
     last = np.where(
         outer_only,
-        tile_last,
-        np.where(inner_only, lp.inner_last * t, lp.outer_last * lp.inner_last),
+        lp.outer_last * lp.tile_last,
+        np.where(inner_only, lp.inner_last * lp.tile_last, lp.outer_last * lp.inner_last),
     )
     return _Operand(passes, refetch, phase1, phase1_refetch, first, last)
 
@@ -368,7 +400,9 @@ def stall_cycles(
     groups, rows, cols = (np.asarray(x, np.int64) for x in (groups, rows, cols))
     lp = _loops(timing, rows, cols)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
-    fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + timing.preload_cycles)
+    # Cycles of one fold position (its nt stream tiles), each tile preloading when sequential.
+    preloads = timing.stream_tiles * timing.preload_cycles
+    fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + preloads)
     c1 = groups * lp.inner_folds * fold + np.where(overlapped, timing.preload_cycles, 0)
     c2 = groups * (lp.outer_folds - 1) * lp.inner_folds * fold
     bw = np.asarray(dram_bits_per_cycle, dtype=np.float64)

@@ -10,7 +10,6 @@ import numpy as np
 from simulator.config import AcceleratorConfig
 from simulator.energy import ACTIONS, energy_by_component
 from simulator.evaluate import Evaluation, config_arrays, evaluate
-from simulator.mapping import dataflow_code
 from simulator.result import (
     Cycles,
     LayerEnergy,
@@ -21,7 +20,7 @@ from simulator.result import (
     SimResult,
     point_at,
 )
-from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from simulator.timing import DenseTiming, dense_timing
 from simulator.workload import Layer, Workload
 
 __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
@@ -29,17 +28,8 @@ __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
 
 def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
     """Timing arrays of every layer of ``workload`` on ``config`` (shape ``(layers,)``)."""
-    m, n, k, groups = workload.gemm_arrays()
-    return dense_timing(
-        m,
-        n,
-        k,
-        groups,
-        config.rows,
-        config.cols,
-        dataflow_code(config.dataflow),
-        SCHEDULE_CODES[config.fold_schedule],
-    )
+    timing = timing_over_configs(workload, [config])
+    return DenseTiming(*(np.asarray(field)[0] for field in timing))
 
 
 def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]) -> DenseTiming:
@@ -50,7 +40,10 @@ def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]
     """
     m, n, k, groups = workload.gemm_arrays()
     hw = config_arrays(configs)
-    return dense_timing(m, n, k, groups, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"])
+    return dense_timing(
+        m, n, k, groups, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"],
+        hw["stream_tile_limit"],
+    )  # fmt: skip
 
 
 def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
