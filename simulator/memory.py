@@ -11,41 +11,54 @@ inputs).
 Loop nest
 ---------
 Each of a layer's ``G`` GEMMs runs its folds (:mod:`simulator.timing`) in SCALE-Sim's
-order, the same in all three dataflows::
+order, the same in all three dataflows, with the streamed dimension cut into ``nt``
+tiles when ``stream_tiling: fit`` tiles the layer (``nt = 1`` otherwise)::
 
     for o in column folds (Fo = ceil(Sc / cols)):     os: over n   ws: over n   is: over m
-        for i in row folds (Fi = ceil(Sr / rows)):    os: over m   ws: over k   is: over k
-            fold (o, i)
+        for s in stream tiles (nt = ceil(T / Ts)):    os: 1        ws: over m   is: over n
+            for i in row folds (Fi = ceil(Sr / rows)):    os: over m   ws: over k   is: over k
+                fold (o, s, i): preload tile (o, i), stream tile s
 
-so in ws and is, where ``k`` is folded, the folds of one output block run back to back
-and its partial sums finish as early as possible. Every operand spans two of the three
-GEMM dimensions, which gives it one of three roles:
+so in ws and is, where ``k`` is folded, the folds of one output block (``T x cols``, or
+``Ts x cols`` when tiled) run back to back and its partial sums finish as early as
+possible. Every operand spans two of the three GEMM dimensions (outer ``o``, inner ``i``,
+streamed ``s``), which gives it one of three roles:
 
 =============  =====================================  ==============  =================
 role           the operand ...                        passes ``P``    os / ws / is
 =============  =====================================  ==============  =================
-both           spans the outer and inner dims: each   1               C / B / A
-               fold uses its own tile once
-outer-only     spans outer, not inner: one tile per   ``Fi``          B / C / C
-               column block, reused by its Fi folds
-inner-only     spans inner, not outer: all of it is   ``Fo``          A / A / B
-               needed again in every column block
+both           spans outer and inner (not streamed):  ``nt``          C / B / A
+               each fold position's tile, used once
+               per stream tile (the stationary
+               operand in ws and is)
+outer-only     spans outer and streamed: one block    ``Fi``          B / C / C
+               per (column block, stream tile),
+               reused by its Fi folds
+inner-only     spans inner and streamed: all of it    ``Fo``          A / A / B
+               is needed again in every column block
 =============  =====================================  ==============  =================
+
+Untiled (``nt = 1``) the "both" operand is used exactly once, as in SCALE-Sim.
 
 Reuse model (``U`` = usable buffer capacity: half the buffer when
 ``sram_double_buffered``, the other half receiving the prefetch; all of it otherwise)
 ------------------------------------------------------------------------------------------
 - The array reads an input operand from its SRAM once per pass: ``E * P`` elements
   (``E`` = its elements). These are exactly SCALE-Sim's ``sram_ifmap_reads`` /
-  ``sram_filter_reads``.
-- DRAM: each residency unit (the whole operand when inner-only, one outer block's tile
-  when outer-only) keeps ``min(S, U)`` of its ``S`` bits resident; every later pass
-  refetches the rest::
+  ``sram_filter_reads`` untiled; tiling multiplies the stationary operand's by ``nt``
+  (it is preloaded once per stream tile) and leaves the streamed operand's unchanged.
+- DRAM: each residency unit keeps ``min(S, U)`` of its ``S`` bits resident between two
+  uses; every later pass refetches the rest::
 
       dram_read_bits = E * bits + (P - 1) * sum_over_units max(0, S_unit - U)
 
-  So an operand that fits (``S <= U``) is read from DRAM exactly once; one that does not
-  is partly re-streamed, and more capacity never adds traffic.
+  The unit is what the loop nest touches between two uses of a tile: the whole operand
+  when inner-only; one (column block, stream tile) block (``cols x Ts``, ``cols x T``
+  untiled) when outer-only; one column block's stationary slab (``cols x Sr``: every
+  row fold's tile of that block) when "both". So an operand that fits (``S <= U``) is
+  read from DRAM exactly once; one that does not is partly re-streamed, and more
+  capacity never adds traffic. With tiling, the stationary operand is refetched only
+  when its column slab does not fit; the streamed operand's traffic is unchanged.
 - Outputs: the array writes each output block once per pass and reads it back before
   every pass but the first (``E * P`` writes, ``E * (P - 1)`` reads: a partial-sum write
   and read-back per row fold when ``k`` is folded in ws/is; one write per output in os).
@@ -53,7 +66,14 @@ Reuse model (``U`` = usable buffer capacity: half the buffer when
   per fold (a quirk of its skewed drain matrix), which sparsa does not follow. The part
   of a block's partial sums that fits stays on chip; the rest is spilled to DRAM after
   each pass but the last and read back before each pass but the first, at
-  ``accumulator_bits``. Final outputs are written to DRAM once.
+  ``accumulator_bits``. Final outputs are written to DRAM once. With ``fit``, a block is
+  ``Ts x cols`` partial sums, which fit by the choice of ``Ts`` unless even one vector's
+  (``cols x accumulator_bits``) exceeds ``U`` (then ``Ts = 1`` and the excess spills).
+- ``fit`` trades partial-sum spills (``2 (Fi - 1) sum max(0, T w acc - U)`` bits per
+  column block) for stationary refetches (``(nt - 1) max(0, S_slab - U)``). It moves
+  fewer DRAM bytes than ``none`` whenever the stationary slab fits its buffer, but not
+  always: with a slab much larger than its buffer and ``T`` just above ``Ts`` the
+  refetches outweigh the spills saved (``tests/simulator/test_memory.py`` has one).
 - Every DRAM byte also passes through its SRAM: fills are SRAM writes, write-backs SRAM
   reads, so the SRAM bit counts used for energy are the array-side accesses plus the
   DRAM-side ones.
@@ -77,7 +97,11 @@ the loads of the first fold and the store of the last are exposed, and the rest
 overlaps compute fold by fold. Traffic is uneven over folds (an inner-only operand is
 loaded in full during the first column block and only topped up later), so the folds are
 taken in two phases with even traffic inside each: phase 1 is every group's first column
-block (``c1`` compute cycles, ``D1`` bits), phase 2 the rest (``c2``, ``D2``)::
+block (``c1`` compute cycles, ``D1`` bits), phase 2 the rest (``c2``, ``D2``); a column
+block takes ``Fi`` fold positions of ``pass + nt * P`` cycles (sequential) or ``pass``
+(overlapped, plus the first preload in phase 1), with ``pass`` from :mod:`simulator.timing`.
+The first load is the first fold's tiles (its stream tile, when tiled) and the last
+store the last fold's final outputs::
 
     stall = ceil( (first_load + last_store) / bw
                   + max(0, D1' / bw - c1) + max(0, D2' / bw - c2) )

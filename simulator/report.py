@@ -227,7 +227,8 @@ def _tiling_note(cfg: AcceleratorConfig) -> str:
     """``, stream tiles of Ts vectors`` in the setup row when tiling, else nothing."""
     if cfg.stream_tiling is StreamTiling.NONE or cfg.dataflow is Dataflow.OS:
         return ""
-    return f", stream tiles of {_tiling_cost([], cfg).stream_tile:,} vectors"
+    tile = _tiling_cost([], cfg).stream_tile
+    return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
 
 
 def _spill_advice(spilling: list[LayerResult], cfg: AcceleratorConfig) -> str:

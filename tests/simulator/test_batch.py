@@ -37,6 +37,7 @@ configs = st.builds(
     clock_mhz=st.floats(1, 5000),
     sram_double_buffered=st.booleans(),
     energy_table=st.sampled_from(["horowitz45", "eyeriss"]),
+    stream_tiling=st.sampled_from(["none", "fit"]),
 )
 
 
