@@ -243,15 +243,10 @@ def _excess(bits: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return np.maximum(0, bits - usable)
 
 
-def _grid_excess(n_a, full_a, last_a, n_b, full_b, last_b, bits, usable) -> np.ndarray:
-    """``sum over blocks of max(0, S - U)`` over an ``n_a x n_b`` grid of ``a x b`` blocks,
-    every piece full-sized but the last along each side."""
-    return (
-        (n_a - 1) * (n_b - 1) * _excess(full_a * full_b * bits, usable)
-        + (n_a - 1) * _excess(full_a * last_b * bits, usable)
-        + (n_b - 1) * _excess(last_a * full_b * bits, usable)
-        + _excess(last_a * last_b * bits, usable)
-    )
+def _line_excess(count, full, last, bits, usable) -> np.ndarray:
+    """``sum over pieces of max(0, S - U)`` over ``count`` pieces of ``full`` elements but
+    the last, of ``last`` (``bits`` per element, ``usable`` bits resident)."""
+    return (count - 1) * _excess(full * bits, usable) + _excess(last * bits, usable)
 
 
 class _Operand(NamedTuple):
@@ -263,49 +258,70 @@ class _Operand(NamedTuple):
     last_fold_elems: np.ndarray
 
 
+def _by_role(role, outer_only, inner_only, both):
+    """Per cell, the value of the operand's role; each value is a callable, evaluated only
+    when some cell has that role (every operand has two of the three)."""
+
+    def value(which: Role, make):
+        return make() if np.any(role == which) else 0
+
+    return np.where(
+        role == Role.OUTER_ONLY,
+        value(Role.OUTER_ONLY, outer_only),
+        np.where(
+            role == Role.INNER_ONLY, value(Role.INNER_ONLY, inner_only), value(Role.BOTH, both)
+        ),
+    )
+
+
 def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     """Passes, refetched bits and phase-1 share of one operand, by its role."""
     fo, fi, nt = lp.outer_folds, lp.inner_folds, lp.stream_tiles
-    outer_only, inner_only = role == Role.OUTER_ONLY, role == Role.INNER_ONLY
-    passes = np.where(outer_only, fi, np.where(inner_only, fo, nt))
-    # Residency units: outer-only, an (outer block, stream tile) block; both, an outer
-    # block's slab over all inner folds; inner-only, the whole operand.
-    outer_width = (lp.outer_side, lp.outer_last)
-    per_unit = np.where(
-        outer_only,
-        _grid_excess(fo, *outer_width, nt, lp.tile_side, lp.tile_last, bits, usable),
-        np.where(
-            inner_only,
-            _excess(elems * bits, usable),
-            _grid_excess(fo, *outer_width, 1, lp.inner_extent, lp.inner_extent, bits, usable),
-        ),
+    tiled = bool(np.any(nt > 1))
+
+    def over_stream(width):  # one outer block's (stream tile) blocks, ``width`` wide
+        if not tiled:  # the same numbers, without the terms that are 0
+            return _excess(width * lp.stream * bits, usable)
+        return _line_excess(nt, width * lp.tile_side, width * lp.tile_last, bits, usable)
+
+    def slabs():  # every outer block's slab over all inner folds
+        if not tiled:
+            return 0
+        inner = lp.inner_extent
+        return _line_excess(fo, lp.outer_side * inner, lp.outer_last * inner, bits, usable)
+
+    passes = _by_role(role, lambda: fi, lambda: fo, lambda: nt)
+    # Residency units: outer-only, an (outer block, stream tile) block; inner-only, the
+    # whole operand; both, an outer block's slab.
+    per_unit = _by_role(
+        role,
+        lambda: (fo - 1) * over_stream(lp.outer_side) + over_stream(lp.outer_last),
+        lambda: _excess(elems * bits, usable),
+        slabs,
     )
-    refetch = (passes - 1) * per_unit
     # Phase 1 (first outer block): an inner-only operand is loaded whole, with no refetch
     # yet; the others load the first block's share and refetch it within the block.
     first_block = lp.outer_first * lp.inner_extent
-    phase1 = np.where(
-        outer_only, lp.outer_first * lp.stream, np.where(inner_only, elems, first_block)
+    phase1 = _by_role(role, lambda: lp.outer_first * lp.stream, lambda: elems, lambda: first_block)
+    phase1_refetch = _by_role(
+        role,
+        lambda: (fi - 1) * over_stream(lp.outer_first),
+        lambda: 0,
+        lambda: (nt - 1) * _excess(first_block * bits, usable) if tiled else 0,
     )
-    phase1_refetch = np.where(
-        outer_only,
-        (fi - 1)
-        * _grid_excess(
-            1, lp.outer_first, lp.outer_first, nt, lp.tile_side, lp.tile_last, bits, usable
-        ),
-        np.where(inner_only, 0, (nt - 1) * _excess(first_block * bits, usable)),
+    first = _by_role(
+        role,
+        lambda: lp.outer_first * lp.tile_side,
+        lambda: lp.inner_first * lp.tile_side,
+        lambda: lp.outer_first * lp.inner_first,
     )
-    first = np.where(
-        outer_only,
-        lp.outer_first * lp.tile_side,
-        np.where(inner_only, lp.inner_first * lp.tile_side, lp.outer_first * lp.inner_first),
+    last = _by_role(
+        role,
+        lambda: lp.outer_last * lp.tile_last,
+        lambda: lp.inner_last * lp.tile_last,
+        lambda: lp.outer_last * lp.inner_last,
     )
-    last = np.where(
-        outer_only,
-        lp.outer_last * lp.tile_last,
-        np.where(inner_only, lp.inner_last * lp.tile_last, lp.outer_last * lp.inner_last),
-    )
-    return _Operand(passes, refetch, phase1, phase1_refetch, first, last)
+    return _Operand(passes, (passes - 1) * per_unit, phase1, phase1_refetch, first, last)
 
 
 def _input_counts(op: _Operand, elems, bits, dram_bits):

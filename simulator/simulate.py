@@ -10,6 +10,12 @@ import numpy as np
 from simulator.config import AcceleratorConfig
 from simulator.energy import ACTIONS, energy_by_component
 from simulator.evaluate import Evaluation, config_arrays, evaluate
+from simulator.mapping import (
+    STREAM_TILING_CODES,
+    dataflow_code,
+    stream_tile_limit,
+    usable_buffer_bits,
+)
 from simulator.result import (
     Cycles,
     LayerEnergy,
@@ -20,7 +26,7 @@ from simulator.result import (
     SimResult,
     point_at,
 )
-from simulator.timing import DenseTiming, dense_timing
+from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
 from simulator.workload import Layer, Workload
 
 __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
@@ -28,8 +34,14 @@ __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
 
 def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
     """Timing arrays of every layer of ``workload`` on ``config`` (shape ``(layers,)``)."""
-    timing = timing_over_configs(workload, [config])
-    return DenseTiming(*(np.asarray(field)[0] for field in timing))
+    m, n, k, groups = workload.gemm_arrays()
+    usable = usable_buffer_bits(config.ofmap_sram_bytes, config.sram_double_buffered)
+    code = STREAM_TILING_CODES[config.stream_tiling]
+    return dense_timing(
+        m, n, k, groups, config.rows, config.cols, dataflow_code(config.dataflow),
+        SCHEDULE_CODES[config.fold_schedule],
+        stream_tile_limit(code, config.cols, config.accumulator_bits, usable),
+    )  # fmt: skip
 
 
 def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]) -> DenseTiming:

@@ -222,7 +222,7 @@ def test_vectorized_over_configs_equals_one_at_a_time():
 
 
 def test_timing_over_configs_equals_simulate_per_config():
-    from simulator.simulate import timing_over_configs
+    from simulator.simulate import layer_timing, timing_over_configs
 
     wl = Workload(
         "w",
@@ -238,10 +238,13 @@ def test_timing_over_configs_equals_simulate_per_config():
             (16, 2, "is", "sequential"),
         ]
     ]
+    configs += [c.replace(stream_tiling="fit", ofmap_sram_bytes=256) for c in configs]
     batch = timing_over_configs(wl, configs)
     for i, config in enumerate(configs):
         per_layer = [layer.cycles.compute for layer in simulate(wl, config).layers]
         assert batch.compute_cycles[i].tolist() == per_layer
+        assert layer_timing(wl, config).compute_cycles.tolist() == per_layer
+    assert batch.stream_tiles.max() > 1  # the fit configs do tile
 
 
 # ---- stream tiling ---------------------------------------------------------------------
