@@ -114,6 +114,7 @@ way stalls are never negative, never grow with bandwidth, and
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -279,10 +280,17 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     fo, fi, nt = lp.outer_folds, lp.inner_folds, lp.stream_tiles
     tiled = bool(np.any(nt > 1))
 
-    def over_stream(width):  # one outer block's (stream tile) blocks, ``width`` wide
+    @functools.cache
+    def over_stream() -> tuple[np.ndarray, np.ndarray]:
+        """Excess of one outer block's (stream tile) blocks: a full block, the last."""
         if not tiled:  # the same numbers, without the terms that are 0
-            return _excess(width * lp.stream * bits, usable)
-        return _line_excess(nt, width * lp.tile_side, width * lp.tile_last, bits, usable)
+            return tuple(
+                _excess(w * lp.stream * bits, usable) for w in (lp.outer_side, lp.outer_last)
+            )
+        return tuple(
+            _line_excess(nt, w * lp.tile_side, w * lp.tile_last, bits, usable)
+            for w in (lp.outer_side, lp.outer_last)
+        )
 
     def slabs():  # every outer block's slab over all inner folds
         if not tiled:
@@ -295,7 +303,7 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     # whole operand; both, an outer block's slab.
     per_unit = _by_role(
         role,
-        lambda: (fo - 1) * over_stream(lp.outer_side) + over_stream(lp.outer_last),
+        lambda: (fo - 1) * over_stream()[0] + over_stream()[1],
         lambda: _excess(elems * bits, usable),
         slabs,
     )
@@ -305,7 +313,8 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     phase1 = _by_role(role, lambda: lp.outer_first * lp.stream, lambda: elems, lambda: first_block)
     phase1_refetch = _by_role(
         role,
-        lambda: (fi - 1) * over_stream(lp.outer_first),
+        # The first outer block is a full one when there are more (outer_first = cols).
+        lambda: (fi - 1) * np.where(fo > 1, *over_stream()),
         lambda: 0,
         lambda: (nt - 1) * _excess(first_block * bits, usable) if tiled else 0,
     )

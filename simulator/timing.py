@@ -153,8 +153,11 @@ def dense_timing(
     folds = row_folds * col_folds
     preload = _TABLE["preload_rows"][dataflow] * rows
     tiled = (_TABLE["tiles_stream"][dataflow] == 1) & (row_folds > 1) & (limit > 0)
-    stream_tile = np.where(tiled, np.minimum(np.maximum(limit, 1), t), t)
-    stream_tiles = -(-t // stream_tile)
+    if np.any(tiled):
+        stream_tile = np.where(tiled, np.minimum(np.maximum(limit, 1), t), t)
+        stream_tiles = -(-t // stream_tile)
+    else:  # the same numbers, without the division
+        stream_tile, stream_tiles = t, np.ones_like(t)
     pass_cycles = stream_tiles * (rows + cols - 2) + t
 
     all_folds = groups * folds
