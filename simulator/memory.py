@@ -73,7 +73,10 @@ Reuse model (``U`` = usable buffer capacity: half the buffer when
   column block) for stationary refetches (``(nt - 1) max(0, S_slab - U)``). It moves
   fewer DRAM bytes than ``none`` whenever the stationary slab fits its buffer, but not
   always: with a slab much larger than its buffer and ``T`` just above ``Ts`` the
-  refetches outweigh the spills saved (``tests/simulator/test_memory.py`` has one).
+  refetches outweigh the spills saved. E.g. ws on 16 x 4, ``m, n, k = 5, 4, 64``, 64
+  usable bytes per buffer, 32-bit partial sums: ``Ts = 4``, ``nt = 2``; ``none`` spills
+  ``2 x 3 x 128`` bits, ``fit`` refetches ``2048 - 512 = 1536`` bits of weights: 768
+  bits more (``test_ws_stream_tiles_by_hand`` in ``tests/simulator/test_memory.py``).
 - Every DRAM byte also passes through its SRAM: fills are SRAM writes, write-backs SRAM
   reads, so the SRAM bit counts used for energy are the array-side accesses plus the
   DRAM-side ones.
