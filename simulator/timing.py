@@ -40,7 +40,7 @@ row folds) and the config's stream tile ``Ts`` is shorter than ``T``, the stream
 dimension is cut into ``nt = ceil(T / Ts)`` tiles (``nt - 1`` of ``Ts`` vectors, the last
 of ``T - (nt - 1) * Ts``) and the loop nest becomes column folds > stream tiles > row
 folds. Every fold streams one tile and pays its own preload, skew fill and drain, so
-summing over the tiles of one fold position (``Ts`` when tiled, else ``T``)::
+one fold position's ``nt`` passes add up to::
 
     pass = nt * (R + C - 2) + T              fill and drain per tile, every vector once
 
