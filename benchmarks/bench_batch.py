@@ -3,12 +3,13 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_batch.py [--configs 10000] [--workload resnet50]
+        [--stream-tiling none|fit|mixed]
 
-Draws random accelerator configs (every numeric field varies: array shape, dataflow,
-fold schedule, bit widths, SRAM sizes, double buffering, DRAM bandwidth, clock, energy
-table), times building them and one ``evaluate_configs`` call (timing, memory traffic,
-stalls, energy, area and roofline for every config x layer), and checks a few configs
-against ``simulate``.
+Draws random accelerator configs (every field varies: array shape, dataflow, fold
+schedule, bit widths, SRAM sizes, double buffering, DRAM bandwidth, clock, energy table,
+and stream tiling: ``mixed``, the default, tiles about half of them), times building
+them and one ``evaluate_configs`` call (timing, memory traffic, stalls, energy, area and
+roofline for every config x layer), and checks a few configs against ``simulate``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from simulator import AcceleratorConfig, simulate, zoo_workload
 from simulator.batch import evaluate_configs
 
 
-def random_configs(count: int, seed: int = 0) -> list[AcceleratorConfig]:
+def random_configs(count: int, seed: int = 0, tiling: str = "none") -> list[AcceleratorConfig]:
+    """``count`` random configs; ``tiling`` is none, fit, or mixed (fit drawn for about half,
+    from its own random stream, so the other fields are the same for every ``tiling``)."""
     rng = np.random.default_rng(seed)
+    tiling_rng = np.random.default_rng(seed + 1)
+
+    def tiling_of() -> str:
+        return tiling if tiling != "mixed" else ("none", "fit")[int(tiling_rng.integers(2))]
+
     sides = [8, 16, 32, 64, 128, 256]
 
     def pick(values):
@@ -45,6 +53,7 @@ def random_configs(count: int, seed: int = 0) -> list[AcceleratorConfig]:
             dram_bytes_per_cycle=float(rng.uniform(1, 128)),
             clock_mhz=float(rng.uniform(100, 2000)),
             energy_table=pick(["horowitz45", "eyeriss"]),
+            stream_tiling=tiling_of(),
         )
         for _ in range(count)
     ]
@@ -55,10 +64,11 @@ def main() -> None:
     parser.add_argument("--configs", type=int, default=10_000)
     parser.add_argument("--workload", default="resnet50")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--stream-tiling", choices=["none", "fit", "mixed"], default="mixed")
     args = parser.parse_args()
     workload = zoo_workload(args.workload)
     start = time.perf_counter()
-    configs = random_configs(args.configs)
+    configs = random_configs(args.configs, tiling=args.stream_tiling)
     built = time.perf_counter() - start
     evaluate_configs(workload, configs[:10])  # warm-up: imports, table loading
     times = []
@@ -71,7 +81,10 @@ def main() -> None:
         assert single.cycles.total == batch.cycles_total[i]
         assert single.energy.total == batch.energy_pj[i]
     cells = args.configs * len(workload)
-    print(f"{args.configs:,} configs x {args.workload} ({len(workload)} layers, {cells:,} cells)")
+    print(
+        f"{args.configs:,} configs x {args.workload} ({len(workload)} layers, {cells:,} cells, "
+        f"stream tiling {args.stream_tiling})"
+    )
     print(f"  building the configs      {built:6.2f} s")
     print(f"  evaluate_configs          {min(times):6.2f} s best of {args.repeat} "
           f"({cells / min(times) / 1e6:.1f} M config-layers/s)")  # fmt: skip

@@ -9,6 +9,7 @@ from simulator.config import (
     FoldSchedule,
     Overflow,
     PEKind,
+    StreamTiling,
     load_config,
 )
 from simulator.energy import ActionCounts, EnergyTable, load_energy_table
@@ -54,6 +55,7 @@ __all__ = [
     "Overflow",
     "PEKind",
     "SimResult",
+    "StreamTiling",
     "Workload",
     "WorkloadError",
     "dense_timing",

@@ -30,6 +30,7 @@ __all__ = [
     "FoldSchedule",
     "Overflow",
     "PEKind",
+    "StreamTiling",
     "builtin_energy_tables",
     "load_config",
 ]
@@ -78,6 +79,21 @@ class FoldSchedule(StrEnum):
 
     SEQUENTIAL = "sequential"
     OVERLAPPED = "overlapped"
+
+
+class StreamTiling(StrEnum):
+    """Whether ws and is split the streamed dimension into tiles whose partial sums fit.
+
+    ``none``: every fold streams all of ``T`` (SCALE-Sim); an output block's partial
+    sums (``T x cols`` at ``accumulator_bits``) spill to DRAM when they do not fit.
+    ``fit``: the streamed dimension is cut into tiles of ``Ts`` vectors, the most whose
+    partial sums fit the usable output buffer (at least 1), and every tile pays its own
+    preload and fill (TPUv1 and Gemmini tile this way). os never tiles: its partial
+    sums stay in the PEs. See :func:`simulator.mapping.stream_tile_limit`.
+    """
+
+    NONE = "none"
+    FIT = "fit"
 
 
 class Overflow(StrEnum):
@@ -227,6 +243,10 @@ class AcceleratorConfig:
     fold_schedule: FoldSchedule = dataclasses.field(
         default=FoldSchedule.SEQUENTIAL, metadata=_spec(_enum(FoldSchedule), "fold schedule")
     )
+    stream_tiling: StreamTiling = dataclasses.field(
+        default=StreamTiling.NONE,
+        metadata=_spec(_enum(StreamTiling), "tiling of the streamed dimension (ws, is)"),
+    )
     energy_table: str = dataclasses.field(
         default="horowitz45", metadata=_spec(_builtin_energy_table, "energy table name")
     )
@@ -310,6 +330,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "pe_kind": PEKind,
     "accumulator_overflow": Overflow,
     "fold_schedule": FoldSchedule,
+    "stream_tiling": StreamTiling,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.config import KIB, AcceleratorConfig, Dataflow
+from simulator.config import KIB, AcceleratorConfig, Dataflow, StreamTiling
 from simulator.report import write_report
 from simulator.result import SimResult
 from simulator.simulate import simulate
@@ -28,6 +28,7 @@ DEFAULT_ACCELERATOR = AcceleratorConfig(
     ofmap_sram_bytes=64 * KIB,
     dram_bytes_per_cycle=8.0,
     clock_mhz=500.0,
+    stream_tiling=StreamTiling.FIT,
 )
 
 

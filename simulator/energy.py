@@ -32,10 +32,12 @@ ws, inputs in is, the ``accumulator_bits`` accumulator in os):
 
 - register reads ``macs * st`` (the stationary operand, or the accumulator, each MAC);
   register writes: os ``macs * acc`` (accumulate in place), ws/is one latch write per
-  preloaded element (``G k n`` weights, ``G m k`` inputs) at its width;
+  preloaded element (``G k n`` weights, ``G m k`` inputs) at its width, per stream tile
+  (``nt`` preloads of each element with ``stream_tiling: fit``, :mod:`simulator.timing`);
 - hops: each MAC receives its two moving operands from a neighbour (os: ``a + b`` bits,
   ws: ``a + acc``, is: ``b + acc``), plus the preload (ws, is: an element for row ``r``
-  passes ``r`` PEs) or the drain (os: an output in column ``c`` passes the columns after it);
+  passes ``r`` PEs, ``nt`` times) or the drain (os: an output in column ``c`` passes the
+  columns after it);
 - SRAM and DRAM bits from :mod:`simulator.memory`; leakage cycles = total cycles.
 """
 
@@ -255,16 +257,22 @@ def count_actions(
     sc,
     traffic: MemoryTraffic,
     total_cycles,
+    stream_tiles=1,
 ) -> ActionCounts:
-    """Action counts of dense layers (rules in the module docstring); arrays broadcast."""
+    """Action counts of dense layers (rules in the module docstring); arrays broadcast.
+
+    ``stream_tiles`` is the timing's ``nt``: how often each stationary element is preloaded.
+    """
     dataflow = np.asarray(dataflow, dtype=np.int64)
     is_os = dataflow == dataflow_code(Dataflow.OS)
     is_ws = dataflow == dataflow_code(Dataflow.WS)
     stationary_bits = np.where(is_os, acc_bits, np.where(is_ws, b_bits, a_bits))
     moving_bits = np.where(is_os, a_bits + b_bits, np.where(is_ws, a_bits, b_bits) + acc_bits)
-    preloaded = np.where(is_ws, k * n * b_bits, m * k * a_bits)
+    preloaded = np.where(is_ws, k * n * b_bits, m * k * a_bits) * stream_tiles
     edge_hops = np.where(
-        is_os, sr * _triangle(sc, cols) * acc_bits, sc * _triangle(sr, rows) * stationary_bits
+        is_os,
+        sr * _triangle(sc, cols) * acc_bits,
+        sc * _triangle(sr, rows) * stationary_bits * stream_tiles,
     )
     counts = {
         "pe.mac": macs,

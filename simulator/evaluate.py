@@ -26,7 +26,13 @@ from simulator.energy import (
     energy_by_action,
     load_energy_table,
 )
-from simulator.mapping import Operand, dataflow_code
+from simulator.mapping import (
+    STREAM_TILING_CODES,
+    Operand,
+    dataflow_code,
+    stream_tile_limit,
+    usable_buffer_bits,
+)
 from simulator.memory import MemoryTraffic, memory_traffic, sram_port_bits, stall_cycles
 from simulator.roofline import Roofline, roofline
 from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
@@ -49,6 +55,8 @@ class ConfigColumns(NamedTuple):
     cols: np.ndarray
     dataflow: np.ndarray
     schedule: np.ndarray
+    stream_tile_limit: np.ndarray
+    """The stream tile ``Ts`` (0: untiled), see :func:`simulator.mapping.stream_tile_limit`."""
     a_bits: np.ndarray
     w_bits: np.ndarray
     acc_bits: np.ndarray
@@ -67,14 +75,24 @@ class ConfigColumns(NamedTuple):
 
 
 def config_arrays(configs: Sequence[AcceleratorConfig]) -> dict[str, np.ndarray]:
-    """The timing-relevant fields of many configs as ``int64[configs, 1]`` columns."""
+    """What timing needs of many configs as ``int64[configs, 1]`` columns: ``rows``,
+    ``cols``, ``dataflow``, ``schedule`` codes and the ``stream_tile_limit``."""
     columns = {
         "rows": [c.rows for c in configs],
         "cols": [c.cols for c in configs],
         "dataflow": [dataflow_code(c.dataflow) for c in configs],
         "schedule": [SCHEDULE_CODES[c.fold_schedule] for c in configs],
+        "tiling": [STREAM_TILING_CODES[c.stream_tiling] for c in configs],
+        "acc_bits": [c.accumulator_bits for c in configs],
+        "ofmap_bytes": [c.ofmap_sram_bytes for c in configs],
+        "double_buffered": [c.sram_double_buffered for c in configs],
     }
-    return {name: np.array(values, dtype=np.int64)[:, None] for name, values in columns.items()}
+    out = {name: np.array(values, dtype=np.int64)[:, None] for name, values in columns.items()}
+    usable = usable_buffer_bits(out.pop("ofmap_bytes"), out.pop("double_buffered"))
+    out["stream_tile_limit"] = stream_tile_limit(
+        out.pop("tiling"), out["cols"], out.pop("acc_bits"), usable
+    )
+    return out
 
 
 def config_columns(configs: Sequence[AcceleratorConfig]) -> ConfigColumns:
@@ -164,9 +182,8 @@ class Evaluation:
 
 
 def _usable_bits(hw: ConfigColumns) -> dict[Operand, np.ndarray]:
-    halves = np.where(hw.double_buffered, 2, 1)
     return {
-        operand: hw.sram_bytes[operand.value] * 8 // halves
+        operand: usable_buffer_bits(hw.sram_bytes[operand.value], hw.double_buffered)
         for operand in (Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT)
     }
 
@@ -228,7 +245,10 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
     hw = config_columns(configs)
     ly = LayerColumns.of(workload)
-    timing = dense_timing(ly.m, ly.n, ly.k, ly.groups, hw.rows, hw.cols, hw.dataflow, hw.schedule)
+    timing = dense_timing(
+        ly.m, ly.n, ly.k, ly.groups, hw.rows, hw.cols, hw.dataflow, hw.schedule,
+        hw.stream_tile_limit,
+    )  # fmt: skip
     # B is a weight, or an activation in attention matmuls.
     b_bits = np.where(ly.has_weights, hw.w_bits, hw.a_bits)
     traffic, stall = _memory(hw, ly, timing, b_bits)
@@ -239,7 +259,7 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     )  # fmt: skip
     counts = count_actions(
         ly.macs, ly.m, ly.n, ly.k, ly.groups, hw.a_bits, b_bits, hw.acc_bits, hw.rows,
-        hw.cols, hw.dataflow, timing.sr, timing.sc, traffic, total,
+        hw.cols, hw.dataflow, timing.sr, timing.sc, traffic, total, timing.stream_tiles,
     )  # fmt: skip
     prices = _prices(hw, b_bits, sum(area.values()))
     roof, ports, array_bits = _roofline(hw, ly, traffic, total, b_bits)

@@ -11,41 +11,54 @@ inputs).
 Loop nest
 ---------
 Each of a layer's ``G`` GEMMs runs its folds (:mod:`simulator.timing`) in SCALE-Sim's
-order, the same in all three dataflows::
+order, the same in all three dataflows, with the streamed dimension cut into ``nt``
+tiles when ``stream_tiling: fit`` tiles the layer (``nt = 1`` otherwise)::
 
     for o in column folds (Fo = ceil(Sc / cols)):     os: over n   ws: over n   is: over m
-        for i in row folds (Fi = ceil(Sr / rows)):    os: over m   ws: over k   is: over k
-            fold (o, i)
+        for s in stream tiles (nt = ceil(T / Ts)):    os: 1        ws: over m   is: over n
+            for i in row folds (Fi = ceil(Sr / rows)):    os: over m   ws: over k   is: over k
+                fold (o, s, i): preload tile (o, i), stream tile s
 
-so in ws and is, where ``k`` is folded, the folds of one output block run back to back
-and its partial sums finish as early as possible. Every operand spans two of the three
-GEMM dimensions, which gives it one of three roles:
+so in ws and is, where ``k`` is folded, the folds of one output block (``T x cols``, or
+``Ts x cols`` when tiled) run back to back and its partial sums finish as early as
+possible. Every operand spans two of the three GEMM dimensions (outer ``o``, inner ``i``,
+streamed ``s``), which gives it one of three roles:
 
 =============  =====================================  ==============  =================
 role           the operand ...                        passes ``P``    os / ws / is
 =============  =====================================  ==============  =================
-both           spans the outer and inner dims: each   1               C / B / A
-               fold uses its own tile once
-outer-only     spans outer, not inner: one tile per   ``Fi``          B / C / C
-               column block, reused by its Fi folds
-inner-only     spans inner, not outer: all of it is   ``Fo``          A / A / B
-               needed again in every column block
+both           spans outer and inner (not streamed):  ``nt``          C / B / A
+               each fold position's tile, used once
+               per stream tile (the stationary
+               operand in ws and is)
+outer-only     spans outer and streamed: one block    ``Fi``          B / C / C
+               per (column block, stream tile),
+               reused by its Fi folds
+inner-only     spans inner and streamed: all of it    ``Fo``          A / A / B
+               is needed again in every column block
 =============  =====================================  ==============  =================
+
+Untiled (``nt = 1``) the "both" operand is used exactly once, as in SCALE-Sim.
 
 Reuse model (``U`` = usable buffer capacity: half the buffer when
 ``sram_double_buffered``, the other half receiving the prefetch; all of it otherwise)
 ------------------------------------------------------------------------------------------
 - The array reads an input operand from its SRAM once per pass: ``E * P`` elements
   (``E`` = its elements). These are exactly SCALE-Sim's ``sram_ifmap_reads`` /
-  ``sram_filter_reads``.
-- DRAM: each residency unit (the whole operand when inner-only, one outer block's tile
-  when outer-only) keeps ``min(S, U)`` of its ``S`` bits resident; every later pass
-  refetches the rest::
+  ``sram_filter_reads`` untiled; tiling multiplies the stationary operand's by ``nt``
+  (it is preloaded once per stream tile) and leaves the streamed operand's unchanged.
+- DRAM: each residency unit keeps ``min(S, U)`` of its ``S`` bits resident between two
+  uses; every later pass refetches the rest::
 
       dram_read_bits = E * bits + (P - 1) * sum_over_units max(0, S_unit - U)
 
-  So an operand that fits (``S <= U``) is read from DRAM exactly once; one that does not
-  is partly re-streamed, and more capacity never adds traffic.
+  The unit is what the loop nest touches between two uses of a tile: the whole operand
+  when inner-only; one (column block, stream tile) block (``cols x Ts``, ``cols x T``
+  untiled) when outer-only; one column block's stationary slab (``cols x Sr``: every
+  row fold's tile of that block) when "both". So an operand that fits (``S <= U``) is
+  read from DRAM exactly once; one that does not is partly re-streamed, and more
+  capacity never adds traffic. With tiling, the stationary operand is refetched only
+  when its column slab does not fit; the streamed operand's traffic is unchanged.
 - Outputs: the array writes each output block once per pass and reads it back before
   every pass but the first (``E * P`` writes, ``E * (P - 1)`` reads: a partial-sum write
   and read-back per row fold when ``k`` is folded in ws/is; one write per output in os).
@@ -53,7 +66,17 @@ Reuse model (``U`` = usable buffer capacity: half the buffer when
   per fold (a quirk of its skewed drain matrix), which sparsa does not follow. The part
   of a block's partial sums that fits stays on chip; the rest is spilled to DRAM after
   each pass but the last and read back before each pass but the first, at
-  ``accumulator_bits``. Final outputs are written to DRAM once.
+  ``accumulator_bits``. Final outputs are written to DRAM once. With ``fit``, a block is
+  ``Ts x cols`` partial sums, which fit by the choice of ``Ts`` unless even one vector's
+  (``cols x accumulator_bits``) exceeds ``U`` (then ``Ts = 1`` and the excess spills).
+- ``fit`` trades partial-sum spills (``2 (Fi - 1) sum max(0, T w acc - U)`` bits per
+  column block) for stationary refetches (``(nt - 1) max(0, S_slab - U)``). It moves
+  fewer DRAM bytes than ``none`` whenever the stationary slab fits its buffer, but not
+  always: with a slab much larger than its buffer and ``T`` just above ``Ts`` the
+  refetches outweigh the spills saved. E.g. ws on 16 x 4, ``m, n, k = 5, 4, 64``, 64
+  usable bytes per buffer, 32-bit partial sums: ``Ts = 4``, ``nt = 2``; ``none`` spills
+  ``2 x 3 x 128`` bits, ``fit`` refetches ``2048 - 512 = 1536`` bits of weights: 768
+  bits more (``test_ws_stream_tiles_by_hand`` in ``tests/simulator/test_memory.py``).
 - Every DRAM byte also passes through its SRAM: fills are SRAM writes, write-backs SRAM
   reads, so the SRAM bit counts used for energy are the array-side accesses plus the
   DRAM-side ones.
@@ -77,7 +100,11 @@ the loads of the first fold and the store of the last are exposed, and the rest
 overlaps compute fold by fold. Traffic is uneven over folds (an inner-only operand is
 loaded in full during the first column block and only topped up later), so the folds are
 taken in two phases with even traffic inside each: phase 1 is every group's first column
-block (``c1`` compute cycles, ``D1`` bits), phase 2 the rest (``c2``, ``D2``)::
+block (``c1`` compute cycles, ``D1`` bits), phase 2 the rest (``c2``, ``D2``); a column
+block takes ``Fi`` fold positions of ``pass + nt * P`` cycles (sequential) or ``pass``
+(overlapped, plus the first preload in phase 1), with ``pass`` from :mod:`simulator.timing`.
+The first load is the first fold's tiles (its stream tile, when tiled) and the last
+store the last fold's final outputs::
 
     stall = ceil( (first_load + last_store) / bw
                   + max(0, D1' / bw - c1) + max(0, D2' / bw - c2) )
@@ -90,6 +117,7 @@ way stalls are never negative, never grow with bandwidth, and
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -179,37 +207,50 @@ class MemoryTraffic(NamedTuple):
 
 
 class _Loops(NamedTuple):
-    """Extents of the two folded loops (outer: column folds, inner: row folds) and the
-    streamed dimension."""
+    """Extents of the folded loops (outer: column folds, middle: stream tiles, inner: row
+    folds): their trip counts and the sizes of their first, full and last pieces."""
 
     outer_folds: np.ndarray
     inner_folds: np.ndarray
+    stream_tiles: np.ndarray
     inner_extent: np.ndarray
     outer_side: np.ndarray
     outer_first: np.ndarray
     outer_last: np.ndarray
     inner_first: np.ndarray
     inner_last: np.ndarray
+    tile_side: np.ndarray
+    """Streamed vectors per full tile (``T`` untiled); also the first tile's."""
+    tile_last: np.ndarray
     stream: np.ndarray
 
 
 def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
-    fo, fi = timing.col_folds, timing.row_folds
+    fo, fi, nt = timing.col_folds, timing.row_folds, timing.stream_tiles
     return _Loops(
         outer_folds=fo,
         inner_folds=fi,
+        stream_tiles=nt,
         inner_extent=timing.sr,
         outer_side=cols,
         outer_first=np.minimum(cols, timing.sc),
         outer_last=timing.sc - (fo - 1) * cols,
         inner_first=np.minimum(rows, timing.sr),
         inner_last=timing.sr - (fi - 1) * rows,
+        tile_side=timing.stream_tile,
+        tile_last=timing.t - (nt - 1) * timing.stream_tile,
         stream=timing.t,
     )
 
 
 def _excess(bits: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return np.maximum(0, bits - usable)
+
+
+def _line_excess(count, full, last, bits, usable) -> np.ndarray:
+    """``sum over pieces of max(0, S - U)`` over ``count`` pieces of ``full`` elements but
+    the last, of ``last`` (``bits`` per element, ``usable`` bits resident)."""
+    return (count - 1) * _excess(full * bits, usable) + _excess(last * bits, usable)
 
 
 class _Operand(NamedTuple):
@@ -221,35 +262,78 @@ class _Operand(NamedTuple):
     last_fold_elems: np.ndarray
 
 
+def _by_role(role, outer_only, inner_only, both):
+    """Per cell, the value of the operand's role; each value is a callable, evaluated only
+    when some cell has that role (every operand has two of the three)."""
+
+    def value(which: Role, make):
+        return make() if np.any(role == which) else 0
+
+    return np.where(
+        role == Role.OUTER_ONLY,
+        value(Role.OUTER_ONLY, outer_only),
+        np.where(
+            role == Role.INNER_ONLY, value(Role.INNER_ONLY, inner_only), value(Role.BOTH, both)
+        ),
+    )
+
+
 def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     """Passes, refetched bits and phase-1 share of one operand, by its role."""
-    fo, fi, t = lp.outer_folds, lp.inner_folds, lp.stream
-    outer_only, inner_only = role == Role.OUTER_ONLY, role == Role.INNER_ONLY
-    passes = np.where(outer_only, fi, np.where(inner_only, fo, 1))
-    tile_full, tile_last, tile_first = lp.outer_side * t, lp.outer_last * t, lp.outer_first * t
-    per_unit = np.where(
-        outer_only,
-        (fo - 1) * _excess(tile_full * bits, usable) + _excess(tile_last * bits, usable),
-        _excess(elems * bits, usable),
+    fo, fi, nt = lp.outer_folds, lp.inner_folds, lp.stream_tiles
+    tiled = bool(np.any(nt > 1))
+
+    @functools.cache
+    def over_stream() -> tuple[np.ndarray, np.ndarray]:
+        """Excess of one outer block's (stream tile) blocks: a full block, the last."""
+        if not tiled:  # the same numbers, without the terms that are 0
+            return tuple(
+                _excess(w * lp.stream * bits, usable) for w in (lp.outer_side, lp.outer_last)
+            )
+        return tuple(
+            _line_excess(nt, w * lp.tile_side, w * lp.tile_last, bits, usable)
+            for w in (lp.outer_side, lp.outer_last)
+        )
+
+    def slabs():  # every outer block's slab over all inner folds
+        if not tiled:
+            return 0
+        inner = lp.inner_extent
+        return _line_excess(fo, lp.outer_side * inner, lp.outer_last * inner, bits, usable)
+
+    passes = _by_role(role, lambda: fi, lambda: fo, lambda: nt)
+    # Residency units: outer-only, an (outer block, stream tile) block; inner-only, the
+    # whole operand; both, an outer block's slab.
+    per_unit = _by_role(
+        role,
+        lambda: (fo - 1) * over_stream()[0] + over_stream()[1],
+        lambda: _excess(elems * bits, usable),
+        slabs,
     )
-    refetch = (passes - 1) * per_unit
     # Phase 1 (first outer block): an inner-only operand is loaded whole, with no refetch
-    # yet; an outer-only one loads its first tile and refetches it within the block.
-    phase1 = np.where(
-        outer_only, tile_first, np.where(inner_only, elems, lp.outer_first * lp.inner_extent)
+    # yet; the others load the first block's share and refetch it within the block.
+    first_block = lp.outer_first * lp.inner_extent
+    phase1 = _by_role(role, lambda: lp.outer_first * lp.stream, lambda: elems, lambda: first_block)
+    phase1_refetch = _by_role(
+        role,
+        # The first outer block is a full one when there are more (outer_first = cols).
+        lambda: (fi - 1) * np.where(fo > 1, *over_stream()),
+        lambda: 0,
+        lambda: (nt - 1) * _excess(first_block * bits, usable) if tiled else 0,
     )
-    phase1_refetch = np.where(outer_only, (fi - 1) * _excess(tile_first * bits, usable), 0)
-    first = np.where(
-        outer_only,
-        tile_first,
-        np.where(inner_only, lp.inner_first * t, lp.outer_first * lp.inner_first),
+    first = _by_role(
+        role,
+        lambda: lp.outer_first * lp.tile_side,
+        lambda: lp.inner_first * lp.tile_side,
+        lambda: lp.outer_first * lp.inner_first,
     )
-    last = np.where(
-        outer_only,
-        tile_last,
-        np.where(inner_only, lp.inner_last * t, lp.outer_last * lp.inner_last),
+    last = _by_role(
+        role,
+        lambda: lp.outer_last * lp.tile_last,
+        lambda: lp.inner_last * lp.tile_last,
+        lambda: lp.outer_last * lp.inner_last,
     )
-    return _Operand(passes, refetch, phase1, phase1_refetch, first, last)
+    return _Operand(passes, (passes - 1) * per_unit, phase1, phase1_refetch, first, last)
 
 
 def _input_counts(op: _Operand, elems, bits, dram_bits):
@@ -368,7 +452,9 @@ def stall_cycles(
     groups, rows, cols = (np.asarray(x, np.int64) for x in (groups, rows, cols))
     lp = _loops(timing, rows, cols)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
-    fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + timing.preload_cycles)
+    # Cycles of one fold position (its nt stream tiles), each tile preloading when sequential.
+    preloads = timing.stream_tiles * timing.preload_cycles
+    fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + preloads)
     c1 = groups * lp.inner_folds * fold + np.where(overlapped, timing.preload_cycles, 0)
     c2 = groups * (lp.outer_folds - 1) * lp.inner_folds * fold
     bw = np.asarray(dram_bits_per_cycle, dtype=np.float64)

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
-from simulator.config import AcceleratorConfig, Dataflow
+import numpy as np
+
+from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
+from simulator.evaluate import config_arrays
 from simulator.plots import write_plots
 from simulator.result import LayerResult, SimResult
+from simulator.timing import dense_timing
 from simulator.units import format_bytes, format_energy, format_si
 
 __all__ = ["REPORT_FILE", "render_markdown", "write_report"]
@@ -43,8 +48,9 @@ def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
     return [
         ("workload", workload + f"{format_si(result.macs, 'MAC')})"),
         ("accelerator", f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
-                        f"{cfg.fold_schedule.value} folds, {cfg.activation_bits}/"
-                        f"{cfg.weight_bits}/{cfg.accumulator_bits}-bit act/weight/acc"),
+                        f"{cfg.fold_schedule.value} folds{_tiling_note(cfg)}, "
+                        f"{cfg.activation_bits}/{cfg.weight_bits}/{cfg.accumulator_bits}-bit "
+                        "act/weight/acc"),
         ("memory", f"SRAM input/weight/output {sram} ({buffering}); DRAM "
                    f"{cfg.dram_bytes_per_cycle:g} B/cycle = {dram_bw}"),
         ("clock", f"{cfg.clock_mhz:g} MHz"),
@@ -185,6 +191,70 @@ def _psum_block_bytes(layer: LayerResult, cfg: AcceleratorConfig) -> float:
     return outputs * cfg.accumulator_bits / 8
 
 
+class _TilingCost(NamedTuple):
+    """What ``stream_tiling: fit`` costs on some layers, from the timing model."""
+
+    stream_tile: int
+    """``Ts``, streamed vectors per tile."""
+    tiles: np.ndarray
+    """``nt`` per layer."""
+    extra_preloads: np.ndarray
+    """Preloads (each with its fill and drain) beyond the untiled schedule's, per layer."""
+    extra_cycles: np.ndarray
+    """Compute cycles beyond the untiled schedule's, per layer."""
+    untiled_cycles: np.ndarray
+
+
+def _tiling_cost(layers: list[LayerResult], cfg: AcceleratorConfig) -> _TilingCost:
+    """Untiled vs ``fit`` timing of ``layers`` on ``cfg`` (everything else unchanged)."""
+    shape = [np.array([getattr(x, f) for x in layers]) for f in ("m", "n", "k", "groups")]
+    hw = config_arrays([cfg.replace(stream_tiling=t) for t in StreamTiling])
+    timing = dense_timing(
+        *shape, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"], hw["stream_tile_limit"]
+    )
+    none, fit = (list(StreamTiling).index(t) for t in (StreamTiling.NONE, StreamTiling.FIT))
+    positions = shape[3] * timing.folds[fit]
+    return _TilingCost(
+        stream_tile=int(hw["stream_tile_limit"][fit, 0]),
+        tiles=timing.stream_tiles[fit],
+        extra_preloads=positions * (timing.stream_tiles[fit] - 1),
+        extra_cycles=timing.compute_cycles[fit] - timing.compute_cycles[none],
+        untiled_cycles=timing.compute_cycles[none],
+    )
+
+
+def _tiling_note(cfg: AcceleratorConfig) -> str:
+    """``, stream tiles of Ts vectors`` in the setup row when tiling, else nothing."""
+    if cfg.stream_tiling is StreamTiling.NONE or cfg.dataflow is Dataflow.OS:
+        return ""
+    tile = _tiling_cost([], cfg).stream_tile
+    return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
+
+
+def _spill_advice(spilling: list[LayerResult], cfg: AcceleratorConfig) -> str:
+    """The remedy besides a bigger buffer: stream tiling, with its cost in these layers."""
+    if cfg.stream_tiling is StreamTiling.FIT:
+        return (
+            f" Tiling is on, but even one streamed vector's partial sums ({cfg.cols} x "
+            f"{cfg.accumulator_bits} bits) exceed the usable output buffer."
+        )
+    cost = _tiling_cost(spilling, cfg)
+    worst = np.argsort(-cost.extra_cycles, kind="stable")[:3]
+    each = "; ".join(
+        f"{spilling[i].name} {int(cost.tiles[i])} tiles, +{int(cost.extra_preloads[i]):,} "
+        f"preloads, +{int(cost.extra_cycles[i]):,} cycles"
+        for i in worst
+    )
+    added = int(cost.extra_cycles.sum())
+    return (
+        f" Or `stream_tiling: fit` keeps them on chip by streaming at most "
+        f"{cost.stream_tile:,} vectors per fold, at the cost of "
+        f"{int(cost.extra_preloads.sum()):,} more preloads and fills in these layers: "
+        f"+{added:,} compute cycles (+{added / cost.untiled_cycles.sum():.1%}) "
+        f"before any saved stalls (most: {each})."
+    )
+
+
 def _bound_layers(result: SimResult) -> list[str]:
     lines = ["## Memory-bound layers", ""]
     cfg = result.config
@@ -209,6 +279,7 @@ def _bound_layers(result: SimResult) -> list[str]:
             f"written and read back): the output buffer ({format_bytes(cfg.ofmap_sram_bytes)}, "
             f"{'half' if halves == 2 else 'all'} of it usable) cannot hold one output block's "
             f"partial sums; `ofmap_sram_bytes` >= {format_bytes(needed)} keeps them on chip."
+            + _spill_advice(spilling, cfg)
         ]
     stalled = sum(layer.cycles.stall for layer in result.layers)
     if stalled:

@@ -10,7 +10,12 @@ import numpy as np
 from simulator.config import AcceleratorConfig
 from simulator.energy import ACTIONS, energy_by_component
 from simulator.evaluate import Evaluation, config_arrays, evaluate
-from simulator.mapping import dataflow_code
+from simulator.mapping import (
+    STREAM_TILING_CODES,
+    dataflow_code,
+    stream_tile_limit,
+    usable_buffer_bits,
+)
 from simulator.result import (
     Cycles,
     LayerEnergy,
@@ -30,16 +35,13 @@ __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
 def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
     """Timing arrays of every layer of ``workload`` on ``config`` (shape ``(layers,)``)."""
     m, n, k, groups = workload.gemm_arrays()
+    usable = usable_buffer_bits(config.ofmap_sram_bytes, config.sram_double_buffered)
+    code = STREAM_TILING_CODES[config.stream_tiling]
     return dense_timing(
-        m,
-        n,
-        k,
-        groups,
-        config.rows,
-        config.cols,
-        dataflow_code(config.dataflow),
+        m, n, k, groups, config.rows, config.cols, dataflow_code(config.dataflow),
         SCHEDULE_CODES[config.fold_schedule],
-    )
+        stream_tile_limit(code, config.cols, config.accumulator_bits, usable),
+    )  # fmt: skip
 
 
 def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]) -> DenseTiming:
@@ -50,7 +52,10 @@ def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]
     """
     m, n, k, groups = workload.gemm_arrays()
     hw = config_arrays(configs)
-    return dense_timing(m, n, k, groups, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"])
+    return dense_timing(
+        m, n, k, groups, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"],
+        hw["stream_tile_limit"],
+    )  # fmt: skip
 
 
 def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:

@@ -57,6 +57,7 @@ def layer_table(result: SimResult, max_name: int = 28) -> str:
 def summary_lines(result: SimResult) -> list[str]:
     """A few lines naming the workload, the config and the headline figures."""
     cfg = result.config
+    tiling = ", stream tiles fit" if cfg.stream_tiling == "fit" and cfg.dataflow != "os" else ""
     cycles = result.cycles
     energy = result.energy
     roof = result.roofline
@@ -64,7 +65,8 @@ def summary_lines(result: SimResult) -> list[str]:
         f"workload  {result.workload_name} (batch {result.batch}, {len(result.layers)} layers, "
         f"{result.macs / 1e9:.3f} GMACs)",
         f"config    {cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
-        f"{cfg.fold_schedule.value} folds, {cfg.clock_mhz:g} MHz, {result.area_total_mm2:.3g} mm^2",
+        f"{cfg.fold_schedule.value} folds{tiling}, {cfg.clock_mhz:g} MHz, "
+        f"{result.area_total_mm2:.3g} mm^2",
         f"cycles    {cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} stall); "
         f"SCALE-Sim figure {cycles.scalesim_total:,}",
         f"latency   {result.latency_s * 1e3:.3f} ms at {cfg.clock_mhz:g} MHz, "

@@ -6,8 +6,8 @@ columns and streams ``T`` in time. A layer of ``G`` groups runs ``G`` such GEMMs
 
 Folds::
 
-    F = ceil(Sr / R) * ceil(Sc / C)            folds per GEMM; partial folds cost as
-                                               much as full ones
+    Fi = ceil(Sr / R)    row folds       F = Fo * Fi   folds per GEMM; partial folds cost
+    Fo = ceil(Sc / C)    column folds                  as much as full ones
 
 One fold passes through the array in::
 
@@ -33,8 +33,29 @@ reported "Total Cycles" is the 0-based index of the last cycle, one less than th
 it splits a depthwise layer into ``G`` layers, each reported that way, so the
 SCALE-Sim-comparable figure of a layer is ``G * F * (P + pass) - G``.
 
+Stream tiling (``stream_tiling: fit``, :func:`simulator.mapping.stream_tile_limit`)
+-----------------------------------------------------------------------------------
+In ws and is, when ``k`` is folded (``Fi > 1``: there are partial sums to keep between
+row folds) and the config's stream tile ``Ts`` is shorter than ``T``, the streamed
+dimension is cut into ``nt = ceil(T / Ts)`` tiles (``nt - 1`` of ``Ts`` vectors, the last
+of ``T - (nt - 1) * Ts``) and the loop nest becomes column folds > stream tiles > row
+folds. Every fold streams one tile and pays its own preload, skew fill and drain, so
+one fold position's ``nt`` passes add up to::
+
+    pass = nt * (R + C - 2) + T              fill and drain per tile, every vector once
+
+    sequential:  cycles = G * F * (nt * P + pass) = G * Fo * Fi * (nt * (P + R + C - 2) + T)
+    overlapped:  cycles = P + G * F * pass       = P + G * Fo * Fi * (nt * (R + C - 2) + T)
+
+In the overlapped schedule every preload but the layer's first hides under the previous
+fold's pass, as untiled: a pass is at least ``R + C - 1 >= R`` cycles. Otherwise
+``nt = 1`` and both formulas are the untiled ones: os never tiles, and with ``Fi = 1``
+each output leaves the array complete, so there is no partial-sum block to fit and
+splitting the stream would only reload the same stationary tile. ``scalesim_cycles``
+is SCALE-Sim's figure for the layer, untiled, whatever the tiling.
+
 Mapping efficiency (SCALE-Sim's ``mapping_eff``), the mean over folds of used PEs over
-all PEs, is ``Sr * Sc / (F * R * C)`` in closed form.
+all PEs, is ``Sr * Sc / (F * R * C)`` in closed form (tiling does not change it).
 
 Every function here takes numpy arrays that broadcast against each other (layers
 along one axis, configs along another) and does a fixed number of array operations:
@@ -66,10 +87,15 @@ class DenseTiming(NamedTuple):
     col_folds: np.ndarray
     folds: np.ndarray
     """Folds of one group's GEMM."""
+    stream_tile: np.ndarray
+    """Streamed vectors per fold: ``min(Ts, T)`` when tiled, else ``T``."""
+    stream_tiles: np.ndarray
+    """Stream tiles ``nt`` per fold position (1 when untiled)."""
     preload_cycles: np.ndarray
     """Stationary-operand preload before a fold (``R`` in ws/is, 0 in os)."""
     pass_cycles: np.ndarray
-    """Skew fill + stream + drain of one fold: ``R + C + T - 2``."""
+    """Skew fill + stream + drain of one fold position over its ``nt`` stream tiles:
+    ``nt * (R + C - 2) + T`` (``R + C + T - 2`` untiled)."""
     compute_cycles: np.ndarray
     """Cycles of the layer on the array in the chosen schedule (no memory stalls)."""
     scalesim_cycles: np.ndarray
@@ -87,6 +113,7 @@ def dense_timing(
     cols: np.ndarray,
     dataflow: np.ndarray,
     schedule: np.ndarray,
+    stream_tile_limit: np.ndarray | int = 0,
 ) -> DenseTiming:
     """Closed-form dense timing of GEMM layers on systolic arrays.
 
@@ -100,6 +127,9 @@ def dense_timing(
         Dataflow codes (:func:`simulator.mapping.dataflow_code`).
     schedule : array_like of int
         Fold-schedule codes (:data:`SCHEDULE_CODES`).
+    stream_tile_limit : array_like of int, optional
+        The config's stream tile ``Ts`` (:func:`simulator.mapping.stream_tile_limit`);
+        0, the default, never tiles (SCALE-Sim).
 
     All arguments broadcast together (e.g. layers as shape ``(L,)`` and configs as
     ``(C, 1)`` give ``(C, L)`` results). The formulas are in the module docstring.
@@ -109,8 +139,9 @@ def dense_timing(
     DenseTiming
         Cycle counts in cycles of the array clock.
     """
-    m, n, k, groups, rows, cols, dataflow, schedule = (
-        np.asarray(x, dtype=np.int64) for x in (m, n, k, groups, rows, cols, dataflow, schedule)
+    m, n, k, groups, rows, cols, dataflow, schedule, limit = (
+        np.asarray(x, dtype=np.int64)
+        for x in (m, n, k, groups, rows, cols, dataflow, schedule, stream_tile_limit)
     )
     dims = (m, n, k)
     sr = np.choose(_TABLE["row_dim"][dataflow], dims)
@@ -121,13 +152,19 @@ def dense_timing(
     col_folds = -(-sc // cols)
     folds = row_folds * col_folds
     preload = _TABLE["preload_rows"][dataflow] * rows
-    pass_cycles = rows + cols + t - 2
+    tiled = (_TABLE["tiles_stream"][dataflow] == 1) & (row_folds > 1) & (limit > 0)
+    if np.any(tiled):
+        stream_tile = np.where(tiled, np.minimum(np.maximum(limit, 1), t), t)
+        stream_tiles = -(-t // stream_tile)
+    else:  # the same numbers, without the division
+        stream_tile, stream_tiles = t, np.ones_like(t)
+    pass_cycles = stream_tiles * (rows + cols - 2) + t
 
     all_folds = groups * folds
-    sequential = all_folds * (preload + pass_cycles)
+    sequential = all_folds * (stream_tiles * preload + pass_cycles)
     overlapped = preload + all_folds * pass_cycles
     compute = np.where(schedule == SCHEDULE_CODES[FoldSchedule.OVERLAPPED], overlapped, sequential)
-    mapping_efficiency = (sr * sc) / (folds * rows * cols)
+    untiled_sequential = all_folds * (preload + rows + cols + t - 2)
     return DenseTiming(
         sr=sr,
         sc=sc,
@@ -135,9 +172,11 @@ def dense_timing(
         row_folds=row_folds,
         col_folds=col_folds,
         folds=folds,
+        stream_tile=np.broadcast_to(stream_tile, compute.shape),
+        stream_tiles=np.broadcast_to(stream_tiles, compute.shape),
         preload_cycles=np.broadcast_to(preload, compute.shape),
         pass_cycles=pass_cycles,
         compute_cycles=compute,
-        scalesim_cycles=sequential - groups,
-        mapping_efficiency=mapping_efficiency,
+        scalesim_cycles=untiled_sequential - groups,
+        mapping_efficiency=(sr * sc) / (folds * rows * cols),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulator.config import Dataflow, FoldSchedule, load_config
+from simulator.config import Dataflow, FoldSchedule, StreamTiling, load_config
 from simulator.demo import run_demo
 from simulator.report import write_report
 from simulator.result import SimResult
@@ -32,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
     sim.add_argument(
         "--schedule", choices=[s.value for s in FoldSchedule], help="override fold schedule"
+    )
+    sim.add_argument(
+        "--stream-tiling",
+        choices=[t.value for t in StreamTiling],
+        help="override stream tiling (ws/is: none streams all of T, as SCALE-Sim; fit tiles it)",
     )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
     sim.set_defaults(func=_simulate)
@@ -65,6 +70,8 @@ def _simulate(args: argparse.Namespace) -> int:
         overrides["dataflow"] = args.dataflow
     if args.schedule:
         overrides["fold_schedule"] = args.schedule
+    if args.stream_tiling:
+        overrides["stream_tiling"] = args.stream_tiling
     config = config.replace(**overrides) if overrides else config
     workload = load_workload(args.workload, batch=args.batch)
     result = simulate(workload, config)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Linear, MatMul, Workload, simulate
 from simulator.batch import BOUND_NAMES, BatchResult, evaluate_configs
+from simulator.simulate import layer_timing
 
 WORKLOAD = Workload(
     "mixed",
@@ -37,6 +38,7 @@ configs = st.builds(
     clock_mhz=st.floats(1, 5000),
     sram_double_buffered=st.booleans(),
     energy_table=st.sampled_from(["horowitz45", "eyeriss"]),
+    stream_tiling=st.sampled_from(["none", "fit"]),
 )
 
 
@@ -108,3 +110,19 @@ def test_empty_and_bad_chunk_are_errors():
         evaluate_configs(WORKLOAD, [])
     with pytest.raises(ValueError, match="chunk"):
         evaluate_configs(WORKLOAD, [AcceleratorConfig(rows=2, cols=2)], chunk=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(configs.map(lambda c: c.replace(stream_tiling="fit")))
+def test_fit_changes_nothing_in_layers_it_does_not_tile(config):
+    """os, an unfolded ``k`` or a tile as long as the stream: every number as ``none``."""
+    fit = simulate(WORKLOAD, config)
+    none = simulate(WORKLOAD, config.replace(stream_tiling="none"))
+    tiles = layer_timing(WORKLOAD, config).stream_tiles
+    for layer_fit, layer_none, nt in zip(fit.layers, none.layers, tiles, strict=True):
+        if nt == 1:
+            assert layer_fit == layer_none
+        else:
+            assert layer_fit.cycles.compute > layer_none.cycles.compute
+    if config.dataflow == "os":
+        assert fit.layers == none.layers

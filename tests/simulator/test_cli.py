@@ -75,6 +75,11 @@ def test_simulate_scalesim_files_and_overrides(capsys, tmp_path):
     )
     layer = json.loads((tmp_path / "result.json").read_text())["layers"][0]
     assert layer["cycles"]["scalesim_total"] == 5368  # the oracle's is 8x8 row
+    args = ["--accel", str(cfg), "--workload", str(topo), "--dataflow", "is"]
+    code, _, _ = run(capsys, "simulate", *args, "--stream-tiling", "fit", "--out", str(tmp_path))
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert code == 0 and result["config"]["stream_tiling"] == "fit"
+    assert result["layers"][0]["cycles"]["scalesim_total"] == 5368  # still SCALE-Sim's figure
 
 
 @pytest.mark.parametrize(

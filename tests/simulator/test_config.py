@@ -12,6 +12,7 @@ from simulator.config import (
     ConfigError,
     Dataflow,
     FoldSchedule,
+    StreamTiling,
     load_config,
     parse_bytes,
 )
@@ -34,6 +35,8 @@ from tests.conftest import ROOT
         ({"activation_bits": 33}, "activation_bits", "1 to 32"),
         ({"accumulator_overflow": "clip"}, "accumulator_overflow", "wrap, saturate"),
         ({"fold_schedule": "pipelined"}, "fold_schedule", "sequential, overlapped"),
+        ({"stream_tiling": "auto"}, "stream_tiling", "one of none, fit"),
+        ({"stream_tiling": True}, "stream_tiling", "one of none, fit"),
         ({"name": ""}, "name", "non-empty"),
         ({"energy_table": "horowitz65"}, "energy_table", "one of eyeriss, horowitz45"),
         ({"energy_overrides": "table.txt"}, "energy_overrides", ".yaml"),
@@ -82,6 +85,18 @@ def test_enums_are_coerced_and_round_trip(tmp_path):
     assert load_config(path) == config
 
 
+def test_stream_tiling_defaults_to_scalesim_and_round_trips(tmp_path):
+    assert AcceleratorConfig(rows=4, cols=4).stream_tiling is StreamTiling.NONE
+    config = AcceleratorConfig(rows=4, cols=4, stream_tiling="fit")
+    assert config.stream_tiling is StreamTiling.FIT
+    path = tmp_path / "c.yaml"
+    config.to_yaml(path)
+    assert yaml.safe_load(path.read_text())["stream_tiling"] == "fit"
+    assert load_config(path) == config
+    assert AcceleratorConfig.from_dict(config.to_dict()) == config
+    assert config.replace(stream_tiling="none").stream_tiling is StreamTiling.NONE
+
+
 def test_replace_validates():
     config = AcceleratorConfig(rows=8, cols=8)
     assert config.replace(rows=16).rows == 16
@@ -107,6 +122,15 @@ def test_shipped_configs_load(name):
 def test_shipped_config_sizes():
     tpu = load_config(ROOT / "configs" / "tpuv1-256x256.yaml")
     assert (tpu.rows, tpu.cols, tpu.ifmap_sram_bytes) == (256, 256, 24 * 1024 * 1024)
+
+
+def test_shipped_weight_stationary_configs_tile_the_stream():
+    # TPUv1 and the edge config tile like their compilers do; the os config has nothing to
+    # tile and keeps the default.
+    for name in ("edge-32x32", "tpuv1-256x256"):
+        assert load_config(ROOT / "configs" / f"{name}.yaml").stream_tiling is StreamTiling.FIT
+    cloud = load_config(ROOT / "configs" / "cloud-128x128.yaml")
+    assert cloud.stream_tiling is StreamTiling.NONE
 
 
 def test_demo_default_is_the_shipped_edge_config():

@@ -133,6 +133,7 @@ configs = st.builds(
     ifmap_sram_bytes=st.integers(256, 1 << 18),
     ofmap_sram_bytes=st.integers(256, 1 << 18),
     energy_table=st.sampled_from(["horowitz45", "eyeriss"]),
+    stream_tiling=st.sampled_from(["none", "fit"]),
 )
 
 
@@ -171,6 +172,22 @@ def test_counts_times_prices_by_hand():
     assert e["dram.read"] == pytest.approx((16 + 16) * 8 * p["dram.read"]["value"])
     assert e["dram.write"] == pytest.approx(16 * 8 * p["dram.write"]["value"])
     assert e["leakage.cycle"] == 0.0
+
+
+def test_stream_tiles_preload_every_weight_once_per_tile():
+    # ws 4x4, GEMM m=10, n=4, k=8: two row folds; a 64-byte output buffer holds 4 rows of
+    # 4 x 32-bit psums (single-buffered), so fit streams m as 4 + 4 + 2: nt = 3.
+    wl = Workload("g", (Layer("g", Gemm(10, 4, 8)),))
+    none = AcceleratorConfig(rows=4, cols=4, ofmap_sram_bytes=64, sram_double_buffered=False)
+    e0 = simulate(wl, none).layers[0].energy_pj.by_action
+    e3 = simulate(wl, none.replace(stream_tiling="fit")).layers[0].energy_pj.by_action
+    assert e0["register.write"] == pytest.approx(32 * 8 * 0.03125)  # 32 weights latched
+    assert e3["register.write"] == pytest.approx(3 * e0["register.write"])
+    # Hops: the MACs' moving operands are the same; the preload hops (2 row folds x 4
+    # columns x (1 + 2 + 3 + 4) x 8 bits) happen three times.
+    preload_hops = 2 * 4 * 10 * 8 * 0.03125
+    assert e3["array.hop"] - e0["array.hop"] == pytest.approx(2 * preload_hops)
+    assert e3["pe.mac"] == e0["pe.mac"] and e3["register.read"] == e0["register.read"]
 
 
 def test_action_counts_reject_unknown_actions():

@@ -21,12 +21,17 @@ from tests.conftest import DATA
 HUGE = 1 << 40  # bytes: every operand fits
 
 
-def traffic(m, n, k, rows, cols, dataflow, usable_bytes=HUGE, bits=(8, 8, 32, 8), groups=1):
-    """Traffic of one GEMM with ``usable_bytes`` resident capacity in every buffer."""
+def traffic(
+    m, n, k, rows, cols, dataflow, usable_bytes=HUGE, bits=(8, 8, 32, 8), groups=1, limit=0
+):
+    """Traffic of one GEMM with ``usable_bytes`` resident capacity in every buffer (or a
+    per-operand mapping) and stream tiles of at most ``limit`` vectors (0: untiled)."""
     a, b, acc, out = bits
     code = dataflow_code(dataflow)
-    timing = dense_timing(m, n, k, groups, rows, cols, code, 0)
-    usable = {op: usable_bytes * 8 for op in Operand}
+    timing = dense_timing(m, n, k, groups, rows, cols, code, 0, limit)
+    if not isinstance(usable_bytes, dict):
+        usable_bytes = dict.fromkeys(Operand, usable_bytes)
+    usable = {op: usable_bytes[op] * 8 for op in Operand}
     return memory_traffic(m, n, k, groups, a, b, acc, out, rows, cols, code, usable, timing)
 
 
@@ -190,6 +195,7 @@ configs = st.builds(
     dram_bytes_per_cycle=st.floats(0.25, 256),
     sram_double_buffered=st.booleans(),
     accumulator_bits=st.sampled_from([16, 24, 32]),
+    stream_tiling=st.sampled_from(["none", "fit"]),
 )
 shapes = st.tuples(st.integers(1, 400), st.integers(1, 400), st.integers(1, 400))
 
@@ -270,3 +276,199 @@ def test_a_convolution_reads_its_feature_map_not_its_im2col_matrix():
     # Too small a buffer: the feature map, not the 9x larger im2col matrix, is re-fetched.
     small = simulate(Workload("c", (conv,)), config.replace(ifmap_sram_bytes=1024)).layers[0]
     assert small.memory.input.dram_read_bytes == 2048 + (2 - 1) * (2048 - 512)
+
+
+# ---- stream tiling ----------------------------------------------------------------------
+
+
+def _pieces(extent: int, side: int) -> list[range]:
+    return [range(lo, min(lo + side, extent)) for lo in range(0, extent, side)]
+
+
+def reference_traffic(m, n, k, rows, cols, dataflow, limit, usable_bits, bits):
+    """The loop nest walked fold by fold, for differential tests (plain Python).
+
+    Each operand's tiles are traced in fold order. The residency policy of the model
+    (keep ``U`` of a unit's ``S`` bits resident, refetch the rest) is applied on every
+    reuse of a tile, with the unit taken from the trace: every tile of the operand touched
+    since the tile's previous use. Returns per operand ``array_reads``, ``array_writes``
+    (outputs) and the refetched DRAM bits (for outputs: the partial sums spilled).
+    """
+    dims = {"m": m, "n": n, "k": k}
+    row_dim, col_dim, stream_dim = {"os": "mnk", "ws": "knm", "is": "kmn"}[dataflow]
+    row_blocks, col_blocks = _pieces(dims[row_dim], rows), _pieces(dims[col_dim], cols)
+    tile = dims[stream_dim]
+    if dataflow != "os" and len(row_blocks) > 1 and 0 < limit < tile:
+        tile = limit
+    operands = {Operand.INPUT: "mk", Operand.WEIGHT: "kn", Operand.OUTPUT: "mn"}
+    traces = {op: [] for op in Operand}
+    for o, cb in enumerate(col_blocks):
+        for s, sb in enumerate(_pieces(dims[stream_dim], tile)):
+            for i, rb in enumerate(row_blocks):
+                where = {row_dim: (i, rb), col_dim: (o, cb), stream_dim: (s, sb)}
+                for op, spans in operands.items():
+                    key = tuple(where[d][0] for d in spans)
+                    traces[op].append((key, len(where[spans[0]][1]) * len(where[spans[1]][1])))
+    out = {}
+    for op, trace in traces.items():
+        size = dict(trace)
+        last_use, refetch, reuses = {}, 0.0, 0
+        for p, (key, elems) in enumerate(trace):
+            if key in last_use:
+                reuses += elems
+                unit = sum(size[x] for x in {x for x, _ in trace[last_use[key] : p]})
+                unit_bits = unit * bits[op]
+                refetch += elems * bits[op] * max(0.0, 1 - usable_bits[op] / unit_bits)
+            last_use[key] = p
+        touched = sum(e for _, e in trace)
+        out[op] = (touched, reuses, refetch)
+    return out
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(1, 24),
+    st.integers(1, 24),
+    st.integers(1, 24),
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.sampled_from(["os", "ws", "is"]),
+    st.integers(0, 30),
+    st.tuples(*[st.integers(0, 2000)] * 3),
+    st.booleans(),
+)
+def test_traffic_equals_the_loop_nest_walked_fold_by_fold(
+    m, n, k, rows, cols, df, limit, usable, tiled
+):
+    """``limit = 0`` is the untiled model (``stream_tiling: none``), the rest tiles."""
+    limit = limit if tiled else 0
+    bits = {Operand.INPUT: 8, Operand.WEIGHT: 4, Operand.OUTPUT: 24}
+    usable_bits = dict(zip(Operand, usable, strict=True))
+    t = traffic(
+        m, n, k, rows, cols, df, {op: u / 8 for op, u in usable_bits.items()},
+        bits=(8, 4, 24, 8), limit=limit,
+    )  # fmt: skip
+    ref = reference_traffic(m, n, k, rows, cols, df, limit, usable_bits, bits)
+    for op in (Operand.INPUT, Operand.WEIGHT):
+        touched, _, refetch = ref[op]
+        assert int(t.operands[op].array_reads) == touched
+        expected = (m * k if op is Operand.INPUT else k * n) * bits[op] + refetch
+        assert float(t.operands[op].dram_read_bits) == pytest.approx(expected, rel=1e-9)
+    touched, reuses, spill = ref[Operand.OUTPUT]
+    assert int(t.output.array_writes) == touched
+    assert int(t.output.array_reads) == reuses
+    assert float(t.output.dram_read_bits) == pytest.approx(spill, rel=1e-9, abs=1e-9)
+    assert float(t.output.dram_write_bits) == pytest.approx(m * n * 8 + spill, rel=1e-9)
+
+
+def test_ws_stream_tiles_by_hand():
+    # ws on 16 rows x 4 cols: k=64 -> Fi=4 row folds, n=4 -> Fo=1, m=5 streamed.
+    # 64 usable bytes (512 bits) per buffer; 32-bit psums: Ts = 512 / (4 x 32) = 4, so
+    # m is streamed as tiles of 4 and 1 vectors (nt = 2).
+    none = traffic(5, 4, 64, 16, 4, "ws", usable_bytes=64)
+    fit = traffic(5, 4, 64, 16, 4, "ws", usable_bytes=64, limit=4)
+    # Untiled: the 5 x 4 psum block (640 bits) exceeds 512 by 128, spilled after each of
+    # the first 3 row folds and read back before each of the last 3.
+    assert int(none.output.dram_read_bits) == 3 * 128
+    assert int(none.output.dram_write_bits) == 5 * 4 * 8 + 3 * 128
+    # Tiled: blocks of 4 x 4 (512 bits) and 1 x 4: they fit, nothing spills.
+    assert int(fit.output.dram_read_bits) == 0
+    assert int(fit.output.dram_write_bits) == 5 * 4 * 8
+    # The array still writes every psum once per row fold and reads it back 3 times.
+    assert int(fit.output.array_writes) == int(none.output.array_writes) == 5 * 4 * 4
+    assert int(fit.output.array_reads) == int(none.output.array_reads) == 5 * 4 * 3
+    # Weights (the stationary operand) are preloaded once per stream tile: twice.
+    assert int(none.weight.array_reads) == 64 * 4
+    assert int(fit.weight.array_reads) == 2 * 64 * 4
+    # The column block's weight slab (64 x 4 x 8 = 2048 bits) keeps 512 bits resident:
+    # the second stream tile refetches 1536 bits.
+    assert int(none.weight.dram_read_bits) == 2048
+    assert int(fit.weight.dram_read_bits) == 2048 + (2 - 1) * (2048 - 512)
+    # The streamed inputs are read the same: once by the array per column fold, once
+    # from DRAM (Fo = 1, no re-streaming).
+    assert int(fit.input.array_reads) == int(none.input.array_reads) == 5 * 64
+    assert int(fit.input.dram_read_bits) == int(none.input.dram_read_bits) == 5 * 64 * 8
+    # First load: the first fold's 16 x 4 weights and 4 x 16 inputs of the first tile
+    # (untiled: all 5 rows); last store: the last tile's 1 x 4 outputs (untiled: 5 x 4).
+    assert int(fit.first_load_bits) == (16 * 4 + 4 * 16) * 8
+    assert int(none.first_load_bits) == (16 * 4 + 5 * 16) * 8
+    assert (int(fit.last_store_bits), int(none.last_store_bits)) == (1 * 4 * 8, 5 * 4 * 8)
+    # This is also where fit moves MORE DRAM bytes than none: the weight refetch (1536
+    # bits) outweighs the spills saved (2 x 384 bits).
+    assert int(fit.dram_bits) - int(none.dram_bits) == 1536 - 2 * 384
+
+
+fit_configs = st.builds(
+    AcceleratorConfig,
+    rows=st.integers(1, 64),
+    cols=st.integers(1, 64),
+    dataflow=st.sampled_from(["ws", "is"]),
+    fold_schedule=st.sampled_from(["sequential", "overlapped"]),
+    ifmap_sram_bytes=st.integers(64, 1 << 20),
+    filter_sram_bytes=st.integers(64, 1 << 20),
+    ofmap_sram_bytes=st.integers(64, 1 << 20),
+    sram_double_buffered=st.booleans(),
+    accumulator_bits=st.sampled_from([16, 24, 32]),
+    stream_tiling=st.just("fit"),
+)
+
+
+def _usable_bits(config: AcceleratorConfig, sram_bytes: int) -> int:
+    return sram_bytes * 8 // (2 if config.sram_double_buffered else 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shapes, fit_configs)
+def test_fit_never_spills_partial_sums_and_never_adds_psum_traffic(shape, config):
+    wl = Workload("w", (Layer("g", Gemm(*shape)),))
+    fit = simulate(wl, config).layers[0]
+    none = simulate(wl, config.replace(stream_tiling="none")).layers[0]
+    one_vector = config.cols * config.accumulator_bits
+    if one_vector <= _usable_bits(config, config.ofmap_sram_bytes):
+        assert fit.memory.output.dram_read_bytes == 0
+        assert fit.memory.output.dram_write_bytes == shape[0] * shape[1]  # final outputs
+    assert fit.memory.output.dram_bytes <= none.memory.output.dram_bytes
+    # The streamed operand's traffic does not change; the array-side output counts neither.
+    streamed = "input" if config.dataflow == "ws" else "weight"
+    assert getattr(fit.memory, streamed) == getattr(none.memory, streamed)
+    assert fit.memory.output.sram_reads == none.memory.output.sram_reads
+    assert fit.memory.output.sram_writes == none.memory.output.sram_writes
+
+
+@settings(max_examples=200, deadline=None)
+@given(shapes, fit_configs)
+def test_fit_moves_no_more_dram_bytes_when_the_stationary_slab_fits(shape, config):
+    """fit trades psum spills for stationary refetches; with no refetch it only saves.
+
+    Not true in general: see ``test_ws_stream_tiles_by_hand`` for a layer where the
+    stationary slab does not fit and fit moves more DRAM bytes than none.
+    """
+    m, n, k = shape
+    ws = config.dataflow == "ws"
+    slab = min(config.cols, n if ws else m) * k * 8  # one column block's stationary tiles
+    usable = _usable_bits(config, config.filter_sram_bytes if ws else config.ifmap_sram_bytes)
+    wl = Workload("w", (Layer("g", Gemm(*shape)),))
+    fit = simulate(wl, config).layers[0]
+    none = simulate(wl, config.replace(stream_tiling="none")).layers[0]
+    if slab <= usable:
+        assert fit.memory.dram_bytes <= none.memory.dram_bytes
+        stationary = "weight" if ws else "input"
+        assert getattr(fit.memory, stationary).dram_read_bytes == (k * n if ws else m * k)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 300),
+    st.integers(1, 300),
+    st.integers(1, 300),
+    st.integers(1, 32),
+    st.integers(1, 32),
+    st.sampled_from(["ws", "is"]),
+    st.integers(1, 300),
+)
+def test_with_tiles_an_operand_that_fits_is_read_from_dram_once(m, n, k, rows, cols, df, limit):
+    t = traffic(m, n, k, rows, cols, df, bits=(8, 4, 32, 8), limit=limit)
+    assert int(t.input.dram_read_bits) == m * k * 8
+    assert int(t.weight.dram_read_bits) == k * n * 4
+    assert int(t.output.dram_write_bits) == m * n * 8
+    assert int(t.output.dram_read_bits) == 0

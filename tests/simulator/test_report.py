@@ -126,3 +126,33 @@ def test_the_suggested_output_buffer_keeps_partial_sums_on_chip(small):
 
     assert spilled(6912) == 0
     assert spilled(6904) > 0
+
+
+def test_the_suggested_stream_tiling_keeps_partial_sums_on_chip_at_the_stated_cost(small):
+    text = render_markdown(small)
+    workload = load_workload_yaml(GOLDEN / "small-workload.yaml")
+    tiled = simulate(workload, small.config.replace(stream_tiling="fit"))
+    assert sum(layer.memory.output.dram_read_bytes for layer in tiled.layers) == 0
+    spilling = [x.name for x in small.layers if x.memory.output.dram_read_bytes > 0]
+    added = sum(
+        tiled.layer(name).cycles.compute - small.layer(name).cycles.compute for name in spilling
+    )
+    # 1 KiB double-buffered: 4096 bits / (8 columns x 24 bits) = 21 vectors per tile.
+    assert "`stream_tiling: fit` keeps them on chip by streaming at most 21 vectors" in text
+    assert f"+{added:,} compute cycles" in text
+    # conv: m = 144 in 7 tiles over 2 x 9 fold positions: 6 x 18 more preloads, each
+    # tile's fill and drain (8 + 8 - 2 cycles; overlapped, so the preloads hide).
+    assert "conv 7 tiles, +108 preloads, +1,512 cycles" in text
+
+
+def test_report_names_the_tiling_and_when_even_one_vector_does_not_fit(small):
+    config = small.config.replace(stream_tiling="fit")
+    workload = load_workload_yaml(GOLDEN / "small-workload.yaml")
+    text = render_markdown(simulate(workload, config))
+    assert "overlapped folds, stream tiles of 21 vectors," in text
+    assert "Partial sums spill" not in text
+    # 8 columns x 24 bits = 192 bits per vector; 16 bytes double-buffered = 64 bits.
+    tiny = simulate(workload, config.replace(ofmap_sram_bytes=16))
+    text = render_markdown(tiny)
+    assert "stream tiles of 1 vector," in text
+    assert "Tiling is on, but even one streamed vector's partial sums (8 x 24 bits)" in text

@@ -24,6 +24,7 @@ configs = st.builds(
     dram_bytes_per_cycle=st.floats(0.1, 512),
     clock_mhz=st.floats(10, 3000),
     sram_double_buffered=st.booleans(),
+    stream_tiling=st.sampled_from(["none", "fit"]),
 )
 dims = st.integers(1, 300)
 layers = st.one_of(

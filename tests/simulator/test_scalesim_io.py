@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.config import ConfigError, Dataflow
+from simulator.config import ConfigError, Dataflow, StreamTiling
 from simulator.scalesim_io import load_scalesim_cfg, load_scalesim_topology
 from simulator.workload import OpKind, WorkloadError
 from tests.conftest import DATA
@@ -77,6 +77,13 @@ def test_cfg_import():
     assert config.ifmap_sram_bytes == config.filter_sram_bytes == 64 * 1024
     assert config.dram_bytes_per_cycle == 10
     assert config.name == "a32x32_is_calc"
+    # SCALE-Sim streams all of T through every fold: the import never tiles.
+    assert config.stream_tiling is StreamTiling.NONE
+
+
+def test_every_oracle_cfg_imports_untiled():
+    for path in sorted((DATA / "scalesim" / "configs").glob("*.cfg")):
+        assert load_scalesim_cfg(path).stream_tiling is StreamTiling.NONE, path.name
 
 
 def test_cfg_unknown_key_is_an_error(tmp_path):

@@ -222,7 +222,7 @@ def test_vectorized_over_configs_equals_one_at_a_time():
 
 
 def test_timing_over_configs_equals_simulate_per_config():
-    from simulator.simulate import timing_over_configs
+    from simulator.simulate import layer_timing, timing_over_configs
 
     wl = Workload(
         "w",
@@ -238,7 +238,102 @@ def test_timing_over_configs_equals_simulate_per_config():
             (16, 2, "is", "sequential"),
         ]
     ]
+    configs += [c.replace(stream_tiling="fit", ofmap_sram_bytes=256) for c in configs]
     batch = timing_over_configs(wl, configs)
     for i, config in enumerate(configs):
         per_layer = [layer.cycles.compute for layer in simulate(wl, config).layers]
         assert batch.compute_cycles[i].tolist() == per_layer
+        assert layer_timing(wl, config).compute_cycles.tolist() == per_layer
+    assert batch.stream_tiles.max() > 1  # the fit configs do tile
+
+
+# ---- stream tiling ---------------------------------------------------------------------
+
+
+def tiled(m, n, k, rows, cols, dataflow, limit, schedule=SEQ, groups=1):
+    return dense_timing(m, n, k, groups, rows, cols, dataflow_code(dataflow), schedule, limit)
+
+
+def test_ws_stream_tiles_by_hand():
+    # ws on 2 rows x 3 cols: rows <- K=3 -> Fi=2, cols <- N=5 -> Fo=2, T = M = 7, Ts = 3:
+    # tiles of 3, 3 and 1 vectors. A fold of t vectors: preload 2, then 1 + t + 2.
+    t = tiled(7, 5, 3, 2, 3, "ws", 3)
+    assert (int(t.stream_tiles), int(t.stream_tile)) == (3, 3)
+    per_position = (2 + 1 + 3 + 2) * 2 + (2 + 1 + 1 + 2)  # 8 + 8 + 6 = 22
+    assert int(t.compute_cycles) == 4 * per_position == 88
+    # The closed form G * Fo * Fi * (nt * (P + R + C - 2) + T).
+    assert 1 * 2 * 2 * (3 * (2 + 2 + 3 - 2) + 7) == 88
+    # Untiled: 4 folds of 2 + (1 + 7 + 2); SCALE-Sim's figure stays the untiled one.
+    assert cycles(7, 5, 3, 2, 3, "ws") == (48, 47)
+    assert int(t.scalesim_cycles) == 47
+    # Overlapped: the first preload, then every fold's pass: 2 + 4 * (6 + 6 + 4).
+    assert int(tiled(7, 5, 3, 2, 3, "ws", 3, OVL).compute_cycles) == 2 + 4 * 16 == 66
+
+
+def test_is_stream_tiles_by_hand():
+    # is on 3 rows x 2 cols: rows <- K=4 -> Fi=2, cols <- M=1 -> Fo=1, T = N = 6, Ts = 4:
+    # tiles of 4 and 2. Folds: 3 + (2 + 4 + 1) = 10 and 3 + (2 + 2 + 1) = 8, per row fold.
+    t = tiled(1, 6, 4, 3, 2, "is", 4, groups=2)
+    assert int(t.stream_tiles) == 2
+    assert int(t.compute_cycles) == 2 * 2 * (10 + 8) == 72
+    assert int(t.compute_cycles) == 2 * 1 * 2 * (2 * (3 + 3 + 2 - 2) + 6)
+
+
+def test_no_tiling_when_the_tile_covers_the_stream_or_nothing_accumulates():
+    base = cycles(7, 5, 3, 2, 3, "ws")[0]
+    assert int(tiled(7, 5, 3, 2, 3, "ws", 7).compute_cycles) == base  # Ts >= T
+    assert int(tiled(7, 5, 3, 2, 3, "ws", 1000).compute_cycles) == base
+    assert int(tiled(7, 5, 3, 2, 3, "ws", 0).compute_cycles) == base  # 0: never tile
+    # k = 2 fits the 2 rows (Fi = 1): every output leaves the array complete.
+    t = tiled(7, 5, 2, 2, 3, "ws", 3)
+    assert int(t.stream_tiles) == 1
+    assert int(t.compute_cycles) == cycles(7, 5, 2, 2, 3, "ws")[0]
+    # os keeps its partial sums in the PEs and never tiles.
+    t = tiled(7, 5, 30, 2, 3, "os", 3)
+    assert int(t.stream_tiles) == 1
+    assert int(t.compute_cycles) == cycles(7, 5, 30, 2, 3, "os")[0]
+
+
+limits = st.integers(0, 400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(dims, dims, dims, st.integers(1, 4), sides, sides, dataflows, schedules, limits)
+def test_tiled_cycles_follow_the_closed_forms(m, n, k, g, rows, cols, df, sched, limit):
+    t = tiled(m, n, k, rows, cols, df, limit, sched, groups=g)
+    untiled = tiled(m, n, k, rows, cols, df, 0, sched, groups=g)
+    nt, ts, length = int(t.stream_tiles), int(t.stream_tile), int(t.t)
+    tiles = df != "os" and int(t.row_folds) > 1 and 0 < limit < length
+    assert nt == (math.ceil(length / limit) if tiles else 1)
+    assert 1 <= length - (nt - 1) * ts <= ts  # the last tile is 1..Ts vectors
+    positions = g * int(t.folds)
+    preload = rows if df != "os" else 0
+    if sched == SEQ:
+        expected = positions * (nt * (preload + rows + cols - 2) + length)
+    else:
+        expected = preload + positions * (nt * (rows + cols - 2) + length)
+    assert int(t.compute_cycles) == expected
+    # Tiling never saves compute cycles, and leaves SCALE-Sim's figure and the folds alone.
+    assert int(t.compute_cycles) >= int(untiled.compute_cycles)
+    assert int(t.compute_cycles) - int(untiled.compute_cycles) == (nt - 1) * positions * (
+        rows + cols - 2 + (preload if sched == SEQ else 0)
+    )
+    assert int(t.scalesim_cycles) == int(untiled.scalesim_cycles)
+    assert int(t.folds) == int(untiled.folds)
+    assert int(t.compute_cycles) >= math.ceil(m * n * k * g / (rows * cols))
+
+
+def test_tiling_vectorizes_over_configs():
+    rng = np.random.default_rng(1)
+    m, n, k = (rng.integers(1, 500, size=20) for _ in range(3))
+    rows, cols = rng.integers(1, 64, size=(2, 7, 1))
+    dfs, scheds = rng.integers(0, 3, size=(7, 1)), rng.integers(0, 2, size=(7, 1))
+    limit = rng.integers(0, 300, size=(7, 1))
+    batch = dense_timing(m, n, k, 1, rows, cols, dfs, scheds, limit)
+    for c in range(7):
+        for i in range(20):
+            one = dense_timing(
+                m[i], n[i], k[i], 1, rows[c, 0], cols[c, 0], dfs[c, 0], scheds[c, 0], limit[c, 0]
+            )
+            assert batch.compute_cycles[c, i] == one.compute_cycles
+            assert batch.stream_tiles[c, i] == one.stream_tiles

@@ -56,6 +56,26 @@ def test_rows_equal_simulate_one_config_at_a_time(tmp_path):
         assert table["area_mm2"][i] == result.area_total_mm2
 
 
+def test_stream_tiling_is_an_axis_like_any_config_field(tmp_path):
+    spec = small_spec(
+        base={**BASE, "ofmap_sram_bytes": "16 KiB"},
+        workloads=["alexnet"],
+        axes={"dataflow": ["os", "ws"], "stream_tiling": ["none", "fit"]},
+    )
+    table = run_sweep(spec, tmp_path / "s").table
+    assert table["stream_tiling"].tolist() == ["none", "fit", "none", "fit"]
+    for i in range(4):
+        config = spec.base.replace(
+            dataflow=table["dataflow"][i], stream_tiling=table["stream_tiling"][i]
+        )
+        result = simulate(zoo_workload("alexnet"), config)
+        assert table["cycles"][i] == result.cycles.total
+        assert table["dram_bytes"][i] == result.memory.dram_bytes
+    # os never tiles; ws with 16 KiB of psums does, and spills less.
+    assert table["cycles"][0] == table["cycles"][1]
+    assert table["dram_bytes"][3] < table["dram_bytes"][2]
+
+
 def test_constraints_filter_before_and_after_evaluation(tmp_path):
     spec = small_spec(constraints=["rows * cols <= 256", "area_mm2 <= 1.0"])
     table = run_sweep(spec, tmp_path / "s").table

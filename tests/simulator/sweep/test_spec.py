@@ -77,6 +77,10 @@ def test_lhs_hits_every_stratum_once():
             {"axes": {"dataflow": ["os", "xs"]}},
             "axis 'dataflow': value 'xs' must be one of os, ws, is",
         ),
+        (
+            {"axes": {"stream_tiling": ["none", "auto"]}},
+            "axis 'stream_tiling': value 'auto' must be one of none, fit",
+        ),
         ({"axes": {"rows": {"range": [8, 4]}}}, "low < high"),
         ({"axes": {"rows": {"range": [4, 8]}}}, "grid sampling needs values"),
         ({"axes": {"rows": {"range": [4, 8], "stp": 2}}}, "unknown key 'stp'"),
