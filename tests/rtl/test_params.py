@@ -47,3 +47,13 @@ def test_stream_bits_and_names():
     assert verilog_name("v1.2") == "v1_2"
     assert verilog_name("32x32") == "sparsa_32x32"
     assert verilog_name("ok_name") == "ok_name"
+
+
+def test_stream_tile_comes_from_the_config():
+    edge = load_config(ROOT / "configs" / "edge-32x32.yaml")  # stream_tiling: fit
+    assert edge.stream_tiling.value == "fit"
+    # 64 KiB output buffer, double-buffered: 32 KiB usable / (32 columns x 32 bits) = 256.
+    assert RtlParams.from_config(edge).stream_tile_limit == 256
+    assert RtlParams.from_config(edge.replace(stream_tiling="none")).stream_tile_limit == 0
+    with pytest.raises(ConfigError, match="stream_tile_limit"):
+        RtlParams("t", 2, 2, "ws", stream_tile_limit=-1)
