@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
+from compress import compress_network, load_model, save_compressed
 from simulator.config import KIB, AcceleratorConfig, Dataflow, StreamTiling
 from simulator.report import write_report
 from simulator.result import SimResult
 from simulator.simulate import simulate
 from simulator.sources import load_workload
+from simulator.text_report import summary_lines
 
-__all__ = ["DEFAULT_ACCELERATOR", "DEFAULT_WORKLOAD", "DemoRun", "run_demo"]
+__all__ = [
+    "DEFAULT_ACCELERATOR",
+    "DEFAULT_WORKLOAD",
+    "DEMO_STEP_GROUP",
+    "DemoRun",
+    "DemoStep",
+    "run_demo",
+]
 
 DEFAULT_WORKLOAD = "resnet18"
+DEMO_MODEL = "digits-mlp"
+DEMO_RECIPE = "prune 2:4 -> int8 per-channel"
+DEMO_FINETUNE_EPOCHS = 3
+DEMO_STEP_GROUP = "sparsa.demo"
 # The same accelerator as configs/edge-32x32.yaml (a test keeps the two equal).
 DEFAULT_ACCELERATOR = AcceleratorConfig(
     name="edge-32x32",
@@ -33,20 +48,77 @@ DEFAULT_ACCELERATOR = AcceleratorConfig(
 
 
 @dataclass(frozen=True)
-class DemoRun:
-    """What the demo produced."""
+class DemoStep:
+    """One part of the demo: a title, the lines to print and the files written."""
 
-    result: SimResult
+    title: str
+    lines: tuple[str, ...]
     written: tuple[Path, ...]
 
 
-def run_demo(out_dir: str | Path) -> DemoRun:
-    """Simulate the default zoo network on the default accelerator and write its outputs:
-    result.json, layers.csv, report.md and the three plots."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    result = simulate(load_workload(DEFAULT_WORKLOAD), DEFAULT_ACCELERATOR)
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo produced: the simulation result and every step's outputs."""
+
+    result: SimResult
+    steps: tuple[DemoStep, ...]
+
+    @property
+    def written(self) -> tuple[Path, ...]:
+        return tuple(path for step in self.steps for path in step.written)
+
+
+def simulate_step(out: Path, config: AcceleratorConfig) -> tuple[SimResult, DemoStep]:
+    """ResNet-18 on ``config``: result.json, layers.csv, report.md and the three plots."""
+    result = simulate(load_workload(DEFAULT_WORKLOAD), config)
     tables = (out / "result.json", out / "layers.csv")
     result.write_json(tables[0])
     result.write_csv(tables[1])
-    return DemoRun(result=result, written=(*tables, *write_report(result, out)))
+    step = DemoStep(
+        title=f"simulate: {DEFAULT_WORKLOAD} on {config.name}",
+        lines=tuple(summary_lines(result)),
+        written=(*tables, *write_report(result, out)),
+    )
+    return result, step
+
+
+def compress_step(out: Path) -> DemoStep:
+    """The digits MLP (64-300-100-10, trained in numpy) pruned 2:4 and quantized to int8
+    per channel, with a short fine-tuning: storage and accuracy."""
+    loaded = load_model(DEMO_MODEL, seed=0)
+    model = compress_network(
+        loaded.net,
+        loaded.params,
+        DEMO_RECIPE,
+        data=loaded.data,
+        finetune_epochs=DEMO_FINETUNE_EPOCHS,
+        model=loaded.name,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    npz = save_compressed(model, out / "compressed.npz")
+    summary = out / "summary.json"
+    summary.write_text(json.dumps(model.summary(), indent=2) + "\n")
+    lines = (
+        f"recipe    {DEMO_RECIPE} ({DEMO_FINETUNE_EPOCHS} fine-tuning epochs per stage)",
+        f"storage   {model.total_bits:,} bits: {model.ratio_fp32:.1f}x smaller than fp32, "
+        f"{model.ratio_int8:.2f}x smaller than int8",
+        f"accuracy  {model.accuracy_before:.2%} dense -> {model.accuracy_after:.2%} compressed "
+        "(digits test set, 360 images)",
+    )
+    return DemoStep(title=f"compress: {DEMO_MODEL}", lines=lines, written=(npz, summary))
+
+
+def run_demo(out_dir: str | Path, config: AcceleratorConfig | None = None) -> DemoRun:
+    """The whole demo into ``out_dir``: the simulation and its report, the compression,
+    then every step another package registers in the ``sparsa.demo`` entry-point group
+    (``rtl`` adds the Verilog of the demo accelerator). A step is a callable
+    ``(out_dir: Path, config: AcceleratorConfig) -> DemoStep``. ``config`` replaces the
+    default accelerator (edge-32x32)."""
+    config = config or DEFAULT_ACCELERATOR
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result, simulated = simulate_step(out, config)
+    plugins = sorted(entry_points(group=DEMO_STEP_GROUP), key=lambda e: e.name)
+    steps = [simulated, compress_step(out / "compress")]
+    steps.extend(entry.load()(out, config) for entry in plugins)
+    return DemoRun(result=result, steps=tuple(steps))

@@ -54,7 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.set_defaults(func=_report)
 
     demo = subparsers.add_parser(
-        "demo", help="run the built-in demo", description="Simulate ResNet-18 on edge-32x32."
+        "demo",
+        help="run the built-in demo",
+        description="Simulate ResNet-18 on edge-32x32 (report and plots), compress the "
+        "digits MLP, and write the demo accelerator's Verilog.",
     )
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     demo.set_defaults(func=_demo)
@@ -99,9 +102,10 @@ def _report(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     run = run_demo(args.out)
     print(layer_table(run.result))
-    print()
-    print("\n".join(summary_lines(run.result)))
-    print("wrote     " + ", ".join(str(p) for p in run.written))
+    for step in run.steps:
+        print(f"\n== {step.title}")
+        print("\n".join(step.lines))
+        print("wrote     " + ", ".join(str(p) for p in step.written))
     return 0
 
 

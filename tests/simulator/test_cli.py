@@ -135,12 +135,27 @@ def test_zoo_lists_every_network(capsys):
         assert name in out
 
 
-def test_demo(capsys, tmp_path):
+def test_demo(capsys, tmp_path, monkeypatch):
+    """The demo's three parts: simulation and report, compression, and (through the
+    rtl package's entry point) Verilog; on a 4x4 accelerator so the conversion is quick."""
+    import simulator.demo
+
+    small = simulator.demo.DEFAULT_ACCELERATOR.replace(name="demo-4x4", rows=4, cols=4)
+    monkeypatch.setattr(simulator.demo, "DEFAULT_ACCELERATOR", small)
+    monkeypatch.setenv("SPARSA_CACHE_DIR", str(tmp_path / "cache"))
     code, out, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0, err
     for name in ("result.json", "layers.csv", "report.md", "roofline.png", "energy.png"):
         assert (tmp_path / name).is_file(), name
-    assert "resnet18" in out
+    summary = json.loads((tmp_path / "compress" / "summary.json").read_text())
+    assert summary["recipe"] == simulator.demo.DEMO_RECIPE
+    assert summary["total"]["ratio_vs_fp32"] > 5  # 2:4 and int8: about 5.8x
+    assert summary["accuracy"]["after"] > 0.9
+    assert (tmp_path / "verilog" / "demo_4x4.v").read_text().count("module ") >= 1
+    assert json.loads((tmp_path / "verilog" / "params.json").read_text())["parameters"]["rows"] == 4
+    for title in ("== simulate: resnet18 on demo-4x4", "== compress: digits-mlp",
+                  "== verilog: demo-4x4"):  # fmt: skip
+        assert title in out
 
 
 def test_console_script_is_installed(tmp_path):
