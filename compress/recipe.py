@@ -137,7 +137,7 @@ class LowRankStep:
 
 @dataclass(frozen=True)
 class HuffmanStep:
-    pass
+    """Huffman-code the integer codes or indices left by the earlier steps (no options)."""
 
 
 Step = (
