@@ -83,7 +83,7 @@ def _encoding_meta(enc: Encoding) -> dict:
         s = enc.spec
         return {"kind": "int", "bits": s.bits, "symmetric": s.symmetric,
                 "granularity": s.granularity.value, "group_size": s.group_size,
-                "restricted": s.restricted}  # fmt: skip
+                "restricted": s.restricted, "clip": s.clip}  # fmt: skip
     if isinstance(enc, FloatValues):
         return {"kind": "float", "format": enc.format.name, "scale": enc.scale}
     if isinstance(enc, MXValues):
@@ -108,7 +108,8 @@ def _encoding_from(meta: dict) -> Encoding:
     kind = meta["kind"]
     if kind == "int":
         spec = IntSpec(meta["bits"], meta["symmetric"], Granularity(meta["granularity"]),
-                       meta["group_size"], meta["restricted"])  # fmt: skip
+                       meta["group_size"], meta["restricted"],
+                       meta.get("clip", "max"))  # fmt: skip
         return IntValues(spec)
     if kind == "float":
         return FloatValues(FLOAT_FORMATS[meta["format"]], meta["scale"])

@@ -16,7 +16,7 @@ then optionally ``huffman``):
   ``index=auto|bitmask|relative|relG`` (``rel5``: 5-bit gaps; auto picks the smallest)
   and ``rounds=R`` (with fine-tuning, prune gradually over R rounds; default 1);
 - ``intB`` (B = 2..16) with ``sym|affine``, ``per-tensor|per-channel|per-group G``,
-  ``restricted|full``;
+  ``restricted|full``, ``clip=max|mse`` (MSE-optimal clipping of each scale's range);
 - ``fp8 e4m3|e5m2`` (or just ``e4m3`` / ``e5m2``) with ``per-tensor|per-channel|unscaled``;
 - ``mxint8``, ``mxfp8``, ``mxfp8-e5m2``, ``mxfp6``, ``mxfp6-e2m3``, ``mxfp4``;
 - ``kmeans Bbit`` (or ``kmeans B bit``, ``kmeans bits=B``);
@@ -245,6 +245,7 @@ def _int(words: _Words, bits: int) -> IntStep:
         words.words.remove(number)
         group = number
     rng = words.take("restricted", "full")
+    clip = (words.option("clip", "max") or "").lower()
     try:
         spec = IntSpec(
             bits=bits,
@@ -252,6 +253,7 @@ def _int(words: _Words, bits: int) -> IntStep:
             granularity=Granularity(granularity),
             group_size=words.integer(group, "group size") if group is not None else None,
             restricted=rng != "full",
+            clip=clip,
         )
     except ValueError as exc:
         raise words.error(str(exc)) from None

@@ -161,3 +161,88 @@ def test_calibration_errors():
         calibrate_activations(np.ones(3), method="percentile", percentile=30)
     with pytest.raises(ValueError, match="non-empty"):
         calibrate_activations(np.array([]))
+
+
+MSE_SPECS = [
+    IntSpec(4, clip="mse"),
+    IntSpec(3, symmetric=False, clip="mse"),
+    IntSpec(4, granularity=Granularity.GROUP, group_size=5, clip="mse"),
+    IntSpec(4, granularity=Granularity.TENSOR, clip="mse"),
+]
+
+
+def cell_errors(w: np.ndarray, spec: IntSpec, q) -> np.ndarray:
+    """Squared error per scale cell, row by row in plain numpy."""
+    matrix = w.reshape(w.shape[0], -1).astype(np.float64)
+    err = (matrix - q.dequantize().reshape(matrix.shape).astype(np.float64)) ** 2
+    if spec.granularity is Granularity.TENSOR:
+        return np.array([[err.sum()]])
+    size = spec.group_size or matrix.shape[1]
+    return np.array(
+        [
+            [err[r, s : s + size].sum() for s in range(0, matrix.shape[1], size)]
+            for r in range(len(err))
+        ]
+    )
+
+
+@pytest.mark.parametrize("spec", MSE_SPECS, ids=lambda s: s.name)
+def test_mse_clipping_never_loses_to_max_scaling(spec, rng):
+    # Heavy-tailed weights, where clipping pays: a few outliers per row.
+    w = rng.standard_t(3, size=(6, 20)).astype(np.float32)
+    max_spec = IntSpec(spec.bits, spec.symmetric, spec.granularity, spec.group_size, clip="max")
+    mse = quantize_int(w, spec)
+    full = quantize_int(w, max_spec)
+    mse_err, full_err = cell_errors(w, spec, mse), cell_errors(w, spec, full)
+    assert np.all(mse_err <= full_err * (1 + 1e-6))
+    assert mse_err.sum() < full_err.sum()  # and it does better on these weights
+    assert np.all(mse.scale <= full.scale)  # the range only ever shrinks
+
+
+def test_mse_clipping_is_the_best_shrink_factor(rng):
+    """Each channel's scale is the one, among amax * alpha / qmax for alpha = 0.30..1.00,
+    with the least squared error (a plain-numpy search over the same grid)."""
+    w = rng.standard_t(3, size=(5, 16))
+    spec = IntSpec(4, clip="mse")
+    q = quantize_int(w, spec)
+    for r, row in enumerate(w.astype(np.float32).astype(np.float64)):
+        errors = []
+        for alpha in np.round(np.arange(0.30, 1.0001, 0.01), 2):
+            s = np.float64(np.float32(alpha * np.abs(row).max() / spec.qmax))
+            codes = np.clip(np.rint(row / s), spec.qmin, spec.qmax)
+            errors.append(((row - codes * s) ** 2).sum())
+        assert q.scale[r, 0] == pytest.approx(
+            np.round(np.arange(0.30, 1.0001, 0.01), 2)[int(np.argmin(errors))]
+            * np.abs(row).max()
+            / spec.qmax,
+            rel=1e-6,
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float32, (4, 9), elements=st.floats(-50, 50, width=32)))
+def test_mse_clipping_error_bound_inside_its_range(w):
+    spec = IntSpec(4, clip="mse")
+    q = quantize_int(w, spec)
+    s = q.scale.astype(np.float64)
+    inside = np.abs(w) <= s * spec.qmax
+    err = np.abs(w.astype(np.float64) - q.dequantize())
+    assert np.all(err[inside] <= (np.broadcast_to(s, w.shape)[inside] / 2) * (1 + 1e-6) + 1e-12)
+
+
+def test_clip_option_in_recipes_names_and_files(tmp_path, rng):
+    from compress import compress_network
+    from compress.io import load_compressed, save_compressed
+    from compress.recipe import parse_recipe
+
+    step = parse_recipe("int4 per-channel clip=mse").default.steps[0]
+    assert step.spec == IntSpec(4, clip="mse") and step.spec.name == "int4-sym-channel-mse"
+    with pytest.raises(ValueError, match="clip must be one of max, mse, not 'l1'"):
+        parse_recipe("int4 clip=l1")
+    params = {"fc.weight": rng.standard_normal((8, 12)).astype(np.float32)}
+    model = compress_network(None, params, "int4 per-channel clip=mse")
+    again = load_compressed(save_compressed(model, tmp_path / "c.npz"))
+    assert again.tensors["fc.weight"].encoding.spec.clip == "mse"
+    np.testing.assert_array_equal(
+        again.tensors["fc.weight"].values, model.tensors["fc.weight"].values
+    )
