@@ -19,12 +19,14 @@ Two ways to store which positions were kept, both accounted:
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from compress.layout import gemm_view
 
 __all__ = [
+    "NMPattern",
     "check_nm",
     "nm_from_positions",
     "nm_from_ranks",
@@ -39,14 +41,56 @@ __all__ = [
 MAX_MINIMAL_M = 62  # C(62, 31) still fits an int64
 
 
-def check_nm(n: object, m: object) -> tuple[int, int]:
-    """Validate an N:M pattern: integers with ``1 <= N <= M``."""
-    for label, value in (("N", n), ("M", m)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"N:M pattern: {label} must be a positive integer, not {value!r}")
-    if n > m:
-        raise ValueError(f"N:M pattern {n}:{m}: N must be <= M (keep N of every M)")
-    return int(n), int(m)
+class NMPattern(NamedTuple):
+    """An N:M pattern: at most ``n`` nonzeros in every ``m`` consecutive weights along ``K``.
+
+    The one N:M type of sparsa, validated here only: integers with ``1 <= n <= m``
+    (``n == m`` is dense, :attr:`is_dense`). It unpacks as ``n, m = pattern``.
+    :meth:`parse` reads ``"2:4"``.
+    """
+
+    n: int
+    m: int
+
+    @classmethod
+    def of(cls, n: object, m: object) -> NMPattern:
+        """Validate ``n`` and ``m``; the error names the bad value."""
+        for label, value in (("N", n), ("M", m)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"N:M pattern: {label} must be a positive integer, not {value!r}")
+        if n > m:
+            raise ValueError(f"N:M pattern {n}:{m}: N must be <= M (keep N of every M)")
+        return cls(int(n), int(m))
+
+    @classmethod
+    def parse(cls, text: object) -> NMPattern:
+        """``"2:4"`` (or an ``(n, m)`` pair, or an NMPattern) -> ``NMPattern(2, 4)``."""
+        if isinstance(text, tuple) and len(text) == 2:
+            return cls.of(*text)
+        parts = str(text).strip().split(":")
+        try:
+            n, m = (int(p) for p in parts)
+        except ValueError:
+            raise ValueError(
+                f"N:M pattern must look like 'N:M' with integers 1 <= N <= M, not {text!r}"
+            ) from None
+        return cls.of(n, m)
+
+    @property
+    def is_dense(self) -> bool:
+        return self.n == self.m
+
+    @property
+    def density(self) -> float:
+        return self.n / self.m
+
+    def __str__(self) -> str:
+        return f"{self.n}:{self.m}"
+
+
+def check_nm(n: object, m: object) -> NMPattern:
+    """Validate an N:M pattern: integers with ``1 <= N <= M`` (:meth:`NMPattern.of`)."""
+    return NMPattern.of(n, m)
 
 
 def _groups(k: int, m: int) -> int:

@@ -43,7 +43,7 @@ from compress.encoding import (
 )
 from compress.huffman import HuffmanCode, to_symbols
 from compress.layout import gemm_view
-from compress.nm import nm_metadata_bits
+from compress.nm import NMPattern, nm_metadata_bits
 from compress.sparse_index import RelativeIndex
 
 __all__ = [
@@ -104,7 +104,7 @@ class Sparsity:
     kind: SparsityKind = SparsityKind.DENSE
     mask: np.ndarray | None = None
     index: IndexKind = IndexKind.NONE
-    nm: tuple[int, int] | None = None
+    nm: NMPattern | None = None
     relative: RelativeIndex | None = None
 
     def __post_init__(self) -> None:
@@ -120,6 +120,8 @@ class Sparsity:
             raise ValueError("sparsity: nm=(N, M) is required exactly for N:M sparsity")
         if (index is IndexKind.RELATIVE) != (self.relative is not None):
             raise ValueError("sparsity: the relative gap stream is required exactly for 'relative'")
+        if self.nm is not None:
+            object.__setattr__(self, "nm", NMPattern.of(*self.nm))
 
     def stored_mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """bool of ``shape``: where an entry is stored (kept values and fillers)."""

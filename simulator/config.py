@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from compress.nm import NMPattern
+
 __all__ = [
     "AcceleratorConfig",
     "ConfigError",
@@ -31,6 +33,7 @@ __all__ = [
     "Overflow",
     "PEKind",
     "StreamTiling",
+    "WeightDecoder",
     "builtin_energy_tables",
     "load_config",
 ]
@@ -63,9 +66,32 @@ class Dataflow(StrEnum):
 
 
 class PEKind(StrEnum):
-    """What a processing element does per cycle (sparse kinds arrive with sparse timing)."""
+    """What a processing element does with compressed weights.
+
+    ``dense``: one MAC per cycle on every weight, zeros included (``zero_gating`` can
+    gate the multiplier on a zero operand: energy, not time).
+    ``nm``: N:M sparse PEs (``nm_patterns``): a PE holds a kept weight and its position
+    in its group of M, and selects its activation from M lanes with an M:1 multiplexer
+    (NVIDIA's sparse tensor cores, the AWS patent US11803736, MVQ's sparse array).
+    ``skip``: zero weights are skipped in time where the dataflow allows it (os with
+    per-column compressed weight streams); elsewhere they can only be gated.
+    """
 
     DENSE = "dense"
+    NM = "nm"
+    SKIP = "skip"
+
+
+class WeightDecoder(StrEnum):
+    """What sits at each column's weight-load port.
+
+    ``none``: weights arrive as values. ``codebook``: a lookup table of
+    ``decoder_entries`` entries of ``decoder_vector_length`` weights at
+    ``decoder_entry_bits`` turns indices (k-means, weight pools, MVQ) into weights.
+    """
+
+    NONE = "none"
+    CODEBOOK = "codebook"
 
 
 class FoldSchedule(StrEnum):
@@ -184,6 +210,39 @@ def builtin_energy_tables() -> tuple[str, ...]:
     )
 
 
+def _non_negative_number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        return "must be a number >= 0"
+    if value == float("inf"):
+        return "must be finite"
+    return None
+
+
+def parse_nm_patterns(value: Any) -> tuple[NMPattern, ...]:
+    """``["2:4", "1:4"]`` or ``"2:4, 1:4"`` -> ``(NMPattern(2, 4), NMPattern(1, 4))``.
+
+    Raises ``ValueError`` on a malformed pattern; the order is kept, duplicates dropped.
+    """
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be a list of 'N:M' patterns such as ['2:4', '1:4']")
+    return tuple(dict.fromkeys(NMPattern.parse(item) for item in value))
+
+
+def _nm_patterns(value: Any) -> str | None:
+    try:
+        patterns = parse_nm_patterns(value)
+    except ValueError as exc:
+        return str(exc)
+    if len({p.m for p in patterns}) > 1:
+        return "must share one M (the array's group size), e.g. ['2:4', '1:4']"
+    dense = [str(p) for p in patterns if p.is_dense]
+    if dense:
+        return f"holds {dense[0]}, which is dense: list sparse patterns with N < M"
+    return None
+
+
 def _enum(cls: type[StrEnum]) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value not in {member.value for member in cls}:
@@ -256,6 +315,29 @@ class AcceleratorConfig:
     sram_double_buffered: bool = dataclasses.field(
         default=True, metadata=_spec(_bool, "SRAMs prefetch the next tile into a second half")
     )
+    zero_gating: bool = dataclasses.field(
+        default=False, metadata=_spec(_bool, "gate the multiplier on a zero operand")
+    )
+    nm_patterns: tuple[NMPattern, ...] = dataclasses.field(
+        default=(), metadata=_spec(_nm_patterns, "N:M patterns the nm PEs support")
+    )
+    weight_decoder: WeightDecoder = dataclasses.field(
+        default=WeightDecoder.NONE,
+        metadata=_spec(_enum(WeightDecoder), "decoder at each column's weight-load port"),
+    )
+    decoder_entries: int = dataclasses.field(
+        default=256, metadata=_spec(_int_in(2, 1 << 16), "codebook entries")
+    )
+    decoder_vector_length: int = dataclasses.field(
+        default=1, metadata=_spec(_int_in(1, 64), "weights per codebook entry")
+    )
+    decoder_entry_bits: int = dataclasses.field(
+        default=8, metadata=_spec(_int_in(1, 32), "bits of one weight in a codebook entry")
+    )
+    huffman_symbols_per_cycle: float = dataclasses.field(
+        default=0.0,
+        metadata=_spec(_non_negative_number, "Huffman decoder throughput (0: no decoder)"),
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -267,6 +349,41 @@ class AcceleratorConfig:
             enum_type = _ENUM_FIELDS.get(f.name)
             if enum_type is not None:
                 object.__setattr__(self, f.name, enum_type(getattr(self, f.name)))
+        object.__setattr__(self, "nm_patterns", parse_nm_patterns(self.nm_patterns))
+        self._check_combinations()
+
+    def _check_combinations(self) -> None:
+        """Fields that only make sense together; the error names both."""
+        if self.pe_kind is PEKind.NM and not self.nm_patterns:
+            raise ConfigError(
+                "nm_patterns", [], "pe_kind: nm needs the patterns it supports, e.g. ['2:4']"
+            )
+        if self.pe_kind is not PEKind.NM and self.nm_patterns:
+            raise ConfigError(
+                "nm_patterns",
+                [str(p) for p in self.nm_patterns],
+                f"needs pe_kind: nm (pe_kind is {self.pe_kind.value})",
+            )
+        if self.weight_decoder is WeightDecoder.NONE:
+            for name in ("decoder_entries", "decoder_vector_length", "decoder_entry_bits"):
+                default = _FIELD_DEFAULTS[name]
+                if getattr(self, name) != default:
+                    raise ConfigError(
+                        name,
+                        getattr(self, name),
+                        f"needs weight_decoder: codebook (weight_decoder is none; "
+                        f"leave it at {default})",
+                    )
+
+    @property
+    def nm_group(self) -> int:
+        """The M of the supported N:M patterns (1 when the PEs are not ``nm``)."""
+        return self.nm_patterns[0].m if self.nm_patterns else 1
+
+    @property
+    def nm_slots(self) -> tuple[int, ...]:
+        """The supported N values, ascending (empty when the PEs are not ``nm``)."""
+        return tuple(sorted(p.n for p in self.nm_patterns))
 
     @property
     def pes(self) -> int:
@@ -295,6 +412,8 @@ class AcceleratorConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             out[f.name] = value.value if isinstance(value, StrEnum) else value
+        # One string, so that sweep tables and CSV columns hold it in one cell.
+        out["nm_patterns"] = ",".join(str(p) for p in self.nm_patterns)
         return out
 
     def to_yaml(self, path: str | Path | None = None) -> str:
@@ -331,8 +450,10 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "accumulator_overflow": Overflow,
     "fold_schedule": FoldSchedule,
     "stream_tiling": StreamTiling,
+    "weight_decoder": WeightDecoder,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
+_FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AcceleratorConfig)}
 
 
 def _unknown_hint(unknown: set[str]) -> str:

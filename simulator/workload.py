@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from compress.nm import NMPattern
+
 __all__ = [
     "Conv2d",
     "Gemm",
@@ -187,20 +189,16 @@ Operator = Conv2d | Linear | MatMul | Gemm
 _KIND_OF = {Conv2d: OpKind.CONV, Linear: OpKind.LINEAR, MatMul: OpKind.MATMUL, Gemm: OpKind.GEMM}
 
 
-def parse_nm(text: str | None, where: str = "layer") -> tuple[int, int] | None:
-    """Parse an ``"N:M"`` sparsity declaration; ``"1:1"`` and empty mean dense (None)."""
+def parse_nm(text: object, where: str = "layer") -> NMPattern | None:
+    """Parse an ``"N:M"`` sparsity declaration (:class:`compress.nm.NMPattern`); empty and
+    ``N == M`` (SCALE-Sim's default ``"1:1"``) mean dense (None)."""
     if text is None or str(text).strip() == "":
         return None
-    parts = str(text).strip().split(":")
     try:
-        n, m = (int(p) for p in parts)
-    except ValueError:
-        raise WorkloadError(
-            f"{where}: sparsity must look like 'N:M' with integers 1 <= N <= M, not {text!r}"
-        ) from None
-    if not 1 <= n <= m:
-        raise WorkloadError(f"{where}: sparsity {text!r} needs 1 <= N <= M")
-    return None if n == m else (n, m)
+        pattern = NMPattern.parse(text)
+    except ValueError as exc:
+        raise WorkloadError(f"{where}: {exc}") from None
+    return None if pattern.is_dense else pattern
 
 
 @dataclass(frozen=True)
@@ -216,9 +214,10 @@ class Layer:
     batch : int
         Samples per inference; multiplies ``m`` (conv, linear, gemm) or ``groups``
         (matmul, whose second operand differs per sample).
-    nm : tuple of (int, int) or None
-        Declared N:M structured sparsity of the weights (SCALE-Sim's sparsity column);
-        None when dense.
+    nm : NMPattern or None
+        Declared N:M structured sparsity of the weights (SCALE-Sim's sparsity column),
+        a uniform pattern without a mask; None when dense. An ``(n, m)`` pair is
+        accepted and validated by :class:`compress.nm.NMPattern`.
     weights : numpy.ndarray or None
         The weight tensor when known, in the layout of ``op.weight_shape``.
     """
@@ -226,7 +225,7 @@ class Layer:
     name: str
     op: Operator
     batch: int = 1
-    nm: tuple[int, int] | None = None
+    nm: NMPattern | None = None
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -239,9 +238,12 @@ class Layer:
             )
         _positive_int(f"layer {self.name!r}", "batch", self.batch)
         if self.nm is not None:
-            n, m = self.nm
-            if not 1 <= n < m:
-                raise WorkloadError(f"layer {self.name!r}: nm must satisfy 1 <= N < M, not {n}:{m}")
+            pattern = parse_nm(self.nm, f"layer {self.name!r}")
+            if pattern is None:
+                raise WorkloadError(
+                    f"layer {self.name!r}: nm {self.nm[0]}:{self.nm[1]} is dense; use nm=None"
+                )
+            object.__setattr__(self, "nm", pattern)
         if self.weights is not None:
             expected = self.weight_shape
             if expected is None or tuple(self.weights.shape) != expected:
@@ -307,7 +309,7 @@ class Layer:
         body = {key: _plain(value) for key, value in vars(self.op).items()}
         out: dict[str, Any] = {"name": self.name, self.kind.value: body}
         if self.nm is not None:
-            out["nm"] = f"{self.nm[0]}:{self.nm[1]}"
+            out["nm"] = str(self.nm)
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 import yaml
@@ -140,3 +141,44 @@ def test_demo_default_is_the_shipped_edge_config():
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_sparse_pe_fields_parse_and_round_trip(tmp_path):
+    config = AcceleratorConfig(rows=4, cols=4, pe_kind="nm", nm_patterns=["2:4", "1:4"])
+    assert config.nm_patterns == ((2, 4), (1, 4))
+    assert config.nm_group == 4 and config.nm_slots == (1, 2)
+    assert config.to_dict()["nm_patterns"] == "2:4,1:4"
+    path = tmp_path / "nm.yaml"
+    config.to_yaml(path)
+    assert load_config(path) == config
+    assert AcceleratorConfig(rows=2, cols=2, pe_kind="nm", nm_patterns="2:4, 1:4") == config.replace(
+        rows=2, cols=2
+    )
+    codebook = AcceleratorConfig(
+        rows=2, cols=2, weight_decoder="codebook", decoder_entries=16, decoder_entry_bits=8
+    )
+    assert codebook.weight_decoder == "codebook" and codebook.decoder_entries == 16
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"pe_kind": "nm"}, "nm_patterns", "pe_kind: nm needs the patterns"),
+        ({"nm_patterns": ["2:4"]}, "nm_patterns", "needs pe_kind: nm (pe_kind is dense)"),
+        ({"pe_kind": "skip", "nm_patterns": "2:4"}, "nm_patterns", "pe_kind is skip"),
+        ({"pe_kind": "nm", "nm_patterns": ["2:4", "2:8"]}, "nm_patterns", "share one M"),
+        ({"pe_kind": "nm", "nm_patterns": ["4:4"]}, "nm_patterns", "4:4, which is dense"),
+        ({"pe_kind": "nm", "nm_patterns": ["5:4"]}, "nm_patterns", "N must be <= M"),
+        ({"pe_kind": "nm", "nm_patterns": 24}, "nm_patterns", "list of 'N:M' patterns"),
+        ({"decoder_entries": 16}, "decoder_entries", "needs weight_decoder: codebook"),
+        ({"decoder_vector_length": 8}, "decoder_vector_length", "weight_decoder is none"),
+        ({"weight_decoder": "lut"}, "weight_decoder", "none, codebook"),
+        ({"weight_decoder": "codebook", "decoder_entries": 1}, "decoder_entries", "2 to 65536"),
+        ({"huffman_symbols_per_cycle": -1}, "huffman_symbols_per_cycle", ">= 0"),
+        ({"zero_gating": "yes"}, "zero_gating", "true or false"),
+    ],
+)
+def test_sparse_pe_combinations_are_refused(changes, field, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
+        AcceleratorConfig(rows=4, cols=4, **changes)
+    assert info.value.field == field

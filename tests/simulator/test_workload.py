@@ -78,7 +78,8 @@ def test_gemm_arrays():
         (lambda: Conv2d(h=4, w=4, c=1, k=1, r=1, s=1, stride=0), "stride must be"),
         (lambda: Linear(in_features=-1, out_features=2), "in_features"),
         (lambda: Layer("", Gemm(1, 1, 1)), "name"),
-        (lambda: Layer("x", Gemm(1, 1, 1), nm=(4, 2)), "1 <= N < M"),
+        (lambda: Layer("x", Gemm(1, 1, 1), nm=(4, 2)), "N must be <= M"),
+        (lambda: Layer("x", Gemm(1, 1, 1), nm=(4, 4)), "is dense; use nm=None"),
         (lambda: Layer("x", Gemm(2, 3, 4), weights=np.zeros((4, 3))), "shape"),
         (lambda: Workload("w", ()), "no layers"),
         (lambda: Workload("w", (Layer("a", Gemm(1, 1, 1)),) * 2), "duplicate layer name 'a'"),
@@ -95,7 +96,7 @@ def test_parse_nm():
     assert parse_nm(None) is None
     with pytest.raises(WorkloadError, match="N:M"):
         parse_nm("2-4")
-    with pytest.raises(WorkloadError, match="1 <= N <= M"):
+    with pytest.raises(WorkloadError, match="N must be <= M"):
         parse_nm("5:4")
 
 
