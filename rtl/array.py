@@ -28,14 +28,43 @@ Output-stationary (:class:`OutputStationaryArray`), ``C = A @ B`` with ``C`` in 
 
 Inputs must be zero when there is nothing to stream (the tile controller does this), so
 that the pipeline registers are zero between folds.
+
+N:M weight-stationary arrays (``group = M > 1``)
+------------------------------------------------
+The same array, built of N:M PEs (:class:`~rtl.pe.WeightStationaryPE` with ``M``
+lanes). A fold runs its PE rows in *row groups* of ``n`` rows, ``n`` one of
+``row_group_sizes`` (the supported N values and M) and chosen per fold by ``mode``
+(an index into ``row_group_sizes``; held by the engine for the whole fold):
+
+- row group ``q`` is PE rows ``q*n .. q*n + n - 1``; it covers one group of M
+  consecutive ``k`` of the GEMM, and its ``n`` PEs in a column hold that column's kept
+  weights of the group (the ``i``-th kept one in its ``i``-th row, ascending position;
+  zero weights where the column keeps fewer), each with its position in ``[0, M)``;
+  the ``rows mod n`` rows below the last whole row group hold zeros;
+- ``a_in`` carries ``M`` lanes per row group for the most row groups any mode has,
+  ``rows // min(row_group_sizes)`` (lanes ``q*M .. q*M + M - 1``: ``A[j, M-group]``);
+- the *lane router*, one ``len(row_group_sizes)``-input multiplexer per PE row
+  (switched by ``mode``), gives PE row ``r`` the M lanes of row group ``r // n``
+  (zeros for rows past the last whole row group); after it, each row's M lanes are
+  skewed by ``r`` cycles as in the dense array and passed right through the PEs (every
+  PE has an M-lane activation register), and each PE multiplies the lane its position
+  selects.
+
+So columns of one fold may carry different patterns (a 1:4 column's second row in a
+row group of 2 holds a zero weight), a fold's timing is the dense fold's (``rows``
+pipeline stages down, ``cols`` across), and ``group = 1`` with ``row_group_sizes =
+(1,)`` is exactly the dense array (one lane per row, no positions, no router).
 """
 
 from __future__ import annotations
 
-from amaranth import Array, Module, Shape, signed
+from typing import Any
+
+from amaranth import Array, Module, Shape, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from rtl.params import RtlParams
 from rtl.pe import OutputStationaryPE, WeightStationaryPE
 from rtl.skew import Skew
 from simulator.config import Dataflow, Overflow
@@ -43,8 +72,14 @@ from simulator.config import Dataflow, Overflow
 __all__ = ["ARRAYS", "OutputStationaryArray", "WeightStationaryArray"]
 
 
+def _check_sides(rows: int, cols: int) -> None:
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"array {name} must be a positive integer, not {value!r}")
+
+
 class _ArrayBase(wiring.Component):
-    """Validates the size and builds the ports that a subclass lists in its static
+    """Validates the size and builds the ports that a subclass lists in its
     ``_members(rows, cols, a, w, acc)`` from the activation, weight and accumulator
     shapes; the widths and the overflow rule are checked by the PEs."""
 
@@ -59,9 +94,7 @@ class _ArrayBase(wiring.Component):
         accumulator_bits: int = 32,
         overflow: Overflow = Overflow.WRAP,
     ) -> None:
-        for name, value in (("rows", rows), ("cols", cols)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"array {name} must be a positive integer, not {value!r}")
+        _check_sides(rows, cols)
         self.rows, self.cols = rows, cols
         self.widths = (activation_bits, weight_bits, accumulator_bits)
         self.overflow = Overflow(overflow)
@@ -71,13 +104,26 @@ class _ArrayBase(wiring.Component):
             )
         )
 
+    @staticmethod
+    def options(params: RtlParams) -> dict[str, Any]:
+        """Keyword arguments of this array's constructor that come from ``params``."""
+        return {}
+
+    @classmethod
+    def from_params(cls, params: RtlParams) -> _ArrayBase:
+        """The array of ``params``' size, widths, overflow rule and PE options."""
+        p = params
+        widths = (p.activation_bits, p.weight_bits, p.accumulator_bits)
+        return cls(p.rows, p.cols, *widths, p.overflow, **cls.options(p))
+
+    def make_pe(self) -> wiring.Component:
+        """One PE of this array (also what ``--stats`` synthesizes)."""
+        return self.pe_class(*self.widths, self.overflow)
+
     def _pe_grid(self, m: Module, a_first) -> list[list[wiring.Component]]:
         """The PEs, as submodules ``pe_<r>_<c>`` enabled by ``en``, with activations
         entering row ``r`` from ``a_first[r]`` and passing right."""
-        pes = [
-            [self.pe_class(*self.widths, self.overflow) for _ in range(self.cols)]
-            for _ in range(self.rows)
-        ]
+        pes = [[self.make_pe() for _ in range(self.cols)] for _ in range(self.rows)]
         for r, row in enumerate(pes):
             for c, pe in enumerate(row):
                 m.submodules[f"pe_{r}_{c}"] = pe
@@ -89,18 +135,34 @@ class _ArrayBase(wiring.Component):
 
 
 class WeightStationaryArray(_ArrayBase):
-    """A ``rows x cols`` weight-stationary array (timing in the module docstring).
+    """A ``rows x cols`` weight-stationary array, dense or N:M (module docstring).
 
     ``pe_class`` is the PE it is built of.
+
+    Parameters
+    ----------
+    rows, cols, activation_bits, weight_bits, accumulator_bits, overflow
+        Size, signed widths and overflow rule.
+    group : int
+        M: activation lanes per PE and ``k`` positions per row group (1: dense).
+    row_group_sizes : tuple of int
+        The row-group sizes ``n`` a fold can run with, ascending, each in ``1..group``
+        and at most ``rows``; ``(1,)`` when dense.
+    zero_gating : bool
+        Operand isolation in every PE (:class:`~rtl.pe.WeightStationaryPE`).
 
     Members
     -------
     en, load : In(1)
-        Advance; shift the weights down one row (with ``en``).
+        Advance; shift the weights (and positions) down one row (with ``en``).
     w_in : In(ArrayLayout(signed(weight_bits), cols))
         Weight row entering the top row.
-    a_in : In(ArrayLayout(signed(activation_bits), rows))
-        Activation vector (skewed inside).
+    pos_in : In(ArrayLayout(unsigned(ceil(log2 group)), cols))
+        N:M only: the positions of ``w_in``'s weights in their groups.
+    mode : In(range(len(row_group_sizes)))
+        Only with several sizes: the fold's row-group size, as an index.
+    a_in : In(ArrayLayout(signed(activation_bits), (rows // row_group_sizes[0]) * group))
+        Activation lanes, ``group`` per row group (routed and skewed inside).
     psum_in : In(ArrayLayout(signed(accumulator_bits), cols))
         Partial sums the column sums add to (skewed inside).
     psum_out : Out(ArrayLayout(signed(accumulator_bits), cols))
@@ -109,25 +171,102 @@ class WeightStationaryArray(_ArrayBase):
 
     pe_class = WeightStationaryPE
 
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        activation_bits: int = 8,
+        weight_bits: int = 8,
+        accumulator_bits: int = 32,
+        overflow: Overflow = Overflow.WRAP,
+        *,
+        group: int = 1,
+        row_group_sizes: tuple[int, ...] = (1,),
+        zero_gating: bool = False,
+    ) -> None:
+        _check_sides(rows, cols)
+        if isinstance(group, bool) or not isinstance(group, int) or group < 1:
+            raise ValueError(f"group must be a positive integer, not {group!r}")
+        sizes = tuple(row_group_sizes)
+        if (
+            not sizes
+            or list(sizes) != sorted(set(sizes))
+            or not all(isinstance(n, int) and 1 <= n <= min(group, rows) for n in sizes)
+        ):
+            raise ValueError(
+                f"row_group_sizes must be ascending integers from 1 to min(group, rows) = "
+                f"{min(group, rows)}, not {row_group_sizes!r}"
+            )
+        self.group, self.row_group_sizes = group, sizes
+        self.zero_gating = bool(zero_gating)
+        super().__init__(rows, cols, activation_bits, weight_bits, accumulator_bits, overflow)
+
     @staticmethod
-    def _members(rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
+    def options(params: RtlParams) -> dict[str, Any]:
         return {
+            "group": params.nm_group,
+            "row_group_sizes": params.row_group_sizes,
+            "zero_gating": params.zero_gating,
+        }
+
+    def make_pe(self) -> wiring.Component:
+        return self.pe_class(
+            *self.widths, self.overflow, lanes=self.group, zero_gating=self.zero_gating
+        )
+
+    @property
+    def feed_lanes(self) -> int:
+        return (self.rows // self.row_group_sizes[0]) * self.group
+
+    def _members(self, rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
+        members = {
             "en": In(1),
             "load": In(1),
             "w_in": In(data.ArrayLayout(w, cols)),
-            "a_in": In(data.ArrayLayout(a, rows)),
-            "psum_in": In(data.ArrayLayout(acc, cols)),
-            "psum_out": Out(data.ArrayLayout(acc, cols)),
         }
+        if self.group > 1:
+            position = unsigned((self.group - 1).bit_length())
+            members["pos_in"] = In(data.ArrayLayout(position, cols))
+        if len(self.row_group_sizes) > 1:
+            members["mode"] = In(range(len(self.row_group_sizes)))
+        members.update(
+            {
+                "a_in": In(data.ArrayLayout(a, self.feed_lanes)),
+                "psum_in": In(data.ArrayLayout(acc, cols)),
+                "psum_out": Out(data.ArrayLayout(acc, cols)),
+            }
+        )
+        return members
+
+    def _route_lanes(self, m: Module, row_lanes) -> None:
+        """The lane router: PE row ``r`` gets the lanes of row group ``r // n``."""
+        a_bits = self.widths[0]
+        lane_bits = self.group * a_bits
+        raw = self.a_in.as_value()
+        for r in range(self.rows):
+            sources = []
+            for n in self.row_group_sizes:
+                q = r // n
+                inside = q < self.rows // n
+                sources.append(raw[q * lane_bits : (q + 1) * lane_bits] if inside else None)
+            if len(sources) == 1:
+                m.d.comb += row_lanes[r].eq(sources[0] if sources[0] is not None else 0)
+                continue
+            with m.Switch(self.mode):
+                for index, source in enumerate(sources):
+                    with m.Case(index):
+                        if source is not None:
+                            m.d.comb += row_lanes[r].eq(source)
 
     def elaborate(self, platform) -> Module:
         m = Module()
         a_bits, _, acc_bits = self.widths
-        m.submodules.a_skew = a_skew = Skew(signed(a_bits), self.rows)
+        lane_shape = signed(a_bits) if self.group == 1 else data.ArrayLayout(signed(a_bits), self.group)
+        m.submodules.a_skew = a_skew = Skew(lane_shape, self.rows)
         m.submodules.psum_skew = psum_skew = Skew(signed(acc_bits), self.cols)
         m.submodules.psum_deskew = deskew = Skew(signed(acc_bits), self.cols, reverse=True)
+        self._route_lanes(m, a_skew.i)
         m.d.comb += [
-            a_skew.i.eq(self.a_in),
             psum_skew.i.eq(self.psum_in),
             self.psum_out.eq(deskew.o),
         ]
@@ -136,11 +275,14 @@ class WeightStationaryArray(_ArrayBase):
         pes = self._pe_grid(m, a_skew.o)
         for r, row in enumerate(pes):
             for c, pe in enumerate(row):
+                above = pes[r - 1][c] if r else None
                 m.d.comb += [
                     pe.load.eq(self.load),
-                    pe.w_in.eq(self.w_in[c] if r == 0 else pes[r - 1][c].w_out),
-                    pe.psum_in.eq(psum_skew.o[c] if r == 0 else pes[r - 1][c].psum_out),
+                    pe.w_in.eq(self.w_in[c] if r == 0 else above.w_out),
+                    pe.psum_in.eq(psum_skew.o[c] if r == 0 else above.psum_out),
                 ]
+                if self.group > 1:
+                    m.d.comb += pe.pos_in.eq(self.pos_in[c] if r == 0 else above.pos_out)
         m.d.comb += [deskew.i[c].eq(pes[-1][c].psum_out) for c in range(self.cols)]
         return m
 
@@ -166,8 +308,7 @@ class OutputStationaryArray(_ArrayBase):
 
     pe_class = OutputStationaryPE
 
-    @staticmethod
-    def _members(rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
+    def _members(self, rows: int, cols: int, a: Shape, w: Shape, acc: Shape) -> dict:
         return {
             "en": In(1),
             "clear": In(1),

@@ -1,170 +1,129 @@
 """Drive a whole GEMM through a :class:`~rtl.engine.TileEngine`, fold by fold.
 
-:class:`GemmTiling` cuts ``C[m x n] = A[m x k] @ B[k x n]`` into folds exactly as the
-timing model maps it (:mod:`simulator.mapping`): the dimension on the array rows
-(ws: ``k``, os: ``m``) in pieces of ``rows``, ``n`` in pieces of ``cols``, the streamed
-dimension (ws: ``m``, os: ``k``) whole, or, when the config tiles the stream
-(``stream_tiling: fit``), in the tiles of ``Ts`` vectors the timing model chose
-(:func:`simulator.timing.dense_timing` reports ``Ts``; the driver takes it from there).
-Partial folds are padded with zeros and cost a full fold, as in the model. Folds go
-column block > stream tile > row fold, the model's loop nest, so in ws each fold adds to
-the partial sums of the one before it along ``k`` (the ``psum`` lanes of ``feed``),
-which makes the result the in-order accumulation of
-:func:`rtl.reference.reference_matmul`.
+:class:`GemmRun` takes the activations and the weight operand (an integer matrix, a
+:class:`~rtl.operands.WeightOperand` or, for engines with a codebook decoder, a
+:class:`~rtl.operands.CodebookOperand`; build them from a CompressedTensor or a
+``compressed.npz`` with :mod:`rtl.operands`), cuts the GEMM into folds exactly as the
+timing model does (:class:`~rtl.tiling.GemmTiling`: for N:M arrays the per-column row
+groups ``n_j`` come from the weights' own keep-mask) and turns them into stream beats
+(packed payload integers); it collects the output beats into the result, putting each
+column back in its place (N:M column folds reorder the columns).
 
-:class:`GemmRun` turns the tiling into stream beats (packed payload integers) and
-collects the output beats into the result. The model's figures come from
-:func:`simulator.timing.dense_timing`, never from the RTL's own schedule.
+Beats, in the order the engine takes them per fold:
 
-:func:`run_functional` runs the same beats through :func:`fold_outputs`, a per-fold
-functional model of the array, for testing the tiling without a simulator.
+- ``start``: ``T - 1``, and for N:M arrays the fold's mode (its ``n_c`` as an index
+  into ``row_group_sizes``);
+- ``load`` (ws without a decoder): ``rows`` weight rows, the bottom array row first;
+  PE row ``r`` of row group ``q = r // n_c`` holds slot ``s = r % n_c``: the column's
+  ``s``-th kept weight (ascending ``k``) of the fold's group ``q``, with its position
+  ``k mod M``, or a zero weight;
+- with a decoder, ``codebook`` (the table, once per layer or for a shared pool once per
+  network) and per column ``lookup`` beats: the same weights in the same order as
+  ``{index, mask, pads}`` lookups (:func:`column_lookups`);
+- ``feed``: per streamed vector, ``M`` activation lanes per row group
+  (``A[j, k of group q]``, zero past ``k``) and in ws the partial sums of the previous
+  row fold (so a column accumulates over ``k`` in order, which makes the result
+  :func:`rtl.reference.reference_matmul`'s in-order sum also under ``saturate``).
+
+:func:`rtl.functional.run_functional` runs the same beats through a functional model of
+the array and the decoder, for testing the tiling without a simulator.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from rtl.engine import feed_layout, load_layout, out_layout
+from rtl.decoder import codebook_layout, lookup_layout
+from rtl.engine import feed_layout, load_layout, out_layout, start_layout
+from rtl.operands import CodebookOperand, WeightOperand
 from rtl.params import RtlParams
 from rtl.payload import VectorPacker
-from rtl.reference import accumulate_step
-from simulator.config import Dataflow, FoldSchedule
-from simulator.mapping import DATAFLOW_MAPS, dataflow_code
-from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from rtl.tiling import FoldTile, GemmTiling, column_row_groups, group_slots
+from simulator.config import Dataflow
 
-__all__ = ["FoldTile", "GemmRun", "GemmTiling", "fold_outputs", "run_functional"]
+__all__ = ["GemmRun", "Lookup", "column_lookups", "fold_slots"]
 
 
 @dataclass(frozen=True)
-class FoldTile:
-    """One fold: the slices of the row, column and streamed dimensions it covers.
-
-    ``row_start:row_stop`` indexes the GEMM dimension mapped onto the array rows,
-    ``col_start:col_stop`` the one on the columns, ``t_start:t_stop`` the streamed one.
-    """
+class Lookup:
+    """One decoder lookup: ``pads`` zeros, then the ``mask`` elements of entry ``index``
+    (highest first), positions ``(offset + element) mod M``."""
 
     index: int
-    row_fold: int
-    col_fold: int
-    row_start: int
-    row_stop: int
-    col_start: int
-    col_stop: int
-    t_start: int
-    t_stop: int
-
-    @property
-    def t(self) -> int:
-        """Vectors this fold streams."""
-        return self.t_stop - self.t_start
+    mask: int
+    pads: int
+    offset: int = 0
 
 
-@dataclass(frozen=True)
-class GemmTiling:
-    """How an ``m x k @ k x n`` GEMM maps onto the array (module docstring)."""
+def fold_slots(params: RtlParams, fold: FoldTile, slots: np.ndarray) -> np.ndarray:
+    """``[rows, cols]``: the ``k`` each PE of ``fold`` holds, -1 for a zero weight.
 
-    params: RtlParams
-    m: int
-    n: int
-    k: int
-    stream_tile_limit: int | None = None
-    """The stream tile limit (0: untiled); ``None`` takes ``params.stream_tile_limit``."""
+    ``slots`` is :func:`~rtl.tiling.group_slots` of the keep-mask.
+    """
+    rows, n_c = params.rows, fold.group_rows
+    r = np.arange(rows)
+    q, s = r // n_c, r % n_c
+    used = (q < fold.group_stop - fold.group_start) & (r < (rows // n_c) * n_c)
+    g = np.where(used, fold.group_start + q, 0)
+    out = np.full((rows, params.cols), -1, dtype=np.int64)
+    columns = np.array(fold.columns)
+    out[:, : len(columns)] = np.where(used[:, None], slots[g, s][:, columns], -1)
+    return out
 
-    def __post_init__(self) -> None:
-        for name in ("m", "n", "k"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"GEMM dimension {name} must be a positive integer, not {value!r}")
-        if self.stream_tile_limit is None:
-            object.__setattr__(self, "stream_tile_limit", self.params.stream_tile_limit)
-        limit = self.stream_tile_limit
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ValueError(f"stream_tile_limit must be an integer >= 0, not {limit!r}")
-        if self.stream_tile > self.params.max_stream:
-            raise ValueError(
-                f"a fold streams {self.stream_tile} vectors but stream_bits="
-                f"{self.params.stream_bits} allows at most {self.params.max_stream}"
-            )
 
-    @property
-    def _dims(self) -> tuple[int, int, int]:
-        return self.m, self.n, self.k
+def column_lookups(
+    params: RtlParams, ks: np.ndarray, column: int, operand: CodebookOperand
+) -> list[Lookup]:
+    """The lookups that give one column the weights at ``ks`` (load order, -1: zero).
 
-    @property
-    def row_dim(self) -> int:
-        return self._dims[DATAFLOW_MAPS[self.params.dataflow].row_dim]
-
-    @property
-    def col_dim(self) -> int:
-        return self._dims[DATAFLOW_MAPS[self.params.dataflow].col_dim]
-
-    @property
-    def t(self) -> int:
-        """The streamed dimension's size (ws: ``m``, os: ``k``)."""
-        return self._dims[DATAFLOW_MAPS[self.params.dataflow].stream_dim]
-
-    @property
-    def stream_tile(self) -> int:
-        """Vectors per stream tile, as the timing model tiles this GEMM (``t`` if untiled)."""
-        return int(self.model.stream_tile)
-
-    @cached_property
-    def folds(self) -> tuple[FoldTile, ...]:
-        rows, cols, ts = self.params.rows, self.params.cols, self.stream_tile
-        row_folds = -(-self.row_dim // rows)
-        col_folds = -(-self.col_dim // cols)
-        tiles = []
-        for cf, t_start, rf in itertools.product(
-            range(col_folds), range(0, self.t, ts), range(row_folds)
-        ):
-            tiles.append(
-                FoldTile(
-                    index=len(tiles),
-                    row_fold=rf,
-                    col_fold=cf,
-                    row_start=rf * rows,
-                    row_stop=min((rf + 1) * rows, self.row_dim),
-                    col_start=cf * cols,
-                    col_stop=min((cf + 1) * cols, self.col_dim),
-                    t_start=t_start,
-                    t_stop=min(t_start + ts, self.t),
-                )
-            )
-        return tuple(tiles)
-
-    @cached_property
-    def model(self) -> DenseTiming:
-        """The timing model's figures for this GEMM in the sequential schedule."""
-        p = self.params
-        return dense_timing(
-            self.m,
-            self.n,
-            self.k,
-            1,
-            p.rows,
-            p.cols,
-            dataflow_code(p.dataflow),
-            SCHEDULE_CODES[FoldSchedule.SEQUENTIAL],
-            self.stream_tile_limit,
+    Consecutive weights of one vector go in one lookup when their elements descend and
+    share the offset ``(k - element) mod M``; zeros become the next lookup's ``pads``.
+    """
+    group = params.nm_group
+    out: list[Lookup] = []
+    pads, current, current_vector, last_element = 0, None, -1, 0
+    for k in ks:
+        if k < 0:
+            if current is not None:
+                out.append(current)
+                current = None
+            pads += 1
+            continue
+        vector, element = int(operand.vector[k]), int(operand.element[k])
+        index = int(operand.index[column, vector])
+        offset = (int(k) - element) % group
+        same = (
+            current is not None
+            and (current.index, current.offset) == (index, offset)
+            and element < last_element
+            and vector == current_vector
         )
+        if not same:
+            if current is not None:
+                out.append(current)
+            if offset and not params.offset_bits:
+                raise ValueError(
+                    f"column {column}: k={k} is element {element} of its vector, so its "
+                    f"position in its group of {group} needs an offset the decoder lacks "
+                    f"(decoder_vector_length {params.decoder_vector_length} is a multiple "
+                    "of M: vectors must run along k, as MVQ's do)"
+                )
+            current, current_vector, pads = Lookup(index, 0, pads, offset), vector, 0
+        current = Lookup(current.index, current.mask | 1 << element, current.pads, offset)
+        last_element = element
+    if current is not None:
+        out.append(current)
+    if pads:
+        out.append(Lookup(0, 0, pads))
+    return out
 
-    @property
-    def model_fold_cycles(self) -> tuple[int, ...]:
-        """Each fold's cycles in the model: preload + (R - 1) + its T + (C - 1).
 
-        They add up to :attr:`model_cycles` (tested).
-        """
-        fixed = int(self.model.preload_cycles) + self.params.rows + self.params.cols - 2
-        return tuple(fixed + fold.t for fold in self.folds)
-
-    @property
-    def model_cycles(self) -> int:
-        """Cycles of the whole GEMM in the model (its ``compute_cycles``)."""
-        return int(self.model.compute_cycles)
+def _as_operand(b) -> WeightOperand | CodebookOperand:
+    if isinstance(b, WeightOperand | CodebookOperand):
+        return b
+    return WeightOperand(np.asarray(b, dtype=np.int64))
 
 
 def _padded(values: np.ndarray, length: int) -> list[int]:
@@ -173,15 +132,21 @@ def _padded(values: np.ndarray, length: int) -> list[int]:
     return out
 
 
+def _check_range(name: str, x: np.ndarray, bits: int) -> None:
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if x.size and (x.min() < low or x.max() > high):
+        raise ValueError(f"{name} holds values outside signed {bits}-bit [{low}, {high}]")
+
+
 class GemmRun:
     """Beats to stream for one GEMM and the result assembled from the output beats.
 
-    Stream sources take ``start_beats``, ``load_beats`` (ws) and, one at a time,
-    ``feed_beat(i)``; the sink passes every output payload to :meth:`take_output` in
-    order. In ws a fold's feed beats carry the partial sums its predecessor along ``k``
-    produced, so ``feed_beat`` returns ``None`` until those outputs are back (on the
-    RTL they always are: the predecessor's last output comes before the next fold's
-    first feed beat).
+    Stream sources take ``start_beats``, ``load_beats`` (ws) or ``codebook_beats`` and
+    ``lookup_beats`` (decoder) and, one at a time, ``feed_beat(i)``; the sink passes
+    every output payload to :meth:`take_output` in order. In ws a fold's feed beats
+    carry the partial sums its predecessor along ``k`` produced, so ``feed_beat``
+    returns ``None`` until those outputs are back (on the RTL they always are: the
+    predecessor's last output comes before the next fold's first feed beat).
 
     Parameters
     ----------
@@ -189,38 +154,73 @@ class GemmRun:
         The engine's parameters.
     a : array_like of int, shape (m, k)
         Activations, within ``activation_bits`` signed.
-    b : array_like of int, shape (k, n)
-        Weights, within ``weight_bits`` signed.
+    b : array_like of int (k, n), WeightOperand or CodebookOperand
+        Weights, within ``weight_bits`` signed (a codebook's table within
+        ``decoder_entry_bits``). An N:M array takes each column's ``n_j`` from the keep-
+        mask (an integer matrix: its nonzeros).
     stream_tile_limit : int, optional
-        Stream tile limit (0: untiled); by default ``params.stream_tile_limit``, the
-        config's (see :class:`GemmTiling`).
+        Stream tile limit (0: untiled); by default ``params.stream_tile_limit``.
+    load_codebook : bool
+        Decoder only: send the table (``False`` for a layer that shares the table
+        already loaded, as a network-wide weight pool does).
     """
 
     def __init__(
         self,
         params: RtlParams,
         a: np.ndarray,
-        b: np.ndarray,
+        b,
         stream_tile_limit: int | None = None,
+        load_codebook: bool = True,
     ) -> None:
         a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-            raise ValueError(f"need a (m, k) and b (k, n), got shapes {a.shape} and {b.shape}")
-        for name, x, bits in (("a", a, params.activation_bits), ("b", b, params.weight_bits)):
-            low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-            if x.size and (x.min() < low or x.max() > high):
-                raise ValueError(f"{name} holds values outside signed {bits}-bit [{low}, {high}]")
-        self.params, self.a, self.b = params, a, b
-        self.tiling = GemmTiling(params, a.shape[0], b.shape[1], a.shape[1], stream_tile_limit)
+        operand = _as_operand(b)
+        if a.ndim != 2 or a.shape[1] != operand.shape[0]:
+            raise ValueError(f"need a (m, k) and b (k, n), got shapes {a.shape} and "
+                             f"{operand.shape}")  # fmt: skip
+        self._check_operand(params, operand)
+        _check_range("a", a, params.activation_bits)
+        self.params, self.a, self.operand = params, a, operand
+        self.b = operand.decoded()
+        _check_range("b", self.b, params.weight_bits)
+        keep = operand.keep
+        if keep is None:
+            keep = self.b != 0 if params.nm_group > 1 else np.ones(self.b.shape, bool)
+        self.keep = keep
+        self.load_codebook = load_codebook
+        m, n, k = a.shape[0], self.b.shape[1], a.shape[1]
+        column_n = column_row_groups(keep, params) if self.ws else None
+        self.tiling = GemmTiling(params, m, n, k, stream_tile_limit, column_n)
+        self._slots = group_slots(keep, params.nm_group) if self.ws else None
         per_fold_out = [fold.t if self.ws else params.rows for fold in self.tiling.folds]
         self._feed_starts = np.cumsum([0] + [fold.t for fold in self.tiling.folds])
         self._out_starts = np.cumsum([0, *per_fold_out])
+        self.start_packer = VectorPacker.from_layout(start_layout(params))
         self.feed_packer = VectorPacker.from_layout(feed_layout(params))
-        self.load_packer = VectorPacker.from_layout(load_layout(params))
         self.out_packer = VectorPacker.from_layout(out_layout(params))
-        self.result = np.zeros((self.tiling.m, self.tiling.n), dtype=np.int64)
+        if params.has_decoder:
+            self.codebook_packer = VectorPacker.from_layout(codebook_layout(params))
+            self.lookup_packer = VectorPacker.from_layout(lookup_layout(params))
+        elif self.ws:
+            self.load_packer = VectorPacker.from_layout(load_layout(params))
+        self.result = np.zeros((m, n), dtype=np.int64)
         self._outputs_taken = 0
+
+    @staticmethod
+    def _check_operand(params: RtlParams, operand) -> None:
+        decoder = isinstance(operand, CodebookOperand)
+        if decoder != params.has_decoder:
+            want = "a CodebookOperand" if params.has_decoder else "integer weights"
+            raise ValueError(f"the engine {params.name} takes {want}")
+        if not decoder:
+            return
+        if operand.vector_length != params.decoder_vector_length:
+            raise ValueError(f"the codebook's vectors have {operand.vector_length} weights, "
+                             f"the decoder {params.decoder_vector_length}")  # fmt: skip
+        if operand.table.shape[0] > params.decoder_entries:
+            raise ValueError(f"the codebook has {operand.table.shape[0]} entries, the "
+                             f"decoder {params.decoder_entries}")  # fmt: skip
+        _check_range("the codebook", operand.table, params.decoder_entry_bits)
 
     @property
     def ws(self) -> bool:
@@ -240,43 +240,103 @@ class GemmRun:
         return self.tiling.folds[f], index - int(starts[f])
 
     def start_beats(self) -> list[int]:
-        """``start`` payloads, one per fold: ``T - 1``."""
-        return [fold.t - 1 for fold in self.tiling.folds]
+        """``start`` payloads, one per fold: ``T - 1`` (and the fold's mode)."""
+        sizes = self.params.row_group_sizes
+        if not self.params.mode_bits:
+            return [self.start_packer.pack(fold.t - 1) for fold in self.tiling.folds]
+        return [
+            self.start_packer.pack({"t": fold.t - 1, "mode": sizes.index(fold.group_rows)})
+            for fold in self.tiling.folds
+        ]
+
+    def fold_slots(self, fold: FoldTile) -> np.ndarray:
+        """``[rows, cols]`` ``k`` held by each PE in ``fold`` (-1: zero weight); ws."""
+        return fold_slots(self.params, fold, self._slots)
 
     def load_beats(self) -> list[int]:
-        """ws: ``rows`` weight rows per fold, bottom array row first; os: none."""
-        if not self.ws:
+        """ws without a decoder: ``rows`` weight rows per fold, bottom row first."""
+        if not self.ws or self.params.has_decoder:
             return []
         beats = []
+        group = self.params.nm_group
         for fold in self.tiling.folds:
-            block = self.b[fold.row_start : fold.row_stop, fold.col_start : fold.col_stop]
+            ks = self.fold_slots(fold)
+            columns = np.array(fold.columns)
+            width = len(columns)
             for r in reversed(range(self.params.rows)):
-                row = block[r] if r < len(block) else np.zeros(0, dtype=np.int64)
-                beats.append(self.load_packer.pack(_padded(row, self.params.cols)))
+                row = ks[r, :width]
+                weights = np.where(row >= 0, self.b[np.maximum(row, 0), columns], 0)
+                if group == 1:
+                    beats.append(self.load_packer.pack(_padded(weights, self.params.cols)))
+                    continue
+                positions = np.where(row >= 0, row % group, 0)
+                payload = {
+                    "w": _padded(weights, self.params.cols),
+                    "pos": _padded(positions, self.params.cols),
+                }
+                beats.append(self.load_packer.pack(payload))
         return beats
+
+    def codebook_beats(self) -> list[int]:
+        """Decoder: the table, one ``{index, entry}`` per entry (none without
+        ``load_codebook``)."""
+        if not self.params.has_decoder or not self.load_codebook:
+            return []
+        table = self.operand.table
+        return [
+            self.codebook_packer.pack({"index": i, "entry": [int(x) for x in entry]})
+            for i, entry in enumerate(table)
+        ]
+
+    def lookups(self) -> list[list[Lookup]]:
+        """Decoder: per array column, the lookups of every fold in order."""
+        per_column: list[list[Lookup]] = [[] for _ in range(self.params.cols)]
+        for fold in self.tiling.folds:
+            ks = self.fold_slots(fold)
+            for c in range(self.params.cols):
+                if c < len(fold.columns):
+                    looked = column_lookups(self.params, ks[::-1, c], fold.columns[c], self.operand)
+                else:
+                    looked = [Lookup(0, 0, self.params.rows)]
+                per_column[c].extend(looked)
+        return per_column
+
+    def lookup_beats(self) -> list[list[int]]:
+        """Decoder: per array column, the packed ``lookup`` payloads."""
+        out = []
+        for looked in self.lookups():
+            beats = []
+            for lookup in looked:
+                payload = {"index": lookup.index, "mask": lookup.mask, "pads": lookup.pads}
+                if self.params.offset_bits:
+                    payload["offset"] = lookup.offset
+                beats.append(self.lookup_packer.pack(payload))
+            out.append(beats)
+        return out
+
+    def _lanes(self, fold: FoldTile, row: int) -> list[int]:
+        """ws feed lanes of vector ``row``: M per row group, zero past ``k``."""
+        group, lanes = self.params.nm_group, self.params.feed_lanes
+        k0, k1 = fold.group_start * group, min(fold.group_stop * group, self.tiling.k)
+        return _padded(self.a[row, k0:k1], lanes)
 
     def feed_beat(self, index: int) -> int | None:
         """Packed feed payload number ``index`` (over all folds), or ``None`` if not ready."""
         fold, j = self._locate(self._feed_starts, index)
         rows, cols = self.params.rows, self.params.cols
-        cs, ce = fold.col_start, fold.col_stop
+        columns = list(fold.columns)
         if not self.ws:
             return self.feed_packer.pack(
                 {
                     "a": _padded(self.a[fold.row_start : fold.row_stop, j], rows),
-                    "b": _padded(self.b[j, cs:ce], cols),
+                    "b": _padded(self.b[j, columns], cols),
                 }
             )
         if fold.row_fold and self._outputs_taken < int(self._out_starts[fold.index]):
             return None
         row = fold.t_start + j
-        psum = self.result[row, cs:ce] if fold.row_fold else np.zeros(0, dtype=np.int64)
-        return self.feed_packer.pack(
-            {
-                "a": _padded(self.a[row, fold.row_start : fold.row_stop], rows),
-                "psum": _padded(psum, cols),
-            }
-        )
+        psum = self.result[row, columns] if fold.row_fold else np.zeros(0, dtype=np.int64)
+        return self.feed_packer.pack({"a": self._lanes(fold, row), "psum": _padded(psum, cols)})
 
     def take_output(self, raw: int) -> None:
         """Place the next output beat (a packed payload) into :attr:`result`."""
@@ -285,53 +345,7 @@ class GemmRun:
         fold, j = self._locate(self._out_starts, self._outputs_taken)
         self._outputs_taken += 1
         vector = self.out_packer.unpack(raw)
-        width = fold.col_stop - fold.col_start
+        columns = list(fold.columns)
         row = fold.t_start + j if self.ws else fold.row_start + j
         if self.ws or row < fold.row_stop:
-            self.result[row, fold.col_start : fold.col_stop] = vector[:width]
-
-
-def fold_outputs(params: RtlParams, load: list[int], feed: list[int]) -> list[int]:
-    """What the array computes for one fold, without timing: packed outputs.
-
-    ``load`` holds the fold's packed weight rows (ws, bottom row first), ``feed`` its
-    packed feed beats. Each step applies the overflow rule, as the PEs do.
-    """
-    rows, cols = params.rows, params.cols
-    feed_packer = VectorPacker.from_layout(feed_layout(params))
-    out_packer = VectorPacker.from_layout(out_layout(params))
-    beats = [feed_packer.unpack(raw) for raw in feed]
-    rule = params.overflow
-    bits = params.accumulator_bits
-    if params.dataflow is Dataflow.WS:
-        load_packer = VectorPacker.from_layout(load_layout(params))
-        weights = np.array([load_packer.unpack(raw) for raw in reversed(load)])
-        outputs = []
-        for beat in beats:
-            acc = beat["psum"]
-            for r in range(rows):
-                acc = accumulate_step(acc, beat["a"][r] * weights[r], bits, rule)
-            outputs.append(out_packer.pack(acc))
-        return outputs
-    acc = np.zeros((rows, cols), dtype=np.int64)
-    for beat in beats:
-        acc = accumulate_step(acc, np.outer(beat["a"], beat["b"]), bits, rule)
-    return [out_packer.pack(acc[r]) for r in range(rows)]
-
-
-def run_functional(
-    params: RtlParams, a: np.ndarray, b: np.ndarray, stream_tile_limit: int | None = None
-) -> GemmRun:
-    """Run a GEMM through :class:`GemmRun` with :func:`fold_outputs` standing in for the RTL."""
-    run = GemmRun(params, a, b, stream_tile_limit)
-    loads = run.load_beats()
-    feed_at = 0
-    for fold in run.tiling.folds:
-        load = loads[fold.index * params.rows : (fold.index + 1) * params.rows] if run.ws else []
-        feed = [run.feed_beat(feed_at + j) for j in range(fold.t)]
-        feed_at += fold.t
-        if any(beat is None for beat in feed):
-            raise RuntimeError(f"fold {fold.index} has feed beats before its inputs are back")
-        for raw in fold_outputs(params, load, feed):
-            run.take_output(raw)
-    return run
+            self.result[row, columns] = vector[: len(columns)]

@@ -13,12 +13,18 @@ every step; :func:`rtl.reference.reference_matmul` computes the same integers.
 
 Every register of a PE updates only when ``en`` is high: the tile controller lowers
 ``en`` for the whole array when a stream stalls, so the array freezes as one.
+
+The weight-stationary PE is also the N:M sparse PE: with ``lanes = M > 1`` it holds a
+kept weight and its position in its group of M (``ceil(log2 M)`` bits), receives the M
+activation lanes of its row group and picks its operand with an M:1 multiplexer
+(NVIDIA's sparse tensor cores, the AWS patent US11803736). ``lanes = 1`` is the dense
+PE, with no position and no multiplexer.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Shape, Value, signed
-from amaranth.lib import wiring
+from amaranth import Module, Mux, Shape, Value, signed, unsigned
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from simulator.config import Overflow
@@ -39,7 +45,7 @@ def accumulate(total: Value, bits: int, overflow: Overflow) -> Value:
 
 
 class _ProcessingElement(wiring.Component):
-    """Validates the widths and builds the ports that a subclass lists in its static
+    """Validates the widths and builds the ports that a subclass lists in its
     ``_members(a, w, acc)`` from the activation, weight and accumulator shapes."""
 
     def __init__(
@@ -68,6 +74,9 @@ class _ProcessingElement(wiring.Component):
             self._members(signed(activation_bits), signed(weight_bits), signed(accumulator_bits))
         )
 
+    def _members(self, a: Shape, w: Shape, acc: Shape) -> dict:
+        raise NotImplementedError
+
 
 class WeightStationaryPE(_ProcessingElement):
     """A weight-stationary PE: holds one weight, passes activations right, sums down.
@@ -75,11 +84,18 @@ class WeightStationaryPE(_ProcessingElement):
     On a rising edge with ``en`` high::
 
         a_out    <= a_in
-        psum_out <= overflow(psum_in + a_in * weight)
-        weight   <= w_in             (only when load is also high)
+        psum_out <= overflow(psum_in + operand * weight)
+        weight   <= w_in,  pos <= pos_in        (only when load is also high)
 
-    ``w_out`` is the weight register, so stacked PEs form a shift chain that loads a
-    column of weights one row per cycle (the top row's ``w_in`` is the array's input).
+    where ``operand`` is ``a_in`` (``lanes = 1``) or lane ``pos`` of ``a_in`` (N:M,
+    ``lanes = M``: ``a_in`` and ``a_out`` are then ``M`` lanes wide and ``pos_in`` /
+    ``pos_out`` carry the weight's position in its group). With ``zero_gating`` the
+    multiplier's activation input is forced to 0 while the weight is 0 (operand
+    isolation: the product is 0 either way, so results and timing are unchanged).
+
+    ``w_out`` and ``pos_out`` are the weight and position registers, so stacked PEs
+    form a shift chain that loads a column one row per cycle (the top row's ``w_in``
+    is the array's input).
 
     Parameters
     ----------
@@ -87,24 +103,55 @@ class WeightStationaryPE(_ProcessingElement):
         Signed widths of ``a``, ``w`` and ``psum``.
     overflow : Overflow
         ``wrap`` or ``saturate`` (see the module docstring).
+    lanes : int
+        Activation lanes: 1 (dense) or M (N:M).
+    zero_gating : bool
+        Isolate the multiplier while the weight is 0.
     """
 
-    @staticmethod
-    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
-        return {
+    def __init__(
+        self,
+        activation_bits: int,
+        weight_bits: int,
+        accumulator_bits: int,
+        overflow: Overflow = Overflow.WRAP,
+        *,
+        lanes: int = 1,
+        zero_gating: bool = False,
+    ) -> None:
+        if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
+            raise ValueError(f"lanes must be a positive integer, not {lanes!r}")
+        self.lanes = lanes
+        self.zero_gating = bool(zero_gating)
+        super().__init__(activation_bits, weight_bits, accumulator_bits, overflow)
+
+    @property
+    def position_bits(self) -> int:
+        return (self.lanes - 1).bit_length()
+
+    def _members(self, a: Shape, w: Shape, acc: Shape) -> dict:
+        lanes = a if self.lanes == 1 else data.ArrayLayout(a, self.lanes)
+        members = {
             "en": In(1),
             "load": In(1),
             "w_in": In(w),
             "w_out": Out(w),
-            "a_in": In(a),
-            "a_out": Out(a),
+            "a_in": In(lanes),
+            "a_out": Out(lanes),
             "psum_in": In(acc),
             "psum_out": Out(acc),
         }
+        if self.lanes > 1:
+            members["pos_in"] = In(unsigned(self.position_bits))
+            members["pos_out"] = Out(unsigned(self.position_bits))
+        return members
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        total = self.psum_in + self.a_in * self.w_out
+        operand = self.a_in if self.lanes == 1 else self.a_in[self.pos_out]
+        if self.zero_gating:
+            operand = Mux(self.w_out == 0, 0, operand)
+        total = self.psum_in + operand * self.w_out
         with m.If(self.en):
             m.d.sync += [
                 self.a_out.eq(self.a_in),
@@ -112,6 +159,8 @@ class WeightStationaryPE(_ProcessingElement):
             ]
             with m.If(self.load):
                 m.d.sync += self.w_out.eq(self.w_in)
+                if self.lanes > 1:
+                    m.d.sync += self.pos_out.eq(self.pos_in)
         return m
 
 
@@ -135,8 +184,7 @@ class OutputStationaryPE(_ProcessingElement):
         ``wrap`` or ``saturate`` (see the module docstring).
     """
 
-    @staticmethod
-    def _members(a: Shape, w: Shape, acc: Shape) -> dict:
+    def _members(self, a: Shape, w: Shape, acc: Shape) -> dict:
         return {
             "en": In(1),
             "clear": In(1),

@@ -13,6 +13,11 @@ fold along ``k``; in os one PE sees all of ``k``)::
 - ``saturate``: ``rule`` clamps to ``[-2**(B-1), 2**(B-1) - 1]``; this depends on the
   order, so it is computed step by step over ``k`` (vectorized over ``m`` and ``n``).
   With no intermediate overflow it equals the clamped exact matmul.
+
+Compressed layers (:func:`reference_layer`) run their decoded integer weights: pruned
+weights are zeros, and adding 0 leaves an accumulator unchanged even when it saturates,
+so the N:M array's order (each column's kept weights in ascending ``k``, padding zeros
+in between) gives exactly the in-order sum over all ``k``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ import numpy as np
 
 from simulator.config import Overflow
 
-__all__ = ["accumulate_step", "accumulator_range", "apply_overflow", "reference_matmul"]
+__all__ = [
+    "accumulate_step",
+    "accumulator_range",
+    "apply_overflow",
+    "reference_layer",
+    "reference_matmul",
+]
 
 
 def accumulator_range(bits: int) -> tuple[int, int]:
@@ -94,3 +105,14 @@ def reference_matmul(
     for i in range(a.shape[1]):
         acc = accumulate_step(acc, np.outer(a[:, i], b[i, :]), accumulator_bits, overflow)
     return acc
+
+
+def reference_layer(a: np.ndarray, weights, accumulator_bits: int, overflow: Overflow) -> np.ndarray:
+    """``a @ W`` for a compressed layer's weight operand (module docstring).
+
+    ``weights`` is a :class:`~rtl.operands.WeightOperand` or
+    :class:`~rtl.operands.CodebookOperand` (anything with ``decoded()``, the ``[k, n]``
+    integer weights), or an integer matrix.
+    """
+    decoded = weights.decoded() if hasattr(weights, "decoded") else weights
+    return reference_matmul(a, decoded, accumulator_bits, overflow)

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtl.driver import GemmRun, GemmTiling, run_functional
+from rtl.driver import GemmRun
+from rtl.functional import run_functional
+from rtl.tiling import GemmTiling
 from rtl.params import RtlParams
 from rtl.reference import reference_matmul
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from rtl.driver import GemmTiling
+from rtl.tiling import GemmTiling
 from rtl.export import (
     VERILATOR_WAIVERS,
     c_header,
