@@ -261,7 +261,8 @@ class WeightStationaryArray(_ArrayBase):
     def elaborate(self, platform) -> Module:
         m = Module()
         a_bits, _, acc_bits = self.widths
-        lane_shape = signed(a_bits) if self.group == 1 else data.ArrayLayout(signed(a_bits), self.group)
+        lane = signed(a_bits)
+        lane_shape = lane if self.group == 1 else data.ArrayLayout(lane, self.group)
         m.submodules.a_skew = a_skew = Skew(lane_shape, self.rows)
         m.submodules.psum_skew = psum_skew = Skew(signed(acc_bits), self.cols)
         m.submodules.psum_deskew = deskew = Skew(signed(acc_bits), self.cols, reverse=True)

@@ -127,22 +127,26 @@ class CodebookDecoder(wiring.Component):
         busy = Signal()  # an entry is being expanded; read.data holds it
         mask = Signal(v)  # its elements still to emit
         pads = Signal(p.pad_bits)  # zeros still to emit before them
-        padding = pads != 0
+        padding = pads.any()
         element = Signal(range(max(v, 2)))  # the highest element left
         for e in range(v):
             with m.If(mask[e]):
                 m.d.comb += element.eq(e)
-        chosen = Signal(v)
-        m.d.comb += [chosen[e].eq(element == e) for e in range(v)]
+        chosen = Signal(v)  # one-hot of element
+        value = Signal(signed(p.decoder_entry_bits))  # the v:1 element multiplexer
+        with m.Switch(element):
+            for e in range(v):
+                with m.Case(e):
+                    m.d.comb += [chosen.eq(1 << e), value.eq(read.data[e])]
         next_mask = Mux(padding, mask, mask & ~chosen)
         next_pads = Mux(padding, pads - 1, pads)
-        last = (next_mask == 0) & (next_pads == 0)
+        last = ~next_mask.any() & ~next_pads.any()
 
         m.d.comb += [
             self.out.valid.eq(busy),
-            self.out.payload.w.eq(Mux(padding, 0, read.data[element])),
+            self.out.payload.w.eq(Mux(padding, 0, value)),
         ]
-        offset = Signal(p.offset_bits)
+        offset = Signal(p.offset_bits) if p.offset_bits else 0
         if p.nm_group > 1:
             position = Signal(p.position_bits)  # (offset + element) mod M, M a power of two
             m.d.comb += [
@@ -155,7 +159,7 @@ class CodebookDecoder(wiring.Component):
         m.d.comb += [self.lookup.ready.eq(free), read.en.eq(free), read.addr.eq(lookup.index)]
         with m.If(free):
             m.d.sync += [
-                busy.eq(self.lookup.valid & ((lookup.mask != 0) | (lookup.pads != 0))),
+                busy.eq(self.lookup.valid & (lookup.mask.any() | lookup.pads.any())),
                 mask.eq(lookup.mask),
                 pads.eq(lookup.pads),
             ]

@@ -23,7 +23,7 @@ PE, with no position and no multiplexer.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Shape, Value, signed, unsigned
+from amaranth import Module, Mux, Shape, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -148,9 +148,15 @@ class WeightStationaryPE(_ProcessingElement):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        operand = self.a_in if self.lanes == 1 else self.a_in[self.pos_out]
+        operand = self.a_in
+        if self.lanes > 1:  # the M:1 lane multiplexer, selected by the position
+            operand = Signal(self.a_in.shape().elem_shape)
+            with m.Switch(self.pos_out):
+                for lane in range(self.lanes):
+                    with m.Case(lane):
+                        m.d.comb += operand.eq(self.a_in[lane])
         if self.zero_gating:
-            operand = Mux(self.w_out == 0, 0, operand)
+            operand = Mux(self.w_out.any(), operand, 0)
         total = self.psum_in + operand * self.w_out
         with m.If(self.en):
             m.d.sync += [

@@ -107,7 +107,9 @@ def reference_matmul(
     return acc
 
 
-def reference_layer(a: np.ndarray, weights, accumulator_bits: int, overflow: Overflow) -> np.ndarray:
+def reference_layer(
+    a: np.ndarray, weights, accumulator_bits: int, overflow: Overflow
+) -> np.ndarray:
     """``a @ W`` for a compressed layer's weight operand (module docstring).
 
     ``weights`` is a :class:`~rtl.operands.WeightOperand` or

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from rtl.driver import GemmRun
 from rtl.functional import run_functional
-from rtl.tiling import GemmTiling
 from rtl.params import RtlParams
 from rtl.reference import reference_matmul
+from rtl.tiling import GemmTiling
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
 
 

@@ -15,43 +15,54 @@ import pytest
 from rtl.driver import GemmRun
 from rtl.engine import TileEngine
 from rtl.params import RtlParams
-from rtl.reference import reference_matmul
+from rtl.reference import reference_layer
 from tests.rtl.amaranth_sim import run_testbench
 from tests.rtl.cocotb_run import run_bench
 
 
+def _raw(payload):
+    return payload.as_value() if hasattr(payload, "as_value") else payload
+
+
 def amaranth_gemm(params, a, b, test_name, stream_tile_limit=None):
-    """Run a GEMM through the engine in Amaranth's simulator, every stream always ready.
+    """Run a GEMM through the engine in Amaranth's simulator, every stream always ready
+    (a decoder engine gets its codebook first, then its lookups).
 
     Returns the run and the cycles in which start was accepted and done was high.
     """
     dut = TileEngine(params)
     run = GemmRun(params, a, b, stream_tile_limit)
-    starts, loads = run.start_beats(), run.load_beats()
+    sources = [(dut.start, run.start_beats())]
+    if params.has_decoder:
+        sources.append((dut.codebook, run.codebook_beats()))
+        sources += [(dut.lookup[c], beats) for c, beats in enumerate(run.lookup_beats())]
+    elif run.ws:
+        sources.append((dut.load, run.load_beats()))
     started, finished = [], []
 
     async def testbench(ctx):
-        next_start = next_load = next_feed = 0
+        sent = [0] * len(sources)
+        next_feed = 0
         ctx.set(dut.out.ready, 1)
-        for cycle in range(10 * run.tiling.model_cycles + 10):
+        for cycle in range(10 * run.tiling.model_cycles + 100):
             if run.complete:
                 break
-            ctx.set(dut.start.valid, next_start < len(starts))
-            if next_start < len(starts):
-                ctx.set(dut.start.payload, starts[next_start])
-            if run.ws:
-                ctx.set(dut.load.valid, next_load < len(loads))
-                if next_load < len(loads):
-                    ctx.set(dut.load.payload.as_value(), loads[next_load])
+            table_loaded = not params.has_decoder or sent[1] == len(sources[1][1])
+            for i, (port, beats) in enumerate(sources):
+                is_lookup = params.has_decoder and i >= 2
+                offer = sent[i] < len(beats) and (table_loaded or not is_lookup)
+                ctx.set(port.valid, offer)
+                if offer:
+                    ctx.set(_raw(port.payload), beats[sent[i]])
             beat = run.feed_beat(next_feed) if next_feed < run.feed_beats else None
             ctx.set(dut.feed.valid, beat is not None)
             if beat is not None:
                 ctx.set(dut.feed.payload.as_value(), beat)
-            if ctx.get(dut.start.valid) and ctx.get(dut.start.ready):
-                next_start += 1
-                started.append(cycle)
-            if run.ws and ctx.get(dut.load.valid) and ctx.get(dut.load.ready):
-                next_load += 1
+            for i, (port, _) in enumerate(sources):
+                if ctx.get(port.valid) and ctx.get(port.ready):
+                    sent[i] += 1
+                    if i == 0:
+                        started.append(cycle)
             if ctx.get(dut.feed.valid) and ctx.get(dut.feed.ready):
                 next_feed += 1
             if ctx.get(dut.out.valid):
@@ -78,7 +89,7 @@ def test_amaranth_gemm_exact(dataflow, rows, cols, m, n, k, request):
 def check_amaranth_run(params, a, b, test_name, stream_tile_limit=None):
     run, started, finished = amaranth_gemm(params, a, b, test_name, stream_tile_limit)
     np.testing.assert_array_equal(
-        run.result, reference_matmul(a, b, params.accumulator_bits, params.overflow)
+        run.result, reference_layer(a, b, params.accumulator_bits, params.overflow)
     )
     tiling = run.tiling
     assert len(started) == len(finished) == len(tiling.folds)

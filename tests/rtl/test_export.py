@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 
-from rtl.tiling import GemmTiling
 from rtl.export import (
     VERILATOR_WAIVERS,
     c_header,
@@ -19,6 +18,7 @@ from rtl.export import (
     write_outputs,
 )
 from rtl.params import RtlParams
+from rtl.tiling import GemmTiling
 
 WS = RtlParams("acc_ws", 3, 4, "ws", 8, 8, 24, "saturate")
 OS = RtlParams("acc_os", 2, 5, "os", 6, 4, 12, "wrap", stream_bits=12)
