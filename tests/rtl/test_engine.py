@@ -1,10 +1,13 @@
 """The TileEngine, bit-exact and cycle-exact against the reference and the timing model.
 
-Amaranth's simulator runs whole GEMMs on tiny and degenerate arrays (1x1, 1xN, Nx1).
-cocotb runs the benches of ``tb_engine.py`` on the exported Verilog: in the default
-suite on Icarus, both dataflows, 2x2, 4x4, 8x8 and non-square arrays, with wrapping and
-saturating accumulators (narrow ones, so the extreme-value bench overflows); in the
-slow suite on Verilator, 16x16.
+Amaranth's simulator runs whole GEMMs on tiny and degenerate arrays (1x1, 1xN, Nx1),
+dense, N:M and with decoders. cocotb runs the benches of ``tb_engine.py`` and
+``tb_sparse.py`` on the exported Verilog: in the default suite on Icarus, both
+dataflows, 2x2, 4x4, 8x8 and non-square arrays, with wrapping and saturating
+accumulators (narrow ones, so the extreme-value bench overflows), N:M arrays (M = 2, 4
+and 8, several patterns each, rows not a multiple of M, zero gating) and codebook
+decoders (dense and N:M, vectors shorter than, equal to and longer than M); in the slow
+suite on Verilator, 16x16 of each kind.
 """
 
 from __future__ import annotations
@@ -112,6 +115,32 @@ def test_amaranth_stream_tiles_ws(m, limit, tiles, request):
     assert tuple(f.t for f in first_block) == tiles
 
 
+def nm(name, rows, cols, patterns, acc=32, overflow="wrap", **options):
+    return RtlParams(name, rows, cols, "ws", 8, 8, acc, overflow, pe_kind="nm",
+                     nm_patterns=patterns, **options)  # fmt: skip
+
+
+def codebook(entries, vector, bits):
+    return {
+        "weight_decoder": "codebook",
+        "decoder_entries": entries,
+        "decoder_vector_length": vector,
+        "decoder_entry_bits": bits,
+    }
+
+
+SPARSE_ICARUS_PARAMS = [
+    nm("nm_2x2", 2, 2, ("1:2",)),
+    nm("nm_4x4", 4, 4, ("2:4", "1:4"), 20, "saturate"),
+    nm("nm_5x3", 5, 3, ("2:4", "1:4"), zero_gating=True),
+    nm("nm_8x8", 8, 8, ("2:4", "1:4")),
+    nm("nm_8x8_m8", 8, 8, ("4:8", "2:8", "1:8"), 24, "saturate"),
+    nm("cb_4x4", 4, 4, ("2:4", "1:4"), 20, "saturate", **codebook(16, 8, 6)),
+    nm("cb_4x4_v2", 4, 4, ("2:4",), **codebook(8, 2, 8)),
+    nm("cb_8x8", 8, 8, ("2:4", "1:4"), **codebook(64, 4, 8)),
+    RtlParams("cbd_3x5", 3, 5, "ws", 6, 5, 14, "wrap", **codebook(8, 3, 4)),
+]
+
 ICARUS_PARAMS = [
     RtlParams("ws_2x2", 2, 2, "ws", 8, 8, 32, "wrap"),
     RtlParams("os_2x2", 2, 2, "os", 8, 8, 16, "wrap"),
@@ -125,15 +154,17 @@ ICARUS_PARAMS = [
 
 
 def check_records(records, params):
-    """Every GEMM the benches ran agrees with the model, and all five benches ran."""
-    assert {r["test"] for r in records} >= {
-        "single_fold",
-        "multi_fold",
-        "unit_dims",
-        "extreme_min_min",
-        "backpressure",
-        "stream_tiles",
-    }
+    """Every GEMM the benches ran agrees with the model, and every bench that applies ran."""
+    expected = {"single_fold", "multi_fold", "unit_dims", "backpressure", "stream_tiles"}
+    if not params.has_decoder:
+        expected.add("extreme_min_min")
+    if params.pe_kind.value == "nm":
+        expected |= {"nm_mixed"} | {f"nm_{n}:{params.nm_group}" for n in params.nm_slots}
+    if params.has_decoder:
+        expected |= {"codebook_every_index", "pool_layer1", "pool_layer2"}
+    if (params.dataflow.value, params.rows, params.cols) == ("ws", 4, 4):
+        expected |= {"TV1", "TV2"}
+    assert {r["test"] for r in records} >= expected
     for r in records:
         assert (r["rows"], r["cols"], r["dataflow"]) == (params.rows, params.cols, params.dataflow)
         if not r["stall"]:
@@ -141,7 +172,7 @@ def check_records(records, params):
             assert r["rtl_fold_cycles"] == r["model_fold_cycles"], r
 
 
-@pytest.mark.parametrize("params", ICARUS_PARAMS, ids=lambda p: p.name)
+@pytest.mark.parametrize("params", ICARUS_PARAMS + SPARSE_ICARUS_PARAMS, ids=lambda p: p.name)
 def test_icarus(params, tmp_path, verilog_cache, request):
     records = run_bench(params, "icarus", tmp_path, verilog_cache, request.node.name)
     check_records(records, params)
@@ -150,6 +181,8 @@ def test_icarus(params, tmp_path, verilog_cache, request):
 VERILATOR_PARAMS = [
     RtlParams("ws_16x16", 16, 16, "ws", 8, 8, 32, "wrap"),
     RtlParams("os_16x16", 16, 16, "os", 8, 8, 20, "saturate"),
+    nm("nm_16x16", 16, 16, ("2:4", "1:4")),
+    nm("cb_16x16", 16, 16, ("2:4", "1:4"), 24, "saturate", **codebook(64, 8, 8)),
 ]
 
 
