@@ -176,8 +176,9 @@ class GemmRun:
         a = np.asarray(a, dtype=np.int64)
         operand = _as_operand(b)
         if a.ndim != 2 or a.shape[1] != operand.shape[0]:
-            raise ValueError(f"need a (m, k) and b (k, n), got shapes {a.shape} and "
-                             f"{operand.shape}")  # fmt: skip
+            raise ValueError(
+                f"need a (m, k) and b (k, n), got shapes {a.shape} and {operand.shape}"
+            )
         self._check_operand(params, operand)
         _check_range("a", a, params.activation_bits)
         self.params, self.a, self.operand = params, a, operand
@@ -215,11 +216,15 @@ class GemmRun:
         if not decoder:
             return
         if operand.vector_length != params.decoder_vector_length:
-            raise ValueError(f"the codebook's vectors have {operand.vector_length} weights, "
-                             f"the decoder {params.decoder_vector_length}")  # fmt: skip
+            raise ValueError(
+                f"the codebook's vectors have {operand.vector_length} weights, "
+                f"the decoder {params.decoder_vector_length}"
+            )
         if operand.table.shape[0] > params.decoder_entries:
-            raise ValueError(f"the codebook has {operand.table.shape[0]} entries, the "
-                             f"decoder {params.decoder_entries}")  # fmt: skip
+            raise ValueError(
+                f"the codebook has {operand.table.shape[0]} entries, the "
+                f"decoder {params.decoder_entries}"
+            )
         _check_range("the codebook", operand.table, params.decoder_entry_bits)
 
     @property

@@ -51,8 +51,10 @@ class WeightOperand:
     def __post_init__(self) -> None:
         values = np.asarray(self.values)
         if values.ndim != 2 or not np.issubdtype(values.dtype, np.integer):
-            raise ValueError(f"weight values must be a 2-D integer array, not {values.dtype} "
-                             f"of shape {values.shape}")  # fmt: skip
+            raise ValueError(
+                f"weight values must be a 2-D integer array, not {values.dtype} "
+                f"of shape {values.shape}"
+            )
         object.__setattr__(self, "values", values.astype(np.int64))
         _check_keep(self.keep, values.shape, values)
 
@@ -96,17 +98,23 @@ class CodebookOperand:
         vector = np.asarray(self.vector, dtype=np.int64)
         element = np.asarray(self.element, dtype=np.int64)
         if table.ndim != 2 or index.ndim != 2 or vector.shape != element.shape or vector.ndim != 1:
-            raise ValueError("codebook operand: need table [P, v], index [n, vectors], "
-                             "vector and element [k]")  # fmt: skip
+            raise ValueError(
+                "codebook operand: need table [P, v], index [n, vectors], vector and element [k]"
+            )
         if index.size and (index.min() < 0 or index.max() >= table.shape[0]):
             raise ValueError(f"codebook operand: indices outside the {table.shape[0]} entries")
         if vector.min() < 0 or vector.max() >= index.shape[1]:
             raise ValueError(f"codebook operand: vectors outside the {index.shape[1]} per column")
         if element.min() < 0 or element.max() >= table.shape[1]:
-            raise ValueError(f"codebook operand: elements outside the vector length "
-                             f"{table.shape[1]}")  # fmt: skip
-        for name, value in (("table", table), ("index", index), ("vector", vector),
-                            ("element", element)):  # fmt: skip
+            raise ValueError(
+                f"codebook operand: elements outside the vector length {table.shape[1]}"
+            )
+        for name, value in (
+            ("table", table),
+            ("index", index),
+            ("vector", vector),
+            ("element", element),
+        ):
             object.__setattr__(self, name, value)
         _check_keep(self.keep, self.shape)
 
@@ -129,8 +137,9 @@ def _check_keep(keep, shape, values=None) -> None:
         return
     keep = np.asarray(keep)
     if keep.shape != tuple(shape) or keep.dtype != bool:
-        raise ValueError(f"keep must be a bool array of shape {tuple(shape)}, not "
-                         f"{keep.dtype} {keep.shape}")  # fmt: skip
+        raise ValueError(
+            f"keep must be a bool array of shape {tuple(shape)}, not {keep.dtype} {keep.shape}"
+        )
     if values is not None and np.any(values[~keep]):
         raise ValueError("weights must be zero where keep is False")
 
@@ -143,13 +152,17 @@ def weight_operand(ct: CompressedTensor) -> WeightOperand:
     """The integer codes of ``ct`` (symmetric ``int`` quantization) as ``[k, n]``."""
     enc = ct.encoding
     if not isinstance(enc, IntValues):
-        raise ValueError(f"{ct.name}: the RTL loads integer codes; {enc.name} is not "
-                         "(codebook formats need weight_decoder: codebook)")  # fmt: skip
+        raise ValueError(
+            f"{ct.name}: the RTL loads integer codes; {enc.name} is not "
+            "(codebook formats need weight_decoder: codebook)"
+        )
     if not enc.spec.symmetric:
         raise ValueError(f"{ct.name}: the RTL multiplies signed codes: symmetric int only")
     if enc.spec.granularity.value == "group":
-        raise ValueError(f"{ct.name}: the RTL sums k in one integer accumulator: per-tensor "
-                         "or per-channel scales only, not group scales")  # fmt: skip
+        raise ValueError(
+            f"{ct.name}: the RTL sums k in one integer accumulator: per-tensor "
+            "or per-channel scales only, not group scales"
+        )
     stored = gemm_view(ct.sparsity.stored_mask(ct.shape))
     grid = np.zeros(stored.shape, dtype=np.int64)
     grid[stored] = ct.codes
@@ -171,14 +184,14 @@ def codebook_operand(ct: CompressedTensor, entry_bits: int) -> CodebookOperand:
     """``ct``'s codebook indices as a :class:`CodebookOperand` (module docstring)."""
     enc, shape = ct.encoding, ct.shape
     out, k = shape[0], int(np.prod(shape[1:]))
+    if not isinstance(enc, CodebookValues | VectorValues):
+        raise ValueError(f"{ct.name}: {enc.name} has no codebook for the decoder")
     table, scale = _quantize_table(ct.codebook, entry_bits)
     if isinstance(enc, CodebookValues):  # one scalar per weight: each is its own vector
         stored = gemm_view(ct.sparsity.stored_mask(shape))
         index = np.zeros(stored.shape, dtype=np.int64)
         index[stored] = ct.codes
         return CodebookOperand(table, index, np.arange(k), np.zeros(k, np.int64), _kept(ct), scale)
-    if not isinstance(enc, VectorValues):
-        raise ValueError(f"{ct.name}: {enc.name} has no codebook for the decoder")
     v = enc.vector_length
     if enc.kind == "mvq":
         positions = np.arange(k)

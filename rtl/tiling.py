@@ -135,8 +135,10 @@ class GemmTiling:
         sizes = self.params.row_group_sizes
         column_n = (sizes[-1],) * self.n if self.column_n is None else tuple(self.column_n)
         if len(column_n) != self.n or not set(column_n) <= set(sizes):
-            raise ValueError(f"column_n must give one of {sizes} for each of the {self.n} "
-                             f"columns, not {self.column_n!r}")  # fmt: skip
+            raise ValueError(
+                f"column_n must give one of {sizes} for each of the {self.n} "
+                f"columns, not {self.column_n!r}"
+            )
         object.__setattr__(self, "column_n", tuple(int(x) for x in column_n))
         longest = max(fold.t for fold in self.folds)
         if longest > self.params.max_stream:

@@ -38,14 +38,16 @@ async def nm_patterns(dut):
     k, n, m = 3 * rows + group // 2 + 1, cols + max(1, cols // 2), 5
     for count in PARAMS.nm_slots:
         keep = random_nm_keep(rng, k, [count] * n, group)
-        record = await check_gemm(dut, f"nm_{count}:{group}", _activations(rng, m, k),
-                                  weight_operand(rng, keep))  # fmt: skip
+        record = await check_gemm(
+            dut, f"nm_{count}:{group}", _activations(rng, m, k), weight_operand(rng, keep)
+        )
         assert record["n_c"] == [count], record["n_c"]
     choices = [*PARAMS.nm_slots, group]
     for trial in range(2):
         keep = random_nm_keep(rng, k + trial, rng.choice(choices, size=2 * n + 1), group)
-        await check_gemm(dut, "nm_mixed", _activations(rng, m, k + trial),
-                         weight_operand(rng, keep))  # fmt: skip
+        await check_gemm(
+            dut, "nm_mixed", _activations(rng, m, k + trial), weight_operand(rng, keep)
+        )
 
 
 @cocotb.test(skip=not TV_ARRAY)
@@ -105,6 +107,7 @@ async def shared_pool(dut):
     second = random_codebook(rng, PARAMS, keep2)
     second = type(second)(first.table, second.index, second.vector, second.element, keep2)
     one = await check_gemm(dut, "pool_layer1", _activations(rng, 6, k1), first)
-    two = await check_gemm(dut, "pool_layer2", _activations(rng, 4, k2), second,
-                           load_codebook=False)  # fmt: skip
+    two = await check_gemm(
+        dut, "pool_layer2", _activations(rng, 4, k2), second, load_codebook=False
+    )
     assert (one["codebook_beats"], two["codebook_beats"]) == (PARAMS.decoder_entries, 0)

@@ -134,3 +134,73 @@ def test_array_refuses_empty_sides():
         WeightStationaryArray(0, 4)
     with pytest.raises(ValueError, match="array cols must be a positive integer, not -1"):
         OutputStationaryArray(4, -1)
+
+
+def routed(a_lanes, rows, group, n):
+    """The lanes the router gives each PE row with row groups of ``n`` (``[t, rows, M]``)."""
+    out = np.zeros((a_lanes.shape[0], rows, group), dtype=np.int64)
+    for r in range((rows // n) * n):
+        q = r // n
+        out[:, r] = a_lanes[:, q * group : (q + 1) * group]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "group", "sizes"), [(4, 3, 4, (1, 2, 4)), (5, 2, 4, (2, 4)), (2, 2, 2, (1, 2))]
+)
+@pytest.mark.parametrize("overflow", ["wrap", "saturate"])
+def test_nm_array_every_mode(rows, cols, group, sizes, overflow, request):
+    """For each mode: random weights and positions, lanes routed to row groups of ``n``,
+    column sums rows + cols - 1 cycles later, rule applied at every row."""
+    rng = np.random.default_rng(rows * 10 + cols + group)
+    t, bits = 5, 18
+    dut = WeightStationaryArray(
+        rows, cols, 8, 8, bits, overflow, group=group, row_group_sizes=sizes
+    )
+    lanes_total = (rows // sizes[0]) * group
+    assert dut.feed_lanes == lanes_total
+    cases = []
+    for mode, n in enumerate(sizes):
+        w = nonzero(rng, -128, 128, (rows, cols))
+        pos = rng.integers(0, group, size=(rows, cols))
+        a = nonzero(rng, -128, 128, (t, lanes_total))
+        psum = rng.integers(-(1 << 17), 1 << 17, size=(t, cols))
+        cases.append((mode, n, w, pos, a, psum, {}))
+
+    async def testbench(ctx):
+        ctx.set(dut.en, 1)
+        for mode, _, w, pos, a, psum, seen in cases:
+            if len(sizes) > 1:
+                ctx.set(dut.mode, mode)
+            ctx.set(dut.load, 1)
+            for r in reversed(range(rows)):
+                ctx.set(dut.w_in, [int(x) for x in w[r]])
+                ctx.set(dut.pos_in, [int(x) for x in pos[r]])
+                await ctx.tick()
+            ctx.set(dut.load, 0)
+            for cycle in range(t + rows + cols):
+                vector = cycle < t
+                ctx.set(dut.a_in, [int(x) for x in a[cycle]] if vector else [0] * lanes_total)
+                ctx.set(dut.psum_in, [int(x) for x in psum[cycle]] if vector else [0] * cols)
+                seen[cycle] = [ctx.get(dut.psum_out[c]) for c in range(cols)]
+                await ctx.tick()
+
+    run_testbench(dut, testbench, request.node.name)
+    latency = rows + cols - 1
+    for _, n, w, pos, a, psum, seen in cases:
+        lanes = routed(a, rows, group, n)
+        out = psum.copy()
+        for r in range(rows):
+            operand = np.take_along_axis(lanes[:, r], pos[r][None, :].repeat(t, 0), axis=1)
+            out = accumulate_step(out, operand * w[r], bits, overflow)
+        for j in range(t):
+            assert seen[j + latency] == list(out[j]), (n, j)
+
+
+def test_nm_array_refuses_bad_row_groups():
+    with pytest.raises(ValueError, match=r"row_group_sizes must be ascending .* = 4, not \(2, 1\)"):
+        WeightStationaryArray(4, 4, group=4, row_group_sizes=(2, 1))
+    with pytest.raises(ValueError, match=r"min\(group, rows\) = 2, not \(1, 4\)"):
+        WeightStationaryArray(2, 4, group=4, row_group_sizes=(1, 4))
+    with pytest.raises(ValueError, match="group must be a positive integer, not 0"):
+        WeightStationaryArray(4, 4, group=0)

@@ -7,12 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtl.driver import GemmRun
+from rtl.driver import GemmRun, Lookup, column_lookups
 from rtl.functional import run_functional
+from rtl.operands import CodebookOperand, WeightOperand
 from rtl.params import RtlParams
-from rtl.reference import reference_matmul
-from rtl.tiling import GemmTiling
+from rtl.reference import reference_layer, reference_matmul
+from rtl.tiling import GemmTiling, column_row_groups
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
+from tests.rtl.nm_model import nm_ws_cycles
+from tests.rtl.sparse_cases import (
+    TV2_COLUMN_N,
+    random_codebook,
+    random_nm_keep,
+    random_weights,
+    tv1_keep,
+    tv2_keep,
+)
 
 
 def params(dataflow, rows=4, cols=3, acc=20, overflow="wrap", stream_bits=8):
@@ -162,3 +172,188 @@ def test_refusals():
     run.take_output(0)
     with pytest.raises(ValueError, match="more output beats than the GEMM has"):
         run.take_output(0)
+
+
+# --- N:M arrays and codebook decoders -------------------------------------------------
+
+
+def nm_params(rows=4, cols=4, patterns=("2:4", "1:4"), acc=20, overflow="wrap", **options):
+    return RtlParams(
+        "t", rows, cols, "ws", 8, 8, acc, overflow, 8, pe_kind="nm", nm_patterns=patterns, **options
+    )
+
+
+def test_tv1_folds_hand_worked():
+    """TV1 on a 2:4 + 1:4 4x4 array: every column n_j = 2, one column fold, two row
+    folds of two groups (k 0..7, 8..15), 18 cycles each."""
+    keep = tv1_keep()
+    tiling = GemmTiling(nm_params(), 8, 4, 16, column_n=column_row_groups(keep, nm_params()))
+    assert tiling.column_n == (2, 2, 2, 2)
+    assert [(f.row_start, f.row_stop, f.group_rows) for f in tiling.folds] == [
+        (0, 8, 2),
+        (8, 16, 2),
+    ]
+    assert tiling.model_fold_cycles == (18, 18) and tiling.model_cycles == 36
+
+
+def test_tv2_columns_sorted_by_their_n():
+    """TV2: n_j = 2,1,2,1,1,2,1,2 -> columns 0,2,5,7 (n_c = 2, two row folds) then
+    1,3,4,6 (n_c = 1, one row fold of all four groups): 3 folds, 54 cycles."""
+    keep = tv2_keep(np.random.default_rng(0))
+    p = nm_params()
+    tiling = GemmTiling(p, 8, 8, 16, column_n=column_row_groups(keep, p))
+    assert tiling.column_n == TV2_COLUMN_N
+    assert tiling.column_order == (0, 2, 5, 7, 1, 3, 4, 6)
+    spans = [(f.columns, f.group_rows, f.group_start, f.group_stop) for f in tiling.folds]
+    assert spans == [((0, 2, 5, 7), 2, 0, 2), ((0, 2, 5, 7), 2, 2, 4), ((1, 3, 4, 6), 1, 0, 4)]
+    assert tiling.model_cycles == 54
+
+
+def test_columns_above_the_largest_n_run_dense():
+    p = nm_params(patterns=("1:4",))
+    keep = np.zeros((9, 3), dtype=bool)
+    keep[[0, 5], 0] = True  # one per group: 1
+    keep[[0, 1], 1] = True  # two in group 0: above 1:4, so dense (4)
+    assert p.row_group_sizes == (1, 4)
+    assert column_row_groups(keep, p) == (1, 4, 1)  # an empty column needs the least
+
+
+def test_slots_of_a_fold_hand_worked():
+    """n_c = 2 on 5 rows: row groups (0, 1) and (2, 3), row 4 unused; bottom-first load
+    gives slot 1 then slot 0 of each group."""
+    p = nm_params(rows=5, cols=2, patterns=("2:4",))
+    keep = np.zeros((8, 2), dtype=bool)
+    keep[[1, 3, 4], 0] = True  # group 0: 1, 3; group 1: 4
+    keep[[2, 6, 7], 1] = True  # group 0: 2; group 1: 6, 7
+    run = GemmRun(p, np.zeros((1, 8)), WeightOperand(random_weights_for(keep), keep))
+    (fold,) = run.tiling.folds
+    assert fold.group_rows == 2
+    assert run.fold_slots(fold).tolist() == [[1, 2], [3, -1], [4, 6], [-1, 7], [-1, -1]]
+    beats = [run.load_packer.unpack(raw) for raw in run.load_beats()]
+    assert [list(b["pos"]) for b in beats] == [[0, 0], [0, 3], [0, 2], [3, 0], [1, 2]]
+
+
+def random_weights_for(keep):
+    return np.where(keep, np.arange(1, keep.size + 1).reshape(keep.shape) % 100 + 1, 0)
+
+
+def test_lookups_hand_worked():
+    """Load order (bottom first) k = -1, 7, 6, -1, 2, 1 with v = 4: a pad, then 7 and 6
+    from vector 1, then a pad and 2, 1 from vector 0."""
+    p = RtlParams(
+        "t",
+        6,
+        1,
+        "ws",
+        8,
+        8,
+        32,
+        weight_decoder="codebook",
+        decoder_entries=4,
+        decoder_vector_length=4,
+        decoder_entry_bits=8,
+    )
+    operand = CodebookOperand(np.zeros((4, 4)), [[3, 2]], np.arange(8) // 4, np.arange(8) % 4)
+    looked = column_lookups(p, np.array([-1, 7, 6, -1, 2, 1]), 0, operand)
+    assert looked == [Lookup(2, 0b1100, 1), Lookup(3, 0b0110, 1)]
+    assert column_lookups(p, np.array([-1, -1]), 0, operand) == [Lookup(0, 0, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    overflow=st.sampled_from(["wrap", "saturate"]),
+    shape=st.sampled_from([(4, 4, 4), (5, 3, 4), (8, 2, 8), (2, 3, 2)]),
+    m=st.integers(1, 6),
+    n=st.integers(1, 9),
+    k=st.integers(1, 20),
+    seed=st.integers(0, 2**32 - 1),
+    limit=st.integers(0, 4),
+)
+def test_nm_functional_run_equals_the_reference(overflow, shape, m, n, k, seed, limit):
+    """Random masks with a random count per group and column (all patterns, dense
+    columns), narrow saturating accumulators: the N:M beats through the functional
+    array give the in-order reference, and the folds' cycles are the model's."""
+    rows, cols, group = shape
+    slots = tuple(f"{x}:{group}" for x in range(1, group) if x in (1, group // 2))
+    p = nm_params(rows, cols, slots, 18, overflow)
+    rng = np.random.default_rng(seed)
+    keep = random_nm_keep(rng, k, rng.integers(0, group + 1, size=n), group)
+    b = random_weights(rng, keep, 8)
+    a = rng.integers(-128, 128, size=(m, k))
+    run = run_functional(p, a, WeightOperand(b, keep), stream_tile_limit=limit)
+    np.testing.assert_array_equal(run.result, reference_matmul(a, b, 18, overflow))
+    model = nm_ws_cycles(keep, rows, cols, p.nm_slots, group, m, limit)
+    assert run.tiling.model_fold_cycles == model.fold_cycles
+    assert run.tiling.model_cycles == model.total
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nm=st.booleans(),
+    vector=st.sampled_from([1, 2, 3, 4, 8]),
+    m=st.integers(1, 5),
+    n=st.integers(1, 7),
+    k=st.integers(1, 19),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_decoder_functional_run_equals_the_reference(nm, vector, m, n, k, seed):
+    """Random codebooks and masks through the lookups, the functional decoders and
+    array: the reference on the decoded weights."""
+    options = {
+        "weight_decoder": "codebook",
+        "decoder_entries": 8,
+        "decoder_vector_length": vector,
+        "decoder_entry_bits": 5,
+    }
+    rng = np.random.default_rng(seed)
+    if nm:
+        p = nm_params(4, 3, ("2:4", "1:4"), 24, "saturate", **options)
+        keep = random_nm_keep(rng, k, rng.integers(0, 5, size=n), 4)
+    else:
+        p = RtlParams("t", 3, 2, "ws", 8, 8, 24, "saturate", 8, **options)
+        keep = rng.random((k, n)) < 0.7
+    operand = random_codebook(rng, p, keep)
+    a = rng.integers(-128, 128, size=(m, k))
+    run = run_functional(p, a, operand)
+    np.testing.assert_array_equal(run.result, reference_layer(a, operand, 24, "saturate"))
+    lookups = run.lookups()
+    assert all(lk.pads <= p.rows for column in lookups for lk in column)
+
+
+def test_a_shared_codebook_is_sent_once():
+    p = nm_params(
+        weight_decoder="codebook", decoder_entries=8, decoder_vector_length=4, decoder_entry_bits=6
+    )
+    rng = np.random.default_rng(1)
+    first = random_codebook(rng, p, np.ones((8, 3), dtype=bool))
+    run = GemmRun(p, np.ones((2, 8)), first)
+    assert len(run.codebook_beats()) == 8
+    assert GemmRun(p, np.ones((2, 8)), first, load_codebook=False).codebook_beats() == []
+    # The second layer runs on the first layer's table.
+    second = CodebookOperand(
+        first.table, rng.integers(0, 8, size=(5, 2)), first.vector, first.element
+    )
+    a = rng.integers(-128, 128, size=(3, 8))
+    shared = run_functional(p, a, second, codebook=run.codebook_beats())
+    np.testing.assert_array_equal(shared.result, reference_layer(a, second, 20, "wrap"))
+
+
+def test_nm_refusals():
+    p = nm_params()
+    with pytest.raises(ValueError, match="takes integer weights"):
+        GemmRun(p, np.ones((1, 4)), CodebookOperand(np.ones((2, 1)), [[0] * 4], range(4), [0] * 4))
+    decoder = nm_params(
+        weight_decoder="codebook", decoder_entries=4, decoder_vector_length=4, decoder_entry_bits=4
+    )
+    with pytest.raises(ValueError, match="takes a CodebookOperand"):
+        GemmRun(decoder, np.ones((1, 4)), np.ones((4, 1), dtype=int))
+    with pytest.raises(ValueError, match="the codebook has 8 entries, the decoder 4"):
+        GemmRun(
+            decoder, np.ones((1, 4)), CodebookOperand(np.ones((8, 4)), [[0]], [0] * 4, range(4))
+        )
+    with pytest.raises(ValueError, match="outside signed 4-bit"):
+        GemmRun(
+            decoder, np.ones((1, 4)), CodebookOperand(np.full((4, 4), 9), [[0]], [0] * 4, range(4))
+        )
+    with pytest.raises(ValueError, match="column_n must give one of"):
+        GemmTiling(p, 2, 2, 8, column_n=(3, 1))

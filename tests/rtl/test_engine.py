@@ -116,8 +116,9 @@ def test_amaranth_stream_tiles_ws(m, limit, tiles, request):
 
 
 def nm(name, rows, cols, patterns, acc=32, overflow="wrap", **options):
-    return RtlParams(name, rows, cols, "ws", 8, 8, acc, overflow, pe_kind="nm",
-                     nm_patterns=patterns, **options)  # fmt: skip
+    return RtlParams(
+        name, rows, cols, "ws", 8, 8, acc, overflow, pe_kind="nm", nm_patterns=patterns, **options
+    )
 
 
 def codebook(entries, vector, bits):

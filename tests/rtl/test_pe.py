@@ -155,3 +155,47 @@ def test_waves_from_amaranth_simulator(tmp_path, monkeypatch):
     run_testbench(dut, testbench, "pe wave")
     vcd = (tmp_path / "pe_wave.vcd").read_text()
     assert "$enddefinitions" in vcd and "acc" in vcd
+
+
+@pytest.mark.parametrize("lanes", [2, 4])
+@pytest.mark.parametrize("zero_gating", [False, True])
+def test_nm_pe_picks_the_lane_of_its_position(lanes, zero_gating, request):
+    """Every position and weight (zero included), random lanes and partial sums:
+    psum_out = rule(psum_in + lanes[pos] * w); the lanes pass right unchanged."""
+    rng = np.random.default_rng(lanes)
+    dut = WeightStationaryPE(
+        A_BITS, W_BITS, ACC_BITS, "saturate", lanes=lanes, zero_gating=zero_gating
+    )
+    seen = []
+
+    async def testbench(ctx):
+        ctx.set(dut.en, 1)
+        for pos, w in itertools.product(range(lanes), values(W_BITS)):
+            ctx.set(dut.load, 1)
+            ctx.set(dut.w_in, w)
+            ctx.set(dut.pos_in, pos)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            assert (ctx.get(dut.w_out), ctx.get(dut.pos_out)) == (w, pos)
+            for _ in range(12):
+                a = [int(x) for x in rng.integers(-4, 4, size=lanes)]
+                psum = int(rng.integers(-32, 32))
+                ctx.set(dut.a_in, a)
+                ctx.set(dut.psum_in, psum)
+                await ctx.tick()
+                seen.append((a[pos], w, psum, ctx.get(dut.psum_out)))
+                assert [ctx.get(dut.a_out[i]) for i in range(lanes)] == a
+
+    run_testbench(dut, testbench, request.node.name)
+    a, w, psum, out = np.array(seen).T
+    np.testing.assert_array_equal(out, accumulate_step(psum, a * w, ACC_BITS, "saturate"))
+
+
+def test_nm_pe_members_and_refusals():
+    dense = WeightStationaryPE(8, 8, 32)
+    assert "pos_in" not in dense.signature.members
+    pe = WeightStationaryPE(8, 8, 32, lanes=8)
+    assert pe.position_bits == 3
+    assert pe.signature.members["a_in"].shape.length == 8
+    with pytest.raises(ValueError, match="lanes must be a positive integer, not 0"):
+        WeightStationaryPE(8, 8, 32, lanes=0)
