@@ -116,8 +116,20 @@ class _ArrayBase(wiring.Component):
         widths = (p.activation_bits, p.weight_bits, p.accumulator_bits)
         return cls(p.rows, p.cols, *widths, p.overflow, **cls.options(p))
 
+    @staticmethod
+    def pe_options(params: RtlParams) -> dict[str, Any]:
+        """Keyword arguments of the PE's constructor that come from ``params``."""
+        return {}
+
+    @classmethod
+    def pe_for(cls, params: RtlParams) -> wiring.Component:
+        """One PE of the array of ``params`` (what ``--stats`` synthesizes)."""
+        p = params
+        widths = (p.activation_bits, p.weight_bits, p.accumulator_bits)
+        return cls.pe_class(*widths, p.overflow, **cls.pe_options(p))
+
     def make_pe(self) -> wiring.Component:
-        """One PE of this array (also what ``--stats`` synthesizes)."""
+        """One PE of this array."""
         return self.pe_class(*self.widths, self.overflow)
 
     def _pe_grid(self, m: Module, a_first) -> list[list[wiring.Component]]:
@@ -208,6 +220,10 @@ class WeightStationaryArray(_ArrayBase):
             "row_group_sizes": params.row_group_sizes,
             "zero_gating": params.zero_gating,
         }
+
+    @staticmethod
+    def pe_options(params: RtlParams) -> dict[str, Any]:
+        return {"lanes": params.nm_group, "zero_gating": params.zero_gating}
 
     def make_pe(self) -> wiring.Component:
         return self.pe_class(

