@@ -20,6 +20,7 @@ of them makes a new entry. The cache lives in ``$SPARSA_CACHE_DIR/verilog``, els
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -133,22 +134,30 @@ def generate_verilog(
     return text, False
 
 
+def _port_rows(members, prefix: tuple = ()) -> list[dict[str, Any]]:
+    # An array of streams (the decoders' lookups) is one port per index, named with
+    # the index after the array's name (lookup__0__valid), as Amaranth names them.
+    rows = []
+    for name, member in members.items():
+        for index in itertools.product(*(range(d) for d in member.dimensions)):
+            path = (*prefix, name, *index)
+            if member.is_signature:
+                rows += _port_rows(member.signature.members, path)
+            else:
+                direction = "input" if member.flow is Flow.In else "output"
+                width = Shape.cast(member.shape).width
+                rows.append(
+                    {"name": "__".join(map(str, path)), "direction": direction, "width": width}
+                )
+    return rows
+
+
 def _ports(params: RtlParams) -> list[dict[str, Any]]:
-    ports = [
+    clock = [
         {"name": "clk", "direction": "input", "width": 1},
         {"name": "rst", "direction": "input", "width": 1},
     ]
-    for path, member in engine_signature(params).members.flatten():
-        if not member.is_port:
-            continue
-        ports.append(
-            {
-                "name": "__".join(str(part) for part in path),
-                "direction": "input" if member.flow is Flow.In else "output",
-                "width": Shape.cast(member.shape).width,
-            }
-        )
-    return ports
+    return clock + _port_rows(engine_signature(params).members)
 
 
 def _field_offsets(prefix: str, layout) -> dict[str, int]:

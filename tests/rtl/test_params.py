@@ -26,6 +26,34 @@ def test_from_the_shipped_edge_config():
         ({"activation_bits": 1}, "activation_bits", "1", "from 2 to 16"),
         ({"accumulator_bits": 15}, "accumulator_bits", "15", "at least activation_bits"),
         ({"rows": 65}, "rows", "65", "from 1 to 64"),
+        (
+            {"pe_kind": "skip"},
+            "pe_kind",
+            "'skip'",
+            "the RTL implements dense, nm (skip has no RTL)",
+        ),
+        (
+            {"pe_kind": "nm", "nm_patterns": ["2:4"], "dataflow": "os"},
+            "pe_kind",
+            "'nm'",
+            "N:M PEs for ws only (dataflow is os)",
+        ),
+        ({"pe_kind": "nm", "nm_patterns": ["2:6"]}, "nm_patterns", "['2:6']", "M = 2, 4, 8, 16"),
+        ({"pe_kind": "nm", "nm_patterns": ["4:8"], "rows": 4}, "rows", "4", "at least M = 8 rows"),
+        ({"zero_gating": True, "dataflow": "os"}, "zero_gating", "True", "the RTL gates ws PEs"),
+        (
+            {"weight_decoder": "codebook", "dataflow": "os"},
+            "weight_decoder",
+            "'codebook'",
+            "ws weight-load port",
+        ),
+        (
+            {"weight_decoder": "codebook", "decoder_entry_bits": 9},
+            "decoder_entry_bits",
+            "9",
+            "from 1 to 8 (at most weight_bits",
+        ),
+        ({"huffman_symbols_per_cycle": 2.0}, "huffman_symbols_per_cycle", "2.0", "no Huffman"),
     ],
 )
 def test_refusals_name_field_value_and_what_is_allowed(changes, field, value, allowed):
@@ -57,3 +85,33 @@ def test_stream_tile_comes_from_the_config():
     assert RtlParams.from_config(edge.replace(stream_tiling="none")).stream_tile_limit == 0
     with pytest.raises(ConfigError, match="stream_tile_limit"):
         RtlParams("t", 2, 2, "ws", stream_tile_limit=-1)
+
+
+def test_sparse_fields_come_from_the_config():
+    config = AcceleratorConfig(
+        rows=8,
+        cols=4,
+        pe_kind="nm",
+        nm_patterns=["1:4", "2:4"],
+        zero_gating=True,
+        weight_decoder="codebook",
+        decoder_entries=64,
+        decoder_vector_length=8,
+        decoder_entry_bits=6,
+    )
+    p = RtlParams.from_config(config)
+    assert (p.pe_kind.value, p.nm_group, p.nm_slots) == ("nm", 4, (1, 2))
+    assert (p.row_group_sizes, p.mode_bits, p.position_bits) == ((1, 2, 4), 2, 2)
+    assert (p.feed_groups, p.feed_lanes) == (8, 32)
+    assert (p.index_bits, p.pad_bits, p.offset_bits) == (6, 4, 0)
+    assert p.zero_gating and p.has_decoder
+    assert p.to_dict()["nm_patterns"] == ["1:4", "2:4"]
+    assert RtlParams(**p.to_dict()) == p  # what the cocotb benches rebuild
+    assert RtlParams.from_config(config.replace(decoder_vector_length=2)).offset_bits == 2
+
+
+def test_dense_params_have_one_mode_and_no_decoder_fields_in_the_cache_key():
+    p = RtlParams.from_config(AcceleratorConfig(rows=4, cols=4))
+    assert (p.nm_group, p.row_group_sizes, p.mode_bits, p.feed_lanes) == (1, (1,), 0, 4)
+    assert "decoder_entries" not in p.hardware_dict()
+    assert "stream_tile_limit" not in p.hardware_dict()
