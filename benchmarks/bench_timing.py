@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from simulator.config import AcceleratorConfig, Dataflow
-from simulator.simulate import layer_timing, simulate, timing_over_configs
-from simulator.workload import Workload
-from simulator.zoo import zoo_names, zoo_workload
+from simulator.results.simulate import layer_timing, simulate, timing_over_configs
+from simulator.workloads.layer import Workload
+from simulator.workloads.zoo import zoo_names, zoo_workload
 
 ARRAYS = (32, 128)
 

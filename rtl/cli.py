@@ -12,8 +12,8 @@ from pathlib import Path
 from rtl.export import default_cache_dir, write_outputs
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
 from rtl.synth import design_stats
+from simulator import load_config
 from simulator.cli import UserError
-from simulator.config import load_config
 
 __all__ = ["register"]
 

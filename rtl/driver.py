@@ -1,11 +1,11 @@
 """Drive a whole GEMM through a :class:`~rtl.engine.TileEngine`, fold by fold.
 
 :class:`GemmTiling` cuts ``C[m x n] = A[m x k] @ B[k x n]`` into folds exactly as the
-timing model maps it (:mod:`simulator.mapping`): the dimension on the array rows
+timing model maps it (:mod:`simulator.model.mapping`): the dimension on the array rows
 (ws: ``k``, os: ``m``) in pieces of ``rows``, ``n`` in pieces of ``cols``, the streamed
 dimension (ws: ``m``, os: ``k``) whole, or, when the config tiles the stream
 (``stream_tiling: fit``), in the tiles of ``Ts`` vectors the timing model chose
-(:func:`simulator.timing.dense_timing` reports ``Ts``; the driver takes it from there).
+(:func:`simulator.model.timing.dense_timing` reports ``Ts``; the driver takes it from there).
 Partial folds are padded with zeros and cost a full fold, as in the model. Folds go
 column block > stream tile > row fold, the model's loop nest, so in ws each fold adds to
 the partial sums of the one before it along ``k`` (the ``psum`` lanes of ``feed``),
@@ -14,7 +14,7 @@ which makes the result the in-order accumulation of
 
 :class:`GemmRun` turns the tiling into stream beats (packed payload integers) and
 collects the output beats into the result. The model's figures come from
-:func:`simulator.timing.dense_timing`, never from the RTL's own schedule.
+:func:`simulator.model.timing.dense_timing`, never from the RTL's own schedule.
 
 :func:`run_functional` runs the same beats through :func:`fold_outputs`, a per-fold
 functional model of the array, for testing the tiling without a simulator.
@@ -33,8 +33,8 @@ from rtl.params import RtlParams
 from rtl.payload import VectorPacker
 from rtl.reference import accumulate_step
 from simulator.config import Dataflow, FoldSchedule
-from simulator.mapping import DATAFLOW_MAPS, dataflow_code
-from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from simulator.model.mapping import DATAFLOW_MAPS, dataflow_code
+from simulator.model.timing import SCHEDULE_CODES, DenseTiming, dense_timing
 
 __all__ = ["FoldTile", "GemmRun", "GemmTiling", "fold_outputs", "run_functional"]
 

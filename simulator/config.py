@@ -35,7 +35,7 @@ __all__ = [
     "StreamTiling",
     "WeightDecoder",
     "builtin_energy_tables",
-    "load_config",
+    "load_config_yaml",
 ]
 
 KIB = 1024
@@ -115,7 +115,7 @@ class StreamTiling(StrEnum):
     ``fit``: the streamed dimension is cut into tiles of ``Ts`` vectors, the most whose
     partial sums fit the usable output buffer (at least 1), and every tile pays its own
     preload and fill (TPUv1 and Gemmini tile this way). os never tiles: its partial
-    sums stay in the PEs. See :func:`simulator.mapping.stream_tile_limit`.
+    sums stay in the PEs. See :func:`simulator.model.mapping.stream_tile_limit`.
     """
 
     NONE = "none"
@@ -463,15 +463,15 @@ def _unknown_hint(unknown: set[str]) -> str:
     return f"is not a config field{hint}; allowed fields are {', '.join(FIELD_NAMES)}"
 
 
-def load_config(path: str | Path) -> AcceleratorConfig:
-    """Load an accelerator config from YAML, or import a SCALE-Sim ``.cfg`` file."""
+def load_config_yaml(path: str | Path) -> AcceleratorConfig:
+    """Load an accelerator config from sparsa's YAML format.
+
+    :func:`simulator.workloads.sources.load_config` also imports SCALE-Sim ``.cfg``
+    files (exported as ``simulator.load_config``).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"accelerator config {path} does not exist")
-    if path.suffix == ".cfg":
-        from simulator.scalesim_io import load_scalesim_cfg
-
-        return load_scalesim_cfg(path)
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

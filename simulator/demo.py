@@ -9,11 +9,11 @@ from pathlib import Path
 
 from compress import compress_network, load_model, save_compressed
 from simulator.config import KIB, AcceleratorConfig, Dataflow, StreamTiling
-from simulator.report import write_report
-from simulator.result import SimResult
-from simulator.simulate import simulate
-from simulator.sources import load_workload
-from simulator.text_report import summary_lines
+from simulator.reports.markdown import write_report
+from simulator.reports.text import summary_lines
+from simulator.results.result import SimResult
+from simulator.results.simulate import simulate
+from simulator.workloads.sources import load_workload
 
 __all__ = [
     "DEFAULT_ACCELERATOR",

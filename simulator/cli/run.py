@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulator.config import Dataflow, FoldSchedule, StreamTiling, load_config
+from simulator.config import Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
-from simulator.report import write_report
-from simulator.result import SimResult
-from simulator.simulate import simulate
-from simulator.sources import load_workload
-from simulator.text_report import layer_table, summary_lines
-from simulator.zoo import ZOO
+from simulator.reports.markdown import write_report
+from simulator.reports.text import layer_table, summary_lines
+from simulator.results.result import SimResult
+from simulator.results.simulate import simulate
+from simulator.workloads.sources import load_config, load_workload
+from simulator.workloads.zoo import ZOO
 
 __all__ = ["register"]
 

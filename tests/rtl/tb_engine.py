@@ -31,7 +31,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 from rtl.driver import GemmRun
 from rtl.params import RtlParams
 from rtl.reference import reference_matmul
-from simulator.mapping import DATAFLOW_MAPS
+from simulator.model.mapping import DATAFLOW_MAPS
 
 PARAMS = RtlParams(**json.loads(os.environ["SPARSA_TB_PARAMS"]))
 RECORDS = os.environ.get("SPARSA_TB_RECORDS")

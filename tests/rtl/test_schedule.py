@@ -8,8 +8,8 @@ import pytest
 
 from rtl.schedule import fold_phases
 from simulator.config import FoldSchedule
-from simulator.mapping import dataflow_code
-from simulator.timing import SCHEDULE_CODES, dense_timing
+from simulator.model.mapping import dataflow_code
+from simulator.model.timing import SCHEDULE_CODES, dense_timing
 
 SEQ = SCHEDULE_CODES[FoldSchedule.SEQUENTIAL]
 

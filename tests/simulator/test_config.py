@@ -14,10 +14,10 @@ from simulator.config import (
     Dataflow,
     FoldSchedule,
     StreamTiling,
-    load_config,
     parse_bytes,
 )
 from simulator.demo import DEFAULT_ACCELERATOR
+from simulator.workloads.sources import load_config
 from tests.conftest import ROOT
 
 

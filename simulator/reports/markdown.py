@@ -1,0 +1,333 @@
+"""The markdown report a hardware architect reads, and the files ``sparsa simulate`` writes.
+
+``report.md``: a summary (latency, throughput, energy per MAC, area, DRAM traffic, what
+bounds the workload), area and energy by component, the top energy consumers, a
+per-layer table, the layers bound by DRAM or SRAM bandwidth with what would help, and the
+three plots of :mod:`simulator.reports.plots`. Everything is rendered from a
+:class:`~simulator.results.result.SimResult`, so ``sparsa report result.json`` re-renders it
+without simulating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
+from simulator.model.evaluate import config_arrays
+from simulator.model.timing import dense_timing
+from simulator.reports.plots import write_plots
+from simulator.reports.units import format_bytes, format_energy, format_si
+from simulator.results.result import LayerResult, SimResult
+
+__all__ = ["REPORT_FILE", "render_markdown", "write_report"]
+
+REPORT_FILE = "report.md"
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]], align: str) -> list[str]:
+    """A markdown table; ``align`` has an ``l`` or ``r`` per column."""
+    header = list(header)
+    marks = {"l": "---", "r": "---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
+    """What ran: the workload and the accelerator."""
+    cfg = result.config
+    sizes = (cfg.ifmap_sram_bytes, cfg.filter_sram_bytes, cfg.ofmap_sram_bytes)
+    sram = ", ".join(format_bytes(b) for b in sizes)
+    buffering = "double-buffered" if cfg.sram_double_buffered else "single-buffered"
+    dram_bw = format_si(result.roofs.dram_bytes_per_s, "B/s")
+    workload = f"{result.workload_name} (batch {result.batch}, {len(result.layers)} layers, "
+    return [
+        ("workload", workload + f"{format_si(result.macs, 'MAC')})"),
+        ("accelerator", f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
+                        f"{cfg.fold_schedule.value} folds{_tiling_note(cfg)}, "
+                        f"{cfg.activation_bits}/{cfg.weight_bits}/{cfg.accumulator_bits}-bit "
+                        "act/weight/acc"),
+        ("memory", f"SRAM input/weight/output {sram} ({buffering}); DRAM "
+                   f"{cfg.dram_bytes_per_cycle:g} B/cycle = {dram_bw}"),
+        ("clock", f"{cfg.clock_mhz:g} MHz"),
+    ]  # fmt: skip
+
+
+def _outcome_rows(result: SimResult) -> list[tuple[str, str]]:
+    """What it cost: time, energy, area, traffic and the binding roof."""
+    cycles, energy, roof, unit = result.cycles, result.energy, result.roofline, result.energy_unit
+    table = result.energy_table["name"]
+    if result.energy_table["overridden"]:
+        table += " with overrides: " + ", ".join(result.energy_table["overridden"])
+    bounds = ", ".join(
+        f"{sum(layer.roofline.bound == name for layer in result.layers)} {name}"
+        for name in ("compute", "dram", "sram")
+    )
+    util = f"utilization {result.utilization:.1%}"
+    per_mac = format_energy(energy.total / result.macs, unit)
+    return [
+        ("cycles", f"{cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} DRAM stall)"),
+        ("latency", f"{result.latency_s * 1e3:.4g} ms "
+                    f"({result.inferences_per_s:.4g} inferences/s)"),
+        ("throughput", f"{format_si(result.macs_per_s, 'MAC/s')} of "
+                       f"{format_si(roof.peak, 'MAC/s')} peak ({util})"),
+        ("energy", f"{format_energy(energy.total, unit)} ({per_mac}/MAC, table {table})"),
+        ("area", f"{result.area_total_mm2:.4g} mm^2"),
+        ("DRAM traffic", f"{format_bytes(result.memory.dram_bytes)} "
+                         f"({roof.intensity:.3g} MAC/byte)"),
+        ("bound", f"{roof.bound} overall ({roof.roof_fraction:.0%} of that roof); "
+                  f"layers: {bounds}"),
+    ]  # fmt: skip
+
+
+def _summary(result: SimResult) -> list[str]:
+    rows = _setup_rows(result) + _outcome_rows(result)
+    return ["## Summary", "", *_table(("", ""), rows, "ll")]
+
+
+def _area(result: SimResult) -> list[str]:
+    total = result.area_total_mm2
+    rows = [(name, f"{mm2:.4g}", f"{mm2 / total:.1%}") for name, mm2 in result.area_mm2.items()]
+    rows.append(("**chip**", f"**{total:.4g}**", "100%"))
+    return [
+        "## Area (mm^2)",
+        "",
+        *_table(("component", "mm^2", "share"), rows, "lrr"),
+        "",
+        "PE array and SRAM buffers only (no control, clock tree or DRAM interface).",
+    ]
+
+
+def _energy(result: SimResult) -> list[str]:
+    energy, unit = result.energy, result.energy_unit
+    rows = [
+        (name, format_energy(value, unit), f"{value / energy.total:.1%}")
+        for name, value in sorted(energy.by_component.items(), key=lambda kv: -kv[1])
+        if value > 0
+    ]
+    lines = ["## Energy by component", "", *_table(("component", "energy", "share"), rows, "lrr")]
+    top_actions = sorted(energy.by_action.items(), key=lambda kv: -kv[1])[:5]
+    layers = sorted(result.layers, key=lambda layer: -layer.energy_pj.total)[:5]
+    lines += ["", "## Top energy consumers", "", "Actions:", ""]
+    lines += _table(
+        ("action", "energy", "share"),
+        [(k, format_energy(v, unit), f"{v / energy.total:.1%}") for k, v in top_actions if v > 0],
+        "lrr",
+    )
+    lines += ["", "Layers:", ""]
+    lines += _table(
+        ("layer", "energy", "share", "largest component"),
+        [
+            (
+                layer.name,
+                format_energy(layer.energy_pj.total, unit),
+                f"{layer.energy_pj.total / energy.total:.1%}",
+                max(layer.energy_pj.by_component.items(), key=lambda kv: kv[1])[0],
+            )
+            for layer in layers
+        ],
+        "lrrl",
+    )
+    return lines
+
+
+def _layer_row(layer: LayerResult, unit: str) -> tuple[str, ...]:
+    roof = layer.roofline
+    return (
+        layer.name,
+        layer.kind,
+        f"{layer.m}x{layer.n}x{layer.k}" + (f" x{layer.groups}" if layer.groups > 1 else ""),
+        f"{layer.macs:,}",
+        f"{layer.cycles.total:,}",
+        f"{layer.cycles.stall:,}",
+        f"{layer.utilization:.1%}",
+        format_bytes(layer.memory.dram_bytes),
+        format_energy(layer.energy_pj.total, unit),
+        f"{roof.intensity:.3g}",
+        roof.bound,
+        f"{roof.roof_fraction:.0%}",
+    )
+
+
+def _layers(result: SimResult) -> list[str]:
+    header = (
+        "layer",
+        "kind",
+        "M x N x K",
+        "MACs",
+        "cycles",
+        "stall",
+        "util",
+        "DRAM",
+        "energy",
+        "MAC/B",
+        "bound",
+        "of roof",
+    )
+    rows = [_layer_row(layer, result.energy_unit) for layer in result.layers]
+    return [
+        "## Layers",
+        "",
+        *_table(header, rows, "llrrrrrrrrlr"),
+        "",
+        "MAC/B: MACs per DRAM byte. bound: the lowest roof at the layer's intensities; "
+        "of roof: attained MAC/s as a share of it.",
+    ]
+
+
+def _psum_block_bytes(layer: LayerResult, cfg: AcceleratorConfig) -> float:
+    """Partial sums of one output block (all row folds of one column fold), in bytes:
+    ``m x cols`` outputs in ws, ``cols x n`` in is (os keeps them in the PEs)."""
+    if cfg.dataflow is Dataflow.WS:
+        outputs = layer.m * min(cfg.cols, layer.n)
+    elif cfg.dataflow is Dataflow.IS:
+        outputs = min(cfg.cols, layer.m) * layer.n
+    else:
+        outputs = 0
+    return outputs * cfg.accumulator_bits / 8
+
+
+class _TilingCost(NamedTuple):
+    """What ``stream_tiling: fit`` costs on some layers, from the timing model."""
+
+    stream_tile: int
+    """``Ts``, streamed vectors per tile."""
+    tiles: np.ndarray
+    """``nt`` per layer."""
+    extra_preloads: np.ndarray
+    """Preloads (each with its fill and drain) beyond the untiled schedule's, per layer."""
+    extra_cycles: np.ndarray
+    """Compute cycles beyond the untiled schedule's, per layer."""
+    untiled_cycles: np.ndarray
+
+
+def _tiling_cost(layers: list[LayerResult], cfg: AcceleratorConfig) -> _TilingCost:
+    """Untiled vs ``fit`` timing of ``layers`` on ``cfg`` (everything else unchanged)."""
+    shape = [np.array([getattr(x, f) for x in layers]) for f in ("m", "n", "k", "groups")]
+    hw = config_arrays([cfg.replace(stream_tiling=t) for t in StreamTiling])
+    timing = dense_timing(
+        *shape, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"], hw["stream_tile_limit"]
+    )
+    none, fit = (list(StreamTiling).index(t) for t in (StreamTiling.NONE, StreamTiling.FIT))
+    positions = shape[3] * timing.folds[fit]
+    return _TilingCost(
+        stream_tile=int(hw["stream_tile_limit"][fit, 0]),
+        tiles=timing.stream_tiles[fit],
+        extra_preloads=positions * (timing.stream_tiles[fit] - 1),
+        extra_cycles=timing.compute_cycles[fit] - timing.compute_cycles[none],
+        untiled_cycles=timing.compute_cycles[none],
+    )
+
+
+def _tiling_note(cfg: AcceleratorConfig) -> str:
+    """``, stream tiles of Ts vectors`` in the setup row when tiling, else nothing."""
+    if cfg.stream_tiling is StreamTiling.NONE or cfg.dataflow is Dataflow.OS:
+        return ""
+    tile = _tiling_cost([], cfg).stream_tile
+    return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
+
+
+def _spill_advice(spilling: list[LayerResult], cfg: AcceleratorConfig) -> str:
+    """The remedy besides a bigger buffer: stream tiling, with its cost in these layers."""
+    if cfg.stream_tiling is StreamTiling.FIT:
+        return (
+            f" Tiling is on, but even one streamed vector's partial sums ({cfg.cols} x "
+            f"{cfg.accumulator_bits} bits) exceed the usable output buffer."
+        )
+    cost = _tiling_cost(spilling, cfg)
+    worst = np.argsort(-cost.extra_cycles, kind="stable")[:3]
+    each = "; ".join(
+        f"{spilling[i].name} {int(cost.tiles[i])} tiles, +{int(cost.extra_preloads[i]):,} "
+        f"preloads, +{int(cost.extra_cycles[i]):,} cycles"
+        for i in worst
+    )
+    added = int(cost.extra_cycles.sum())
+    return (
+        f" Or `stream_tiling: fit` keeps them on chip by streaming at most "
+        f"{cost.stream_tile:,} vectors per fold, at the cost of "
+        f"{int(cost.extra_preloads.sum()):,} more preloads and fills in these layers: "
+        f"+{added:,} compute cycles (+{added / cost.untiled_cycles.sum():.1%}) "
+        f"before any saved stalls (most: {each})."
+    )
+
+
+def _bound_layers(result: SimResult) -> list[str]:
+    lines = ["## Memory-bound layers", ""]
+    cfg = result.config
+    halves = 2 if cfg.sram_double_buffered else 1
+    for level, what in (("dram", "DRAM bandwidth"), ("sram", "SRAM port bandwidth")):
+        bound = [layer for layer in result.layers if layer.roofline.bound == level]
+        if not bound:
+            lines += [f"- No layer is bound by {what}."]
+            continue
+        worst = sorted(bound, key=lambda layer: -layer.cycles.stall)[:8]
+        names = ", ".join(f"{layer.name} ({layer.roofline.roof_fraction:.0%})" for layer in worst)
+        more = f" and {len(bound) - len(worst)} more" if len(bound) > len(worst) else ""
+        lines += [f"- **{len(bound)} layers bound by {what}**: {names}{more}."]
+    spilling = [layer for layer in result.layers if layer.memory.output.dram_read_bytes > 0]
+    if spilling:
+        spill = sum(layer.memory.output.dram_read_bytes + layer.memory.output.dram_write_bytes
+                    - layer.m * layer.n * layer.groups * cfg.activation_bits / 8
+                    for layer in spilling)  # fmt: skip
+        needed = halves * max(_psum_block_bytes(layer, cfg) for layer in spilling)
+        lines += [
+            f"- **Partial sums spill to DRAM** in {len(spilling)} layers ({format_bytes(spill)} "
+            f"written and read back): the output buffer ({format_bytes(cfg.ofmap_sram_bytes)}, "
+            f"{'half' if halves == 2 else 'all'} of it usable) cannot hold one output block's "
+            f"partial sums; `ofmap_sram_bytes` >= {format_bytes(needed)} keeps them on chip."
+            + _spill_advice(spilling, cfg)
+        ]
+    stalled = sum(layer.cycles.stall for layer in result.layers)
+    if stalled:
+        lines += [
+            f"- DRAM stalls are {stalled / result.cycles.total:.1%} of all cycles; "
+            f"doubling `dram_bytes_per_cycle` or enlarging the SRAMs shortens them."
+        ]
+    return lines
+
+
+def render_markdown(result: SimResult) -> str:
+    """The full ``report.md`` text."""
+    title = f"# {result.workload_name} on {result.config.name}"
+    plots = [
+        "## Plots",
+        "",
+        "![roofline](roofline.png)",
+        "",
+        "![energy per layer and component](energy.png)",
+        "",
+        "![cycles and utilization per layer](cycles.png)",
+    ]
+    notes = [
+        "## Model",
+        "",
+        "Dense timing exactly as SCALE-Sim; memory traffic from the fold loop nest with the "
+        "reuse model in `simulator/model/memory.py` (an operand that fits its usable SRAM is read "
+        "from DRAM once; partial sums stay on chip when an output block fits); energy = "
+        "action counts x the energy table; see the README section *Memory, energy, area and "
+        "roofline*.",
+    ]
+    sections = [
+        [title],
+        _summary(result),
+        _area(result),
+        _energy(result),
+        _layers(result),
+        _bound_layers(result),
+        plots,
+        notes,
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def write_report(result: SimResult, out_dir: str | Path) -> tuple[Path, ...]:
+    """Write ``report.md`` and the three plots into ``out_dir``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = out / REPORT_FILE
+    report.write_text(render_markdown(result))
+    return (report, *write_plots(result, out))

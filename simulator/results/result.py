@@ -1,0 +1,403 @@
+"""Simulation results: per layer and in total, serializable to JSON and CSV.
+
+Units: cycles of the array clock; bytes; seconds (``latency_s``); MAC/s; energy in the
+energy table's unit (``energy_unit``: pJ for the default ``horowitz45`` table, MAC16 for
+``eyeriss``), stored under ``energy_pj``; area in mm^2. ``utilization`` is useful MACs
+over ``total cycles x rows x cols``. Totals are derived from the layers (and recomputed
+when a result is read back), so they always equal the sum of their parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from simulator.config import AcceleratorConfig
+from simulator.model.roofline import BOUND_NAMES, roofline
+
+__all__ = [
+    "RESULT_FORMAT_VERSION",
+    "Cycles",
+    "LayerEnergy",
+    "LayerMemory",
+    "LayerResult",
+    "OperandMemory",
+    "RooflinePoint",
+    "Roofs",
+    "SimResult",
+]
+
+RESULT_FORMAT_VERSION = 2
+OPERANDS = ("input", "weight", "output")
+
+
+@dataclass(frozen=True)
+class Cycles:
+    """Where a layer's time goes.
+
+    ``compute``: cycles the array is busy (folds, preload, fill and drain);
+    ``stall``: cycles waiting on DRAM; ``total = compute + stall``;
+    ``scalesim_total``: SCALE-Sim's "Total Cycles" for the same layer and array
+    (its sequential compute count minus one per GEMM), for side-by-side comparison.
+    """
+
+    compute: int
+    stall: int
+    total: int
+    scalesim_total: int
+
+    def __add__(self, other: Cycles) -> Cycles:
+        return Cycles(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def astuple(cycles: Cycles) -> tuple[int, int, int, int]:
+    return (cycles.compute, cycles.stall, cycles.total, cycles.scalesim_total)
+
+
+@dataclass(frozen=True)
+class OperandMemory:
+    """One operand's traffic (see :mod:`simulator.model.memory`).
+
+    ``sram_reads``/``sram_writes`` are element accesses by the array (SCALE-Sim's
+    counts); the ``_bytes`` figures are everything the buffer and DRAM move, including
+    DRAM fills and write-backs through the buffer.
+    """
+
+    sram_reads: int
+    sram_writes: int
+    sram_read_bytes: float
+    sram_write_bytes: float
+    dram_read_bytes: float
+    dram_write_bytes: float
+
+    def __add__(self, other: OperandMemory) -> OperandMemory:
+        return OperandMemory(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self))
+        )
+
+    @property
+    def dram_bytes(self) -> float:
+        return self.dram_read_bytes + self.dram_write_bytes
+
+    @property
+    def sram_bytes(self) -> float:
+        return self.sram_read_bytes + self.sram_write_bytes
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    """Traffic of the three operands: input activations, weights, outputs/partial sums."""
+
+    input: OperandMemory
+    weight: OperandMemory
+    output: OperandMemory
+
+    def __add__(self, other: LayerMemory) -> LayerMemory:
+        return LayerMemory(*(getattr(self, o) + getattr(other, o) for o in OPERANDS))
+
+    @property
+    def dram_bytes(self) -> float:
+        return sum(getattr(self, o).dram_bytes for o in OPERANDS)
+
+    @property
+    def sram_bytes(self) -> float:
+        return sum(getattr(self, o).sram_bytes for o in OPERANDS)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerMemory:
+        return cls(*(OperandMemory(**data[o]) for o in OPERANDS))
+
+
+@dataclass(frozen=True)
+class LayerEnergy:
+    """Energy by action (``"pe.mac"``, ``"dram.read"``, ...) and by component."""
+
+    by_action: Mapping[str, float]
+    by_component: Mapping[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_component.values())
+
+    def __add__(self, other: LayerEnergy) -> LayerEnergy:
+        return LayerEnergy(
+            {k: v + other.by_action[k] for k, v in self.by_action.items()},
+            {k: v + other.by_component[k] for k, v in self.by_component.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "by_component": dict(self.by_component),
+            "by_action": dict(self.by_action),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerEnergy:
+        return cls(dict(data["by_action"]), dict(data["by_component"]))
+
+
+@dataclass(frozen=True)
+class RooflinePoint:
+    """Where a layer sits on the roofline (see :mod:`simulator.model.roofline`)."""
+
+    intensity: float
+    """MACs per DRAM byte."""
+    sram_intensity: float
+    """MACs per byte the array moves to and from the SRAMs."""
+    attained: float
+    """MAC/s achieved."""
+    peak: float
+    dram_roof: float
+    """MAC/s the DRAM bandwidth allows at this intensity."""
+    sram_roof: float
+    bound: str
+    """``compute``, ``dram`` or ``sram``: the lowest roof."""
+    roof_fraction: float
+    """``attained`` / the lowest roof."""
+
+    @property
+    def roof(self) -> float:
+        return {"compute": self.peak, "dram": self.dram_roof, "sram": self.sram_roof}[self.bound]
+
+
+@dataclass(frozen=True)
+class Roofs:
+    """A config's roofs: peak MAC/s and the DRAM and SRAM bandwidths in bytes/s."""
+
+    peak_macs_per_s: float
+    dram_bytes_per_s: float
+    sram_bytes_per_s: float
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer on one accelerator."""
+
+    name: str
+    kind: str
+    m: int
+    n: int
+    k: int
+    groups: int
+    macs: int
+    cycles: Cycles
+    utilization: float
+    mapping_efficiency: float
+    row_folds: int
+    col_folds: int
+    latency_s: float
+    macs_per_s: float
+    memory: LayerMemory
+    energy_pj: LayerEnergy
+    roofline: RooflinePoint
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["cycles"] = asdict(self.cycles)
+        out["memory"] = asdict(self.memory)
+        out["energy_pj"] = self.energy_pj.to_dict()
+        out["roofline"] = asdict(self.roofline)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerResult:
+        return cls(
+            **{
+                **data,
+                "cycles": Cycles(**data["cycles"]),
+                "memory": LayerMemory.from_dict(data["memory"]),
+                "energy_pj": LayerEnergy.from_dict(data["energy_pj"]),
+                "roofline": RooflinePoint(**data["roofline"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """A workload on an accelerator: per-layer results, the chip's area and roofs."""
+
+    config: AcceleratorConfig
+    workload_name: str
+    workload_source: str
+    batch: int
+    layers: tuple[LayerResult, ...]
+    energy_unit: str
+    energy_table: Mapping[str, Any]
+    """Name, unit, overridden entries and the price of every action (per layer shape)."""
+    area_mm2: Mapping[str, float]
+    """Per component."""
+    roofs: Roofs
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def cycles(self) -> Cycles:
+        total = Cycles(0, 0, 0, 0)
+        for layer in self.layers:
+            total = total + layer.cycles
+        return total
+
+    @property
+    def utilization(self) -> float:
+        return self.macs / (self.cycles.total * self.config.pes)
+
+    @property
+    def latency_s(self) -> float:
+        return self.cycles.total / self.config.clock_hz
+
+    @property
+    def inferences_per_s(self) -> float:
+        return self.batch / self.latency_s
+
+    @property
+    def macs_per_s(self) -> float:
+        return self.macs / self.latency_s
+
+    @property
+    def memory(self) -> LayerMemory:
+        total = self.layers[0].memory
+        for layer in self.layers[1:]:
+            total = total + layer.memory
+        return total
+
+    @property
+    def energy(self) -> LayerEnergy:
+        total = self.layers[0].energy_pj
+        for layer in self.layers[1:]:
+            total = total + layer.energy_pj
+        return total
+
+    @property
+    def area_total_mm2(self) -> float:
+        return sum(self.area_mm2.values())
+
+    @property
+    def roofline(self) -> RooflinePoint:
+        """The whole workload as one roofline point."""
+        array_sram = sum(layer.macs / layer.roofline.sram_intensity for layer in self.layers)
+        roof = roofline(
+            self.macs,
+            self.cycles.total,
+            self.memory.dram_bytes,
+            array_sram,
+            self.config.pes,
+            self.config.clock_hz,
+            self.roofs.dram_bytes_per_s,
+            self.roofs.sram_bytes_per_s,
+        )
+        return point_at(roof, ())
+
+    def layer(self, name: str) -> LayerResult:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"no layer named {name!r} in {self.workload_name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        energy = self.energy
+        return {
+            "format_version": RESULT_FORMAT_VERSION,
+            "config": self.config.to_dict(),
+            "workload": {
+                "name": self.workload_name,
+                "source": self.workload_source,
+                "batch": self.batch,
+                "layers": len(self.layers),
+            },
+            "energy_unit": self.energy_unit,
+            "energy_table": dict(self.energy_table),
+            "area_mm2": {"total": self.area_total_mm2, "by_component": dict(self.area_mm2)},
+            "roofs": asdict(self.roofs),
+            "layers": [layer.to_dict() for layer in self.layers],
+            "total": {
+                "macs": self.macs,
+                "cycles": asdict(self.cycles),
+                "utilization": self.utilization,
+                "latency_s": self.latency_s,
+                "inferences_per_s": self.inferences_per_s,
+                "macs_per_s": self.macs_per_s,
+                "memory": asdict(self.memory),
+                "dram_bytes": self.memory.dram_bytes,
+                "sram_bytes": self.memory.sram_bytes,
+                "energy_pj": energy.to_dict(),
+                "area_mm2": self.area_total_mm2,
+                "roofline": asdict(self.roofline),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimResult:
+        version = data.get("format_version")
+        if version != RESULT_FORMAT_VERSION:
+            raise ValueError(
+                f"result format_version {version!r} is not supported; "
+                f"this sparsa reads version {RESULT_FORMAT_VERSION}"
+            )
+        workload = data["workload"]
+        return cls(
+            config=AcceleratorConfig.from_dict(data["config"]),
+            workload_name=workload["name"],
+            workload_source=workload["source"],
+            batch=workload["batch"],
+            layers=tuple(LayerResult.from_dict(layer) for layer in data["layers"]),
+            energy_unit=data["energy_unit"],
+            energy_table=data["energy_table"],
+            area_mm2=dict(data["area_mm2"]["by_component"]),
+            roofs=Roofs(**data["roofs"]),
+        )
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def read_json(cls, path: str | Path) -> SimResult:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not a sparsa result.json ({exc})") from None
+        return cls.from_dict(data)
+
+    def csv_rows(self) -> list[dict[str, Any]]:
+        """One flat dict per layer: nested records become ``cycles_compute``,
+        ``memory_input_dram_read_bytes``, ``energy_pj_by_component_dram`` etc."""
+        return [_flatten(layer.to_dict()) for layer in self.layers]
+
+    def write_csv(self, path: str | Path) -> None:
+        rows = self.csv_rows()
+        with Path(path).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def point_at(roof: Any, index: Any) -> RooflinePoint:
+    """The :class:`RooflinePoint` at ``index`` of a :class:`simulator.model.roofline.Roofline`."""
+    return RooflinePoint(
+        intensity=float(roof.intensity[index]),
+        sram_intensity=float(roof.sram_intensity[index]),
+        attained=float(roof.attained_macs_per_s[index]),
+        peak=float(roof.peak_macs_per_s[index]),
+        dram_roof=float(roof.dram_roof_macs_per_s[index]),
+        sram_roof=float(roof.sram_roof_macs_per_s[index]),
+        bound=BOUND_NAMES[int(roof.bound[index])],
+        roof_fraction=float(roof.roof_fraction[index]),
+    )
