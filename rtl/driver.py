@@ -32,9 +32,10 @@ from rtl.engine import feed_layout, load_layout, out_layout
 from rtl.params import RtlParams
 from rtl.payload import VectorPacker
 from rtl.reference import accumulate_step
-from simulator.config import Dataflow, FoldSchedule
-from simulator.model.mapping import DATAFLOW_MAPS, dataflow_code
-from simulator.model.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from simulator.config import AcceleratorConfig, Dataflow
+from simulator.model.columns import ConfigColumns, LayerColumns
+from simulator.model.mapping import DATAFLOW_MAPS
+from simulator.model.timing import DenseTiming, dense_timing
 
 __all__ = ["FoldTile", "GemmRun", "GemmTiling", "fold_outputs", "run_functional"]
 
@@ -140,17 +141,12 @@ class GemmTiling:
     def model(self) -> DenseTiming:
         """The timing model's figures for this GEMM in the sequential schedule."""
         p = self.params
-        return dense_timing(
-            self.m,
-            self.n,
-            self.k,
-            1,
-            p.rows,
-            p.cols,
-            dataflow_code(p.dataflow),
-            SCHEDULE_CODES[FoldSchedule.SEQUENTIAL],
-            self.stream_tile_limit,
+        config = AcceleratorConfig(rows=p.rows, cols=p.cols, dataflow=p.dataflow)
+        hw = ConfigColumns.of([config])._replace(
+            stream_tile_limit=np.array([[self.stream_tile_limit]], dtype=np.int64)
         )
+        timing = dense_timing(hw, LayerColumns.of_shapes(self.m, self.n, self.k))
+        return DenseTiming(*(np.asarray(x).reshape(()) for x in timing))
 
     @property
     def model_fold_cycles(self) -> tuple[int, ...]:

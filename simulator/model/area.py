@@ -20,15 +20,17 @@ configs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.config import Dataflow, FoldSchedule
+from simulator.config import FoldSchedule
 from simulator.model.cost_table import CostTable, EntrySpec, load_table
-from simulator.model.mapping import dataflow_code
-from simulator.model.timing import SCHEDULE_CODES
+from simulator.model.mapping import SCHEDULE_CODES, mapping_table
+
+if TYPE_CHECKING:
+    from simulator.model.columns import ConfigColumns
 
 __all__ = ["AREA_COMPONENTS", "AREA_SPECS", "area_breakdown", "load_area_table"]
 
@@ -50,6 +52,7 @@ AREA_COMPONENTS = (
     "output_sram",
 )
 _UM2_PER_MM2 = 1e6
+_TABLE = mapping_table()
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,45 +61,26 @@ def load_area_table() -> CostTable:
     return load_table(Path(__file__).resolve().parents[1] / "data" / "area_45nm.yaml", AREA_SPECS)
 
 
-def area_breakdown(
-    a_bits,
-    w_bits,
-    acc_bits,
-    rows,
-    cols,
-    dataflow,
-    schedule,
-    sram_bytes: Mapping[str, np.ndarray],
-    table: CostTable | None = None,
-) -> dict[str, np.ndarray]:
-    """Area of each component in mm^2 (formulas in the module docstring).
-
-    Parameters
-    ----------
-    a_bits, w_bits, acc_bits, rows, cols, dataflow, schedule : array_like of int
-        Config fields (dataflow and schedule as codes), broadcasting together.
-    sram_bytes : mapping of str to array_like
-        Capacity of the ``input``, ``weight`` and ``output`` buffers in bytes.
-    table : CostTable, optional
-        Defaults to :func:`load_area_table`.
-    """
+def area_breakdown(hw: ConfigColumns, table: CostTable | None = None) -> dict[str, np.ndarray]:
+    """Area of each component in mm^2 of the configs ``hw`` (formulas in the module
+    docstring); ``table`` defaults to :func:`load_area_table`."""
     table = table or load_area_table()
-    pes = np.asarray(rows) * np.asarray(cols)
-    dataflow = np.asarray(dataflow)
-    preloads = dataflow != dataflow_code(Dataflow.OS)
-    overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
-    stationary = np.where(dataflow == dataflow_code(Dataflow.WS), w_bits, a_bits)
+    a_bits, w_bits, acc_bits = hw.a_bits, hw.w_bits, hw.acc_bits
+    dataflow = np.asarray(hw.dataflow)
+    preloads = _TABLE["preload_rows"][dataflow] == 1
+    overlapped = np.asarray(hw.schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
+    stationary = np.choose(_TABLE["stationary"][dataflow], (a_bits, w_bits, acc_bits))
     register_bits = a_bits + w_bits + acc_bits + np.where(preloads & overlapped, stationary, 0)
     sram_um2_per_byte = (
         8 * table[("sram", "bitcell")].at() / table[("sram", "array_efficiency")].at()
     )
     um2 = {
-        "pe_multipliers": pes * table[("pe", "multiply")].at(np.multiply(a_bits, w_bits)),
-        "pe_adders": pes * table[("pe", "add")].at(acc_bits),
-        "pe_registers": pes * register_bits * table[("register", "bit")].at(),
+        "pe_multipliers": hw.pes * table[("pe", "multiply")].at(np.multiply(a_bits, w_bits)),
+        "pe_adders": hw.pes * table[("pe", "add")].at(acc_bits),
+        "pe_registers": hw.pes * register_bits * table[("register", "bit")].at(),
         **{
-            f"{b}_sram": np.asarray(sram_bytes[b]) * sram_um2_per_byte
-            for b in ("input", "weight", "output")
+            f"{operand.value}_sram": np.asarray(size) * sram_um2_per_byte
+            for operand, size in hw.sram_bytes.items()
         },
     }
     return {

@@ -48,11 +48,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from simulator.config import Dataflow, builtin_energy_tables
+from simulator.config import builtin_energy_tables
 from simulator.model.cost_table import (
     CostTable,
     EntrySpec,
@@ -61,8 +61,12 @@ from simulator.model.cost_table import (
     load_table,
     override_table,
 )
-from simulator.model.mapping import dataflow_code
+from simulator.model.mapping import Operand, mapping_table
 from simulator.model.memory import MemoryTraffic
+from simulator.model.timing import DenseTiming
+
+if TYPE_CHECKING:
+    from simulator.model.columns import ConfigColumns, LayerColumns, Widths
 
 __all__ = [
     "ACTIONS",
@@ -110,7 +114,8 @@ class Action(NamedTuple):
         return f"{self.component}.{self.action}"
 
 
-BUFFERS = ("input", "weight", "output")
+BUFFERS = tuple(operand.value for operand in Operand)
+_TABLE = mapping_table()
 ACTIONS: tuple[Action, ...] = (
     Action("pe", "mac", "MAC"),
     Action("pe", "mac_gated", "MAC"),
@@ -167,10 +172,10 @@ class PricingInputs(NamedTuple):
 
     operand_bit_product: Any
     accumulator_bits: Any
-    sram_bank_bytes: Mapping[str, Any]
-    """Per buffer (input, weight, output): capacity of the bank one access touches."""
-    sram_port_bits: Mapping[str, Any]
-    """Per buffer: width of the array-side port."""
+    sram_bank_bytes: Mapping[Operand, Any]
+    """Per operand's buffer: capacity of the bank one access touches."""
+    sram_port_bits: Mapping[Operand, Any]
+    """Per operand's buffer: width of the array-side (write) port."""
     area_mm2: Any
 
 
@@ -206,12 +211,12 @@ class EnergyTable:
             "leakage.cycle": e("chip", "leakage").at() * np.asarray(hw.area_mm2),
         }
         exponent = e("sram", "port_exponent").at()
-        for buffer in BUFFERS:
-            width = np.asarray(hw.sram_port_bits[buffer], dtype=np.float64)
+        for operand in Operand:
+            width = np.asarray(hw.sram_port_bits[operand], dtype=np.float64)
             per_bit = (width / 64.0) ** (exponent - 1.0) / 64.0
             for action in ("read", "write"):
-                per_access = e("sram", action).at(hw.sram_bank_bytes[buffer])
-                out[f"{buffer}_sram.{action}"] = per_access * per_bit
+                per_access = e("sram", action).at(hw.sram_bank_bytes[operand])
+                out[f"{operand.value}_sram.{action}"] = per_access * per_bit
         out["weight_sram.metadata_read"] = out["weight_sram.read"]
         return {key: out[key] for key in ACTION_KEYS}
 
@@ -242,50 +247,46 @@ def _triangle(extent: np.ndarray, side: np.ndarray) -> np.ndarray:
 
 
 def count_actions(
-    macs,
-    m,
-    n,
-    k,
-    groups,
-    a_bits,
-    b_bits,
-    acc_bits,
-    rows,
-    cols,
-    dataflow,
-    sr,
-    sc,
+    hw: ConfigColumns,
+    ly: LayerColumns,
+    timing: DenseTiming,
     traffic: MemoryTraffic,
-    total_cycles,
-    stream_tiles=1,
+    widths: Widths,
+    total_cycles: np.ndarray,
 ) -> ActionCounts:
     """Action counts of dense layers (rules in the module docstring); arrays broadcast.
 
-    ``stream_tiles`` is the timing's ``nt``: how often each stationary element is preloaded.
+    What stays in the PEs, whether it is preloaded and how often (the timing's stream
+    tiles ``nt``) come from the mapping table and the timing.
     """
-    dataflow = np.asarray(dataflow, dtype=np.int64)
-    is_os = dataflow == dataflow_code(Dataflow.OS)
-    is_ws = dataflow == dataflow_code(Dataflow.WS)
-    stationary_bits = np.where(is_os, acc_bits, np.where(is_ws, b_bits, a_bits))
-    moving_bits = np.where(is_os, a_bits + b_bits, np.where(is_ws, a_bits, b_bits) + acc_bits)
-    preloaded = np.where(is_ws, k * n * b_bits, m * k * a_bits) * stream_tiles
+    dataflow = np.asarray(hw.dataflow, dtype=np.int64)
+    macs, groups = ly.macs, ly.groups
+    a_bits, b_bits, acc_bits = widths.a, widths.b, widths.acc
+    stationary_bits = np.choose(_TABLE["stationary"][dataflow], (a_bits, b_bits, acc_bits))
+    moving_bits = a_bits + b_bits + acc_bits - stationary_bits
+    preloads = _TABLE["preload_rows"][dataflow] == 1
+    stationary_elements = np.choose(
+        _TABLE["stationary"][dataflow], (ly.m * ly.k, ly.k * ly.n, ly.m * ly.n)
+    )
+    nt = timing.stream_tiles
+    preloaded = stationary_elements * stationary_bits * nt
     edge_hops = np.where(
-        is_os,
-        sr * _triangle(sc, cols) * acc_bits,
-        sc * _triangle(sr, rows) * stationary_bits * stream_tiles,
+        preloads,
+        timing.sc * _triangle(timing.sr, hw.rows) * stationary_bits * nt,
+        timing.sr * _triangle(timing.sc, hw.cols) * acc_bits,
     )
     counts = {
         "pe.mac": macs,
         "register.read": macs * stationary_bits,
-        "register.write": np.where(is_os, macs * acc_bits, groups * preloaded),
+        "register.write": np.where(preloads, groups * preloaded, macs * acc_bits),
         "array.hop": macs * moving_bits + groups * edge_hops,
         "dram.read": sum(t.dram_read_bits for t in traffic.operands.values()),
         "dram.write": sum(t.dram_write_bits for t in traffic.operands.values()),
         "leakage.cycle": total_cycles,
     }
-    for buffer, t in zip(BUFFERS, traffic.operands.values(), strict=True):
-        counts[f"{buffer}_sram.read"] = t.sram_read_bits
-        counts[f"{buffer}_sram.write"] = t.sram_write_bits
+    for operand, t in traffic.operands.items():
+        counts[f"{operand.value}_sram.read"] = t.sram_read_bits
+        counts[f"{operand.value}_sram.write"] = t.sram_write_bits
     shape = np.broadcast_shapes(*(np.shape(v) for v in counts.values()))
     return ActionCounts({key: np.broadcast_to(v, shape) for key, v in counts.items()})
 

@@ -32,14 +32,20 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
+from simulator.config import AcceleratorConfig, Dataflow, FoldSchedule, StreamTiling
 
 __all__ = [
     "DATAFLOW_MAPS",
+    "OPERAND_DIMS",
+    "OPERAND_EDGES",
+    "OPERAND_ROLES",
+    "SCHEDULE_CODES",
     "STREAM_TILING_CODES",
     "DataflowMap",
+    "Edge",
     "GemmDim",
     "Operand",
+    "Role",
     "config_stream_tile_limit",
     "dataflow_code",
     "mapping_table",
@@ -64,6 +70,36 @@ class GemmDim(IntEnum):
     K = 2
 
 
+class Role(IntEnum):
+    """How an operand is reused by the fold loop nest (column folds outside, stream tiles,
+    row folds inside; see :mod:`simulator.model.memory`).
+
+    ``BOTH``: it spans the column and the row dimension (not streamed): each fold
+    position's tile is used once per stream tile (the stationary operand in ws and is,
+    the outputs in os). ``OUTER_ONLY``: it spans the column dimension and the streamed
+    one: a block per column block, reused by its row folds. ``INNER_ONLY``: it spans the
+    row dimension and the streamed one: needed again in every column block.
+    """
+
+    BOTH = 0
+    OUTER_ONLY = 1
+    INNER_ONLY = 2
+
+
+class Edge(IntEnum):
+    """Which array edge an operand's SRAM port feeds, one element per row or column."""
+
+    ROWS = 0
+    COLS = 1
+
+
+OPERAND_DIMS: dict[Operand, tuple[GemmDim, GemmDim]] = {
+    Operand.INPUT: (GemmDim.M, GemmDim.K),
+    Operand.WEIGHT: (GemmDim.K, GemmDim.N),
+    Operand.OUTPUT: (GemmDim.M, GemmDim.N),
+}
+
+
 @dataclass(frozen=True)
 class DataflowMap:
     """One dataflow's placement of the GEMM dimensions.
@@ -82,6 +118,22 @@ class DataflowMap:
     preload_rows: int
     tiles_stream: int
 
+    def role(self, operand: Operand) -> Role:
+        """The operand's :class:`Role` in this dataflow's loop nest."""
+        dims = OPERAND_DIMS[operand]
+        if self.col_dim in dims:
+            return Role.BOTH if self.row_dim in dims else Role.OUTER_ONLY
+        return Role.INNER_ONLY
+
+    def edge(self, operand: Operand) -> Edge:
+        """The edge an input operand enters on: a streamed operand on the edge of the array
+        dimension it spans (os: A on the rows, B on the columns; ws: A on the rows; is: B on
+        the rows); a preloaded one a row per cycle, ``cols`` wide. Outputs leave on the
+        columns."""
+        if operand is Operand.OUTPUT or operand is self.stationary:
+            return Edge.COLS
+        return Edge.ROWS if self.row_dim in OPERAND_DIMS[operand] else Edge.COLS
+
 
 DATAFLOW_MAPS: dict[Dataflow, DataflowMap] = {
     Dataflow.OS: DataflowMap(Dataflow.OS, GemmDim.M, GemmDim.N, GemmDim.K, Operand.OUTPUT, 0, 0),
@@ -90,6 +142,7 @@ DATAFLOW_MAPS: dict[Dataflow, DataflowMap] = {
 }
 _DATAFLOW_ORDER: tuple[Dataflow, ...] = tuple(Dataflow)
 STREAM_TILING_CODES: dict[StreamTiling, int] = {tiling: i for i, tiling in enumerate(StreamTiling)}
+SCHEDULE_CODES: dict[FoldSchedule, int] = {schedule: i for i, schedule in enumerate(FoldSchedule)}
 
 
 def dataflow_code(dataflow: Dataflow | str) -> int:
@@ -98,15 +151,36 @@ def dataflow_code(dataflow: Dataflow | str) -> int:
 
 
 def mapping_table() -> dict[str, np.ndarray]:
-    """The table as arrays indexed by dataflow code, for vectorized lookups."""
+    """The table as arrays indexed by dataflow code, for vectorized lookups.
+
+    ``stationary`` holds the index of the stationary operand in ``tuple(Operand)``
+    (input, weight, output), so ``np.choose(table["stationary"][df], (a, b, acc))`` is the
+    width of what stays in the PEs.
+    """
     maps = [DATAFLOW_MAPS[df] for df in _DATAFLOW_ORDER]
+    operands = tuple(Operand)
     return {
         "row_dim": np.array([m.row_dim for m in maps], dtype=np.int64),
         "col_dim": np.array([m.col_dim for m in maps], dtype=np.int64),
         "stream_dim": np.array([m.stream_dim for m in maps], dtype=np.int64),
+        "stationary": np.array([operands.index(m.stationary) for m in maps], dtype=np.int64),
         "preload_rows": np.array([m.preload_rows for m in maps], dtype=np.int64),
         "tiles_stream": np.array([m.tiles_stream for m in maps], dtype=np.int64),
     }
+
+
+def _operand_table(value) -> np.ndarray:
+    """``int64[dataflow code, operand index]`` of ``value(map, operand)``."""
+    return np.array(
+        [[value(DATAFLOW_MAPS[df], op) for op in Operand] for df in _DATAFLOW_ORDER],
+        dtype=np.int64,
+    )
+
+
+OPERAND_ROLES: np.ndarray = _operand_table(DataflowMap.role)
+"""``int64[dataflow code, operand index]``: each operand's :class:`Role`."""
+OPERAND_EDGES: np.ndarray = _operand_table(DataflowMap.edge)
+"""``int64[dataflow code, operand index]``: the :class:`Edge` each operand's port feeds."""
 
 
 def usable_buffer_bits(sram_bytes, double_buffered) -> np.ndarray:

@@ -118,56 +118,31 @@ way stalls are never negative, never grow with bandwidth, and
 from __future__ import annotations
 
 import functools
-from enum import IntEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from simulator.config import Dataflow, FoldSchedule
-from simulator.model.mapping import DATAFLOW_MAPS, GemmDim, Operand, dataflow_code
-from simulator.model.timing import SCHEDULE_CODES, DenseTiming
+from simulator.config import FoldSchedule
+from simulator.model.mapping import (
+    OPERAND_EDGES,
+    OPERAND_ROLES,
+    SCHEDULE_CODES,
+    Edge,
+    Operand,
+    Role,
+)
+from simulator.model.timing import DenseTiming
+
+if TYPE_CHECKING:
+    from simulator.model.columns import ConfigColumns, LayerColumns, Widths
 
 __all__ = [
-    "OPERAND_DIMS",
     "MemoryTraffic",
     "OperandTraffic",
-    "Role",
     "memory_traffic",
-    "role_table",
     "sram_port_bits",
     "stall_cycles",
 ]
-
-
-class Role(IntEnum):
-    """How an operand is reused by the fold loop nest (see the module docstring)."""
-
-    BOTH = 0
-    OUTER_ONLY = 1
-    INNER_ONLY = 2
-
-
-OPERAND_DIMS: dict[Operand, tuple[GemmDim, GemmDim]] = {
-    Operand.INPUT: (GemmDim.M, GemmDim.K),
-    Operand.WEIGHT: (GemmDim.K, GemmDim.N),
-    Operand.OUTPUT: (GemmDim.M, GemmDim.N),
-}
-
-
-def role_table() -> np.ndarray:
-    """``int64[dataflow code, operand]``: the :class:`Role` of each operand per dataflow."""
-    table = np.zeros((len(Dataflow), len(Operand)), dtype=np.int64)
-    for dataflow, mapping in DATAFLOW_MAPS.items():
-        outer, inner = mapping.col_dim, mapping.row_dim  # column folds outside, row folds inside
-        for j, operand in enumerate(Operand):
-            dims = OPERAND_DIMS[operand]
-            has_outer, has_inner = outer in dims, inner in dims
-            role = Role.BOTH if has_outer and has_inner else Role.OUTER_ONLY
-            table[dataflow_code(dataflow), j] = role if has_outer else Role.INNER_ONLY
-    return table
-
-
-_ROLES = role_table()
 
 
 class OperandTraffic(NamedTuple):
@@ -357,59 +332,42 @@ def _output_counts(op: _Operand, elems, acc_bits, out_bits):
 
 
 def memory_traffic(
-    m,
-    n,
-    k,
-    groups,
-    a_bits,
-    b_bits,
-    acc_bits,
-    out_bits,
-    rows,
-    cols,
-    dataflow,
-    usable_bits: dict[Operand, np.ndarray],
-    timing: DenseTiming,
-    input_elements=None,
+    hw: ConfigColumns, ly: LayerColumns, timing: DenseTiming, widths: Widths
 ) -> MemoryTraffic:
-    """SRAM and DRAM traffic per operand of GEMM layers (formulas in the module docstring).
+    """SRAM and DRAM traffic per operand of the layers ``ly`` on the configs ``hw``
+    (formulas in the module docstring).
 
     Parameters
     ----------
-    m, n, k, groups : array_like of int
-        Layer shapes, as for :func:`simulator.model.timing.dense_timing`.
-    a_bits, b_bits, acc_bits, out_bits : array_like of int
-        Widths of A, B, partial sums and final outputs, in bits.
-    rows, cols, dataflow : array_like of int
-        Array size and dataflow code.
-    usable_bits : dict of Operand to array_like of int
-        Capacity each buffer can keep resident, in bits.
+    hw, ly : ConfigColumns, LayerColumns
+        The configs (array, dataflow, buffers) and the layers (shapes, and the distinct
+        input elements of a convolution, whose im2col matrix repeats its feature map: see
+        "Convolutions" above).
     timing : DenseTiming
         The layers' timing on the same configs (its folds and extents).
-    input_elements : array_like of int, optional
-        Distinct input elements per GEMM, when fewer than ``m * k``: a convolution's
-        feature map, which its im2col matrix repeats (see "Convolutions" above).
-
-    All arrays broadcast together (layers along one axis, configs along another).
+    widths : Widths
+        Bits of A, B, partial sums and final outputs.
 
     Returns
     -------
     MemoryTraffic
         Element counts (``array_*``, ``int64``) and bit counts (``float64``; whole
-        numbers except for scaled convolution inputs) for the whole layer (all ``groups``).
+        numbers except for scaled convolution inputs) for the whole layer (all ``groups``),
+        broadcast over configs and layers.
     """
-    m, n, k, groups, rows, cols, dataflow = (
-        np.asarray(x, dtype=np.int64) for x in (m, n, k, groups, rows, cols, dataflow)
-    )
+    m, n, k, groups = (np.asarray(x, dtype=np.int64) for x in (ly.m, ly.n, ly.k, ly.groups))
+    rows, cols, dataflow = (np.asarray(x, dtype=np.int64) for x in (hw.rows, hw.cols, hw.dataflow))
+    acc_bits, out_bits = widths.acc, widths.out
+    usable_bits = hw.usable_bits
     lp = _loops(timing, rows, cols)
     sizes = {Operand.INPUT: m * k, Operand.WEIGHT: k * n, Operand.OUTPUT: m * n}
-    widths = {Operand.INPUT: a_bits, Operand.WEIGHT: b_bits, Operand.OUTPUT: acc_bits}
+    bits_of = widths.by_operand
     # DRAM and residency see the distinct input elements; the array reads the im2col ones.
-    unique = m * k if input_elements is None else np.asarray(input_elements, dtype=np.int64)
+    unique = np.asarray(ly.input_elements, dtype=np.int64)
     dram_share = {Operand.INPUT: unique / (m * k), Operand.WEIGHT: 1.0, Operand.OUTPUT: 1.0}
     traffic, phase1, first_load = {}, 0, 0
     for j, operand in enumerate(Operand):
-        role, elems, bits = _ROLES[dataflow, j], sizes[operand], widths[operand]
+        role, elems, bits = OPERAND_ROLES[dataflow, j], sizes[operand], bits_of[operand]
         dram_bits = np.multiply(bits, dram_share[operand], dtype=np.float64)
         op = _operand(role, elems, dram_bits, usable_bits[operand], lp)
         if operand is Operand.OUTPUT:
@@ -434,22 +392,17 @@ def memory_traffic(
 
 
 def stall_cycles(
-    traffic: MemoryTraffic,
-    timing: DenseTiming,
-    groups,
-    rows,
-    cols,
-    schedule,
-    dram_bits_per_cycle,
-    double_buffered,
+    hw: ConfigColumns, ly: LayerColumns, timing: DenseTiming, traffic: MemoryTraffic
 ) -> np.ndarray:
     """Cycles the array waits on DRAM, ``int64`` (formula in the module docstring).
 
-    ``traffic`` and ``timing`` are the layers' on the same configs; ``schedule`` is the
-    fold-schedule code, ``dram_bits_per_cycle`` the bandwidth and ``double_buffered``
-    whether the SRAMs prefetch; all broadcast together.
+    ``traffic`` and ``timing`` are the layers' on the same configs; the configs give the
+    fold schedule, the DRAM bandwidth and whether the SRAMs prefetch (double buffering).
     """
-    groups, rows, cols = (np.asarray(x, np.int64) for x in (groups, rows, cols))
+    groups = np.asarray(ly.groups, np.int64)
+    rows, cols = (np.asarray(x, np.int64) for x in (hw.rows, hw.cols))
+    schedule, double_buffered = hw.schedule, hw.double_buffered
+    dram_bits_per_cycle = hw.dram_bytes_per_cycle * 8
     lp = _loops(timing, rows, cols)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
     # Cycles of one fold position (its nt stream tiles), each tile preloading when sequential.
@@ -470,23 +423,27 @@ def stall_cycles(
     return np.ceil(np.round(stall, 6)).astype(np.int64)
 
 
-def sram_port_bits(rows, cols, dataflow, a_bits, w_bits, acc_bits) -> dict[str, np.ndarray]:
-    """Width in bits of each SRAM port the array uses every cycle.
+def sram_port_bits(hw: ConfigColumns) -> dict[Operand, np.ndarray]:
+    """Width in bits of the array-side SRAM port of each operand's buffer (hardware: the
+    same for every layer).
 
-    The input and weight ports carry one element per array row or column on the edge
-    the operand enters: os and ws feed inputs on the ``rows`` edge and weights on the
-    ``cols`` edge (streamed in os, preloaded a row per cycle in ws); is preloads inputs
-    a row per cycle (``cols`` wide) and streams weights on the ``rows`` edge. The weight
-    port is ``max(weight_bits, activation_bits)`` wide, since attention matmuls stream an
-    activation through it. The output buffer has a write port and a read port (partial
-    sums back, results out), each ``cols x accumulator_bits``.
+    An input port carries one element per array row or column on the edge its operand
+    enters (:meth:`simulator.model.mapping.DataflowMap.edge`): os and ws feed inputs on
+    the ``rows`` edge and weights on the ``cols`` edge (streamed in os, preloaded a row
+    per cycle in ws); is preloads inputs a row per cycle (``cols`` wide) and streams
+    weights on the ``rows`` edge. The weight port is ``max(weight_bits,
+    activation_bits)`` wide, since attention matmuls stream an activation through it.
+    The output buffer has a write port and a read port (partial sums back, results
+    out), each ``cols x accumulator_bits``.
     """
-    rows, cols, dataflow = (np.asarray(x, np.int64) for x in (rows, cols, dataflow))
-    is_is = dataflow == dataflow_code(Dataflow.IS)
-    b_port = np.maximum(w_bits, a_bits)
-    return {
-        "input": np.where(is_is, cols, rows) * a_bits,
-        "weight": np.where(is_is, rows, cols) * b_port,
-        "output_write": cols * acc_bits,
-        "output_read": cols * acc_bits,
+    rows, cols, dataflow = (np.asarray(x, np.int64) for x in (hw.rows, hw.cols, hw.dataflow))
+    element_bits = {
+        Operand.INPUT: hw.a_bits,
+        Operand.WEIGHT: np.maximum(hw.w_bits, hw.a_bits),
+        Operand.OUTPUT: hw.acc_bits,
     }
+    ports = {}
+    for j, operand in enumerate(Operand):
+        elements = np.where(OPERAND_EDGES[dataflow, j] == Edge.ROWS, rows, cols)
+        ports[operand] = elements * element_bits[operand]
+    return ports

@@ -64,16 +64,18 @@ no loop over folds or cycles.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from simulator.config import FoldSchedule
-from simulator.model.mapping import mapping_table
+from simulator.model.mapping import SCHEDULE_CODES, mapping_table
+
+if TYPE_CHECKING:
+    from simulator.model.columns import ConfigColumns, LayerColumns
 
 __all__ = ["SCHEDULE_CODES", "DenseTiming", "dense_timing"]
 
-SCHEDULE_CODES: dict[FoldSchedule, int] = {schedule: i for i, schedule in enumerate(FoldSchedule)}
 _TABLE = mapping_table()
 
 
@@ -104,44 +106,25 @@ class DenseTiming(NamedTuple):
     """Mean over folds of used PEs / all PEs, in [0, 1]."""
 
 
-def dense_timing(
-    m: np.ndarray,
-    n: np.ndarray,
-    k: np.ndarray,
-    groups: np.ndarray,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    dataflow: np.ndarray,
-    schedule: np.ndarray,
-    stream_tile_limit: np.ndarray | int = 0,
-) -> DenseTiming:
-    """Closed-form dense timing of GEMM layers on systolic arrays.
+def dense_timing(hw: ConfigColumns, ly: LayerColumns) -> DenseTiming:
+    """Closed-form dense timing of the layers ``ly`` on the configs ``hw``.
 
-    Parameters
-    ----------
-    m, n, k, groups : array_like of int
-        GEMM shape of each layer (``groups`` independent ``m x k @ k x n`` GEMMs).
-    rows, cols : array_like of int
-        Array size of each config.
-    dataflow : array_like of int
-        Dataflow codes (:func:`simulator.model.mapping.dataflow_code`).
-    schedule : array_like of int
-        Fold-schedule codes (:data:`SCHEDULE_CODES`).
-    stream_tile_limit : array_like of int, optional
-        The config's stream tile ``Ts`` (:func:`simulator.model.mapping.stream_tile_limit`);
-        0, the default, never tiles (SCALE-Sim).
-
-    All arguments broadcast together (e.g. layers as shape ``(L,)`` and configs as
-    ``(C, 1)`` give ``(C, L)`` results). The formulas are in the module docstring.
+    Uses the array (``rows``, ``cols``), the ``dataflow`` and ``schedule`` codes and the
+    ``stream_tile_limit`` ``Ts`` of each config (0 never tiles, as SCALE-Sim) and the
+    GEMM shapes ``m, n, k, groups`` of each layer (``groups`` independent
+    ``m x k @ k x n`` GEMMs). Any shapes that broadcast together work (layers ``(1, L)``
+    and configs ``(C, 1)`` give ``(C, L)`` results). The formulas are in the module
+    docstring.
 
     Returns
     -------
     DenseTiming
         Cycle counts in cycles of the array clock.
     """
-    m, n, k, groups, rows, cols, dataflow, schedule, limit = (
+    m, n, k, groups = (np.asarray(x, dtype=np.int64) for x in (ly.m, ly.n, ly.k, ly.groups))
+    rows, cols, dataflow, schedule, limit = (
         np.asarray(x, dtype=np.int64)
-        for x in (m, n, k, groups, rows, cols, dataflow, schedule, stream_tile_limit)
+        for x in (hw.rows, hw.cols, hw.dataflow, hw.schedule, hw.stream_tile_limit)
     )
     dims = (m, n, k)
     sr = np.choose(_TABLE["row_dim"][dataflow], dims)

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
-from simulator.model.evaluate import config_arrays
-from simulator.model.timing import dense_timing
 from simulator.reports.plots import write_plots
 from simulator.reports.units import format_bytes, format_energy, format_si
 from simulator.results.result import LayerResult, SimResult
@@ -48,7 +45,7 @@ def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
     return [
         ("workload", workload + f"{format_si(result.macs, 'MAC')})"),
         ("accelerator", f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
-                        f"{cfg.fold_schedule.value} folds{_tiling_note(cfg)}, "
+                        f"{cfg.fold_schedule.value} folds{_tiling_note(result)}, "
                         f"{cfg.activation_bits}/{cfg.weight_bits}/{cfg.accumulator_bits}-bit "
                         "act/weight/acc"),
         ("memory", f"SRAM input/weight/output {sram} ({buffering}); DRAM "
@@ -179,78 +176,51 @@ def _layers(result: SimResult) -> list[str]:
     ]
 
 
-def _psum_block_bytes(layer: LayerResult, cfg: AcceleratorConfig) -> float:
-    """Partial sums of one output block (all row folds of one column fold), in bytes:
-    ``m x cols`` outputs in ws, ``cols x n`` in is (os keeps them in the PEs)."""
-    if cfg.dataflow is Dataflow.WS:
-        outputs = layer.m * min(cfg.cols, layer.n)
-    elif cfg.dataflow is Dataflow.IS:
-        outputs = min(cfg.cols, layer.m) * layer.n
-    else:
-        outputs = 0
-    return outputs * cfg.accumulator_bits / 8
-
-
-class _TilingCost(NamedTuple):
-    """What ``stream_tiling: fit`` costs on some layers, from the timing model."""
-
-    stream_tile: int
-    """``Ts``, streamed vectors per tile."""
-    tiles: np.ndarray
-    """``nt`` per layer."""
-    extra_preloads: np.ndarray
-    """Preloads (each with its fill and drain) beyond the untiled schedule's, per layer."""
-    extra_cycles: np.ndarray
-    """Compute cycles beyond the untiled schedule's, per layer."""
-    untiled_cycles: np.ndarray
-
-
-def _tiling_cost(layers: list[LayerResult], cfg: AcceleratorConfig) -> _TilingCost:
-    """Untiled vs ``fit`` timing of ``layers`` on ``cfg`` (everything else unchanged)."""
-    shape = [np.array([getattr(x, f) for x in layers]) for f in ("m", "n", "k", "groups")]
-    hw = config_arrays([cfg.replace(stream_tiling=t) for t in StreamTiling])
-    timing = dense_timing(
-        *shape, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"], hw["stream_tile_limit"]
-    )
-    none, fit = (list(StreamTiling).index(t) for t in (StreamTiling.NONE, StreamTiling.FIT))
-    positions = shape[3] * timing.folds[fit]
-    return _TilingCost(
-        stream_tile=int(hw["stream_tile_limit"][fit, 0]),
-        tiles=timing.stream_tiles[fit],
-        extra_preloads=positions * (timing.stream_tiles[fit] - 1),
-        extra_cycles=timing.compute_cycles[fit] - timing.compute_cycles[none],
-        untiled_cycles=timing.compute_cycles[none],
-    )
-
-
-def _tiling_note(cfg: AcceleratorConfig) -> str:
+def _tiling_note(result: SimResult) -> str:
     """``, stream tiles of Ts vectors`` in the setup row when tiling, else nothing."""
-    if cfg.stream_tiling is StreamTiling.NONE or cfg.dataflow is Dataflow.OS:
+    tile = result.stream_tile_limit
+    if not tile or result.config.dataflow is Dataflow.OS:
         return ""
-    tile = _tiling_cost([], cfg).stream_tile
     return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
 
 
 def _spill_advice(spilling: list[LayerResult], cfg: AcceleratorConfig) -> str:
-    """The remedy besides a bigger buffer: stream tiling, with its cost in these layers."""
+    """The remedy besides a bigger buffer: stream tiling, with its cost in these layers
+    (the model's figures for the other tiling, recorded in each layer's result)."""
     if cfg.stream_tiling is StreamTiling.FIT:
         return (
             f" Tiling is on, but even one streamed vector's partial sums ({cfg.cols} x "
             f"{cfg.accumulator_bits} bits) exceed the usable output buffer."
         )
-    cost = _tiling_cost(spilling, cfg)
-    worst = np.argsort(-cost.extra_cycles, kind="stable")[:3]
+    alternatives = [layer.tiling_alternative for layer in spilling]
+    if any(alt is None for alt in alternatives):
+        return ""
+    extra_cycles = np.array(
+        [
+            alt.compute_cycles - layer.cycles.compute
+            for alt, layer in zip(alternatives, spilling, strict=True)
+        ]
+    )
+    extra_preloads = np.array(
+        [
+            layer.groups * layer.row_folds * layer.col_folds * (alt.stream_tiles - 1)
+            for alt, layer in zip(alternatives, spilling, strict=True)
+        ]
+    )
+    worst = np.argsort(-extra_cycles, kind="stable")[:3]
     each = "; ".join(
-        f"{spilling[i].name} {int(cost.tiles[i])} tiles, +{int(cost.extra_preloads[i]):,} "
-        f"preloads, +{int(cost.extra_cycles[i]):,} cycles"
+        f"{spilling[i].name} {alternatives[i].stream_tiles} tiles, "
+        f"+{int(extra_preloads[i]):,} preloads, +{int(extra_cycles[i]):,} cycles"
         for i in worst
     )
-    added = int(cost.extra_cycles.sum())
+    added = int(extra_cycles.sum())
+    untiled = sum(layer.cycles.compute for layer in spilling)
+    stream_tile = max(alt.stream_tile for alt in alternatives)
     return (
         f" Or `stream_tiling: fit` keeps them on chip by streaming at most "
-        f"{cost.stream_tile:,} vectors per fold, at the cost of "
-        f"{int(cost.extra_preloads.sum()):,} more preloads and fills in these layers: "
-        f"+{added:,} compute cycles (+{added / cost.untiled_cycles.sum():.1%}) "
+        f"{stream_tile:,} vectors per fold, at the cost of "
+        f"{int(extra_preloads.sum()):,} more preloads and fills in these layers: "
+        f"+{added:,} compute cycles (+{added / untiled:.1%}) "
         f"before any saved stalls (most: {each})."
     )
 
@@ -273,7 +243,7 @@ def _bound_layers(result: SimResult) -> list[str]:
         spill = sum(layer.memory.output.dram_read_bytes + layer.memory.output.dram_write_bytes
                     - layer.m * layer.n * layer.groups * cfg.activation_bits / 8
                     for layer in spilling)  # fmt: skip
-        needed = halves * max(_psum_block_bytes(layer, cfg) for layer in spilling)
+        needed = halves * max(layer.psum_block_bytes for layer in spilling)
         lines += [
             f"- **Partial sums spill to DRAM** in {len(spilling)} layers ({format_bytes(spill)} "
             f"written and read back): the output buffer ({format_bytes(cfg.ofmap_sram_bytes)}, "

@@ -29,9 +29,10 @@ __all__ = [
     "RooflinePoint",
     "Roofs",
     "SimResult",
+    "TilingAlternative",
 ]
 
-RESULT_FORMAT_VERSION = 2
+RESULT_FORMAT_VERSION = 3
 OPERANDS = ("input", "weight", "output")
 
 
@@ -175,8 +176,28 @@ class Roofs:
 
 
 @dataclass(frozen=True)
+class TilingAlternative:
+    """What a ws or is layer would take with the other ``stream_tiling`` choice.
+
+    ``stream_tile``: streamed vectors per tile (0 when that choice does not tile);
+    ``stream_tiles``: tiles per fold position; ``compute_cycles``: the layer's compute
+    cycles then (everything else unchanged).
+    """
+
+    stream_tiling: str
+    stream_tile: int
+    stream_tiles: int
+    compute_cycles: int
+
+
+@dataclass(frozen=True)
 class LayerResult:
-    """One layer on one accelerator."""
+    """One layer on one accelerator.
+
+    ``stream_tiles``: stream tiles per fold position (1 untiled); ``psum_block_bytes``:
+    the partial sums of one untiled output block (``T x min(cols, Sc)`` at accumulator
+    width; 0 in os, whose partial sums stay in the PEs).
+    """
 
     name: str
     kind: str
@@ -190,11 +211,14 @@ class LayerResult:
     mapping_efficiency: float
     row_folds: int
     col_folds: int
+    stream_tiles: int
+    psum_block_bytes: float
     latency_s: float
     macs_per_s: float
     memory: LayerMemory
     energy_pj: LayerEnergy
     roofline: RooflinePoint
+    tiling_alternative: TilingAlternative | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -202,6 +226,8 @@ class LayerResult:
         out["memory"] = asdict(self.memory)
         out["energy_pj"] = self.energy_pj.to_dict()
         out["roofline"] = asdict(self.roofline)
+        alternative = self.tiling_alternative
+        out["tiling_alternative"] = None if alternative is None else asdict(alternative)
         return out
 
     @classmethod
@@ -213,6 +239,11 @@ class LayerResult:
                 "memory": LayerMemory.from_dict(data["memory"]),
                 "energy_pj": LayerEnergy.from_dict(data["energy_pj"]),
                 "roofline": RooflinePoint(**data["roofline"]),
+                "tiling_alternative": (
+                    None
+                    if data.get("tiling_alternative") is None
+                    else TilingAlternative(**data["tiling_alternative"])
+                ),
             }
         )
 
@@ -232,6 +263,8 @@ class SimResult:
     area_mm2: Mapping[str, float]
     """Per component."""
     roofs: Roofs
+    stream_tile_limit: int = 0
+    """The config's stream tile ``Ts`` (0: untiled)."""
 
     @property
     def macs(self) -> int:
@@ -315,6 +348,7 @@ class SimResult:
             "energy_table": dict(self.energy_table),
             "area_mm2": {"total": self.area_total_mm2, "by_component": dict(self.area_mm2)},
             "roofs": asdict(self.roofs),
+            "stream_tile_limit": self.stream_tile_limit,
             "layers": [layer.to_dict() for layer in self.layers],
             "total": {
                 "macs": self.macs,
@@ -351,6 +385,7 @@ class SimResult:
             energy_table=data["energy_table"],
             area_mm2=dict(data["area_mm2"]["by_component"]),
             roofs=Roofs(**data["roofs"]),
+            stream_tile_limit=data["stream_tile_limit"],
         )
 
     def write_json(self, path: str | Path) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from simulator.config import AcceleratorConfig
+from simulator.config import AcceleratorConfig, StreamTiling
+from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.energy import ACTIONS, energy_by_component
-from simulator.model.evaluate import Evaluation, config_arrays, evaluate
-from simulator.model.mapping import config_stream_tile_limit, dataflow_code
-from simulator.model.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from simulator.model.evaluate import Evaluation, evaluate, sram_bandwidth_bits
+from simulator.model.mapping import DATAFLOW_MAPS, Operand
+from simulator.model.timing import dense_timing
 from simulator.results.result import (
     Cycles,
     LayerEnergy,
@@ -20,34 +20,12 @@ from simulator.results.result import (
     OperandMemory,
     Roofs,
     SimResult,
+    TilingAlternative,
     point_at,
 )
 from simulator.workloads.layer import Layer, Workload
 
-__all__ = ["config_arrays", "layer_timing", "simulate", "timing_over_configs"]
-
-
-def layer_timing(workload: Workload, config: AcceleratorConfig) -> DenseTiming:
-    """Timing arrays of every layer of ``workload`` on ``config`` (shape ``(layers,)``)."""
-    m, n, k, groups = workload.gemm_arrays()
-    return dense_timing(
-        m, n, k, groups, config.rows, config.cols, dataflow_code(config.dataflow),
-        SCHEDULE_CODES[config.fold_schedule], config_stream_tile_limit(config),
-    )  # fmt: skip
-
-
-def timing_over_configs(workload: Workload, configs: Sequence[AcceleratorConfig]) -> DenseTiming:
-    """Timing of every layer on every config at once: arrays of shape ``(configs, layers)``.
-
-    One broadcast evaluation of :func:`simulator.model.timing.dense_timing`; equal, element by
-    element, to calling :func:`layer_timing` once per config.
-    """
-    m, n, k, groups = workload.gemm_arrays()
-    hw = config_arrays(configs)
-    return dense_timing(
-        m, n, k, groups, hw["rows"], hw["cols"], hw["dataflow"], hw["schedule"],
-        hw["stream_tile_limit"],
-    )  # fmt: skip
+__all__ = ["simulate"]
 
 
 def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
@@ -55,10 +33,16 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
     operand, energy per action and component, area and the roofline of every layer.
 
     One row of :func:`simulator.model.evaluate.evaluate`, the same computation
-    :func:`simulator.results.batch.evaluate_configs` runs for many configs at once.
+    :func:`simulator.results.batch.evaluate_configs` runs for many configs at once. In ws
+    and is, each layer also records what the other ``stream_tiling`` choice would take
+    (:class:`~simulator.results.result.TilingAlternative`), for the report's advice.
     """
     ev = evaluate(workload, [config])
-    layers = tuple(_layer_result(ev, i, layer, config) for i, layer in enumerate(workload.layers))
+    alternatives = _tiling_alternatives(workload, config)
+    layers = tuple(
+        _layer_result(ev, i, layer, config, alternatives[i] if alternatives else None)
+        for i, layer in enumerate(workload.layers)
+    )
     return SimResult(
         config=config,
         workload_name=workload.name,
@@ -71,12 +55,42 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
         roofs=Roofs(
             peak_macs_per_s=float(ev.roofline.peak_macs_per_s[0, 0]),
             dram_bytes_per_s=config.dram_bytes_per_cycle * config.clock_hz,
-            sram_bytes_per_s=float(sum(ev.sram_port_bits.values())[0, 0]) / 8 * config.clock_hz,
+            sram_bytes_per_s=float(sram_bandwidth_bits(ev.sram_port_bits)[0, 0])
+            / 8
+            * config.clock_hz,
         ),
+        stream_tile_limit=int(ev.hw.stream_tile_limit[0, 0]),
     )
 
 
-def _layer_result(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig) -> LayerResult:
+def _tiling_alternatives(
+    workload: Workload, config: AcceleratorConfig
+) -> list[TilingAlternative] | None:
+    """Timing of every layer with the other ``stream_tiling`` (ws and is only)."""
+    if DATAFLOW_MAPS[config.dataflow].tiles_stream == 0:
+        return None
+    other = StreamTiling.FIT if config.stream_tiling is StreamTiling.NONE else StreamTiling.NONE
+    hw = ConfigColumns.of([config.replace(stream_tiling=other)])
+    timing = dense_timing(hw, LayerColumns.of(workload))
+    stream_tile = int(hw.stream_tile_limit[0, 0])
+    return [
+        TilingAlternative(
+            stream_tiling=other.value,
+            stream_tile=min(stream_tile, int(timing.t[0, i])) if stream_tile else 0,
+            stream_tiles=int(timing.stream_tiles[0, i]),
+            compute_cycles=int(timing.compute_cycles[0, i]),
+        )
+        for i in range(len(workload))
+    ]
+
+
+def _layer_result(
+    ev: Evaluation,
+    i: int,
+    layer: Layer,
+    config: AcceleratorConfig,
+    alternative: TilingAlternative | None,
+) -> LayerResult:
     """Layer ``i`` of the single-config evaluation ``ev`` as a :class:`LayerResult`."""
     timing = ev.timing
     cycles = Cycles(
@@ -99,12 +113,24 @@ def _layer_result(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfi
         mapping_efficiency=float(timing.mapping_efficiency[0, i]),
         row_folds=int(timing.row_folds[0, i]),
         col_folds=int(timing.col_folds[0, i]),
+        stream_tiles=int(timing.stream_tiles[0, i]),
+        psum_block_bytes=_psum_block_bytes(ev, i, config),
         latency_s=cycles.total / config.clock_hz,
         macs_per_s=float(ev.roofline.attained_macs_per_s[0, i]),
         memory=_layer_memory(ev.traffic, i),
         energy_pj=LayerEnergy(by_action, _by_component(by_action)),
         roofline=point_at(ev.roofline, (0, i)),
+        tiling_alternative=alternative,
     )
+
+
+def _psum_block_bytes(ev: Evaluation, i: int, config: AcceleratorConfig) -> float:
+    """Partial sums of one output block (the row folds of one column fold, untiled):
+    ``T x min(cols, Sc)`` at ``accumulator_bits``; 0 when the outputs stay in the PEs."""
+    if DATAFLOW_MAPS[config.dataflow].stationary is Operand.OUTPUT:
+        return 0.0
+    t, sc = int(ev.timing.t[0, i]), int(ev.timing.sc[0, i])
+    return t * min(config.cols, sc) * config.accumulator_bits / 8
 
 
 def _layer_memory(traffic, i: int) -> LayerMemory:

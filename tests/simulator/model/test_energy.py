@@ -31,6 +31,7 @@ from simulator.model.energy import (
     PricingInputs,
     load_energy_table,
 )
+from simulator.model.mapping import Operand
 
 DATA = Path(__file__).resolve().parents[3] / "simulator" / "data"
 
@@ -49,8 +50,8 @@ def prices(table="horowitz45", a=8, b=8, acc=32, bank=8192, port=64, area=1.0):
     hw = PricingInputs(
         operand_bit_product=a * b,
         accumulator_bits=acc,
-        sram_bank_bytes=dict.fromkeys(("input", "weight", "output"), bank),
-        sram_port_bits=dict.fromkeys(("input", "weight", "output"), port),
+        sram_bank_bytes=dict.fromkeys(Operand, bank),
+        sram_port_bits=dict.fromkeys(Operand, port),
         area_mm2=area,
     )
     return {k: float(v) for k, v in load_energy_table(table).prices(hw).items()}

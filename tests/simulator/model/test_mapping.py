@@ -6,7 +6,7 @@ import numpy as np
 
 from simulator import load_config
 from simulator.config import Dataflow, StreamTiling
-from simulator.model.evaluate import config_arrays
+from simulator.model.columns import ConfigColumns
 from simulator.model.mapping import (
     DATAFLOW_MAPS,
     STREAM_TILING_CODES,
@@ -46,7 +46,7 @@ def test_tpuv1_streams_2048_rows_per_weight_load():
     # 4 MiB of 32-bit accumulators over 256 columns is 4096 rows; double-buffered, the
     # compiler uses half of them while the other half drains (Jouppi et al. 2017).
     tpu = load_config(ROOT / "configs" / "tpuv1-256x256.yaml")
-    assert int(config_arrays([tpu])["stream_tile_limit"][0, 0]) == 2048
+    assert int(ConfigColumns.of([tpu]).stream_tile_limit[0, 0]) == 2048
     edge = load_config(ROOT / "configs" / "edge-32x32.yaml")
-    assert int(config_arrays([edge])["stream_tile_limit"][0, 0]) == 256
-    assert int(config_arrays([edge.replace(stream_tiling="none")])["stream_tile_limit"][0, 0]) == 0
+    assert int(ConfigColumns.of([edge]).stream_tile_limit[0, 0]) == 256
+    assert int(ConfigColumns.of([edge.replace(stream_tiling="none")]).stream_tile_limit[0, 0]) == 0

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Workload, simulate
 from simulator.config import Dataflow
-from simulator.model.mapping import Operand, dataflow_code
-from simulator.model.memory import Role, memory_traffic, role_table, stall_cycles
-from simulator.model.timing import dense_timing
+from simulator.model.mapping import OPERAND_ROLES, Operand, Role, dataflow_code
 from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
 from tests.conftest import DATA
+from tests.simulator.model.arrays import stall_arrays, timing_arrays, traffic_arrays
 
 HUGE = 1 << 40  # bytes: every operand fits
 
@@ -28,11 +27,11 @@ def traffic(
     per-operand mapping) and stream tiles of at most ``limit`` vectors (0: untiled)."""
     a, b, acc, out = bits
     code = dataflow_code(dataflow)
-    timing = dense_timing(m, n, k, groups, rows, cols, code, 0, limit)
+    timing = timing_arrays(m, n, k, groups, rows, cols, code, 0, limit)
     if not isinstance(usable_bytes, dict):
         usable_bytes = dict.fromkeys(Operand, usable_bytes)
     usable = {op: usable_bytes[op] * 8 for op in Operand}
-    return memory_traffic(m, n, k, groups, a, b, acc, out, rows, cols, code, usable, timing)
+    return traffic_arrays(m, n, k, groups, a, b, acc, out, rows, cols, code, usable, timing)
 
 
 def one_layer(m, n, k, **config) -> tuple[Workload, AcceleratorConfig]:
@@ -43,7 +42,7 @@ def one_layer(m, n, k, **config) -> tuple[Workload, AcceleratorConfig]:
 
 
 def test_roles_follow_the_loop_nest():
-    roles = role_table()
+    roles = OPERAND_ROLES
     by_df = {df: dict(zip(Operand, roles[dataflow_code(df)], strict=True)) for df in Dataflow}
     # os: outer over n (column folds), inner over m: a weight block reused by the row
     # folds, A re-streamed for every column block.
@@ -250,16 +249,16 @@ def test_without_double_buffering_nothing_overlaps():
 
 
 def test_stalls_vectorize_over_configs():
-    t = dense_timing(100, 50, 70, 1, np.array([[4], [8]]), 8, dataflow_code("ws"), 0)
+    t = timing_arrays(100, 50, 70, 1, np.array([[4], [8]]), 8, dataflow_code("ws"), 0)
     usable = {op: np.array([[100], [1_000_000]]) for op in Operand}
-    tr = memory_traffic(100, 50, 70, 1, 8, 8, 32, 8, np.array([[4], [8]]), 8, 1, usable, t)
-    stall = stall_cycles(tr, t, 1, np.array([[4], [8]]), 8, 0, 16.0, True)
+    tr = traffic_arrays(100, 50, 70, 1, 8, 8, 32, 8, np.array([[4], [8]]), 8, 1, usable, t)
+    stall = stall_arrays(tr, t, 1, np.array([[4], [8]]), 8, 0, 16.0, True)
     assert stall.shape == (2, 1)
     for i, rows in enumerate((4, 8)):
-        ti = dense_timing(100, 50, 70, 1, rows, 8, 1, 0)
+        ti = timing_arrays(100, 50, 70, 1, rows, 8, 1, 0)
         ui = {op: usable[op][i, 0] for op in Operand}
-        tri = memory_traffic(100, 50, 70, 1, 8, 8, 32, 8, rows, 8, 1, ui, ti)
-        assert stall[i, 0] == stall_cycles(tri, ti, 1, rows, 8, 0, 16.0, True)
+        tri = traffic_arrays(100, 50, 70, 1, 8, 8, 32, 8, rows, 8, 1, ui, ti)
+        assert stall[i, 0] == stall_arrays(tri, ti, 1, rows, 8, 0, 16.0, True)
 
 
 def test_a_convolution_reads_its_feature_map_not_its_im2col_matrix():

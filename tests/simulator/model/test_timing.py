@@ -12,17 +12,19 @@ from hypothesis import strategies as st
 
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
 from simulator.config import FoldSchedule
+from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.mapping import dataflow_code
 from simulator.model.timing import SCHEDULE_CODES, dense_timing
 from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
 from tests.conftest import DATA
+from tests.simulator.model.arrays import timing_arrays
 
 SEQ = SCHEDULE_CODES[FoldSchedule.SEQUENTIAL]
 OVL = SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
 
 
 def cycles(m, n, k, rows, cols, dataflow, schedule=SEQ, groups=1):
-    t = dense_timing(m, n, k, groups, rows, cols, dataflow_code(dataflow), schedule)
+    t = timing_arrays(m, n, k, groups, rows, cols, dataflow_code(dataflow), schedule)
     return int(t.compute_cycles), int(t.scalesim_cycles)
 
 
@@ -73,7 +75,7 @@ def test_groups_run_back_to_back():
 
 
 def test_mapping_efficiency_closed_form():
-    t = dense_timing(5, 3, 7, 1, 4, 4, dataflow_code("os"), SEQ)
+    t = timing_arrays(5, 3, 7, 1, 4, 4, dataflow_code("os"), SEQ)
     # Fold 1 uses 4x3 PEs, fold 2 uses 1x3: mean (12 + 3) / 2 / 16.
     assert float(t.mapping_efficiency) == pytest.approx((12 + 3) / 2 / 16)
 
@@ -165,8 +167,10 @@ def test_shrinking_a_folded_dimension_never_saves_cycles(
     shape[row_dim if shrink_rows else col_dim] = spread
     small_rows, small_cols = (side, cols) if shrink_rows else (rows, side)
     code = dataflow_code(df)
-    big = dense_timing(shape["m"], shape["n"], shape["k"], 1, rows, cols, code, sched)
-    small = dense_timing(shape["m"], shape["n"], shape["k"], 1, small_rows, small_cols, code, sched)
+    big = timing_arrays(shape["m"], shape["n"], shape["k"], 1, rows, cols, code, sched)
+    small = timing_arrays(
+        shape["m"], shape["n"], shape["k"], 1, small_rows, small_cols, code, sched
+    )
     if sched == SEQ:
         assert small.compute_cycles >= big.compute_cycles
     else:
@@ -213,17 +217,17 @@ def test_vectorized_over_configs_equals_one_at_a_time():
     cols = rng.integers(1, 64, size=(7, 1))
     dfs = rng.integers(0, 3, size=(7, 1))
     scheds = rng.integers(0, 2, size=(7, 1))
-    batch = dense_timing(m, n, k, 1, rows, cols, dfs, scheds).compute_cycles
+    batch = timing_arrays(m, n, k, 1, rows, cols, dfs, scheds).compute_cycles
     assert batch.shape == (7, 20)
     for c in range(7):
         for i in range(20):
-            one = dense_timing(m[i], n[i], k[i], 1, rows[c, 0], cols[c, 0], dfs[c, 0], scheds[c, 0])
+            one = timing_arrays(
+                m[i], n[i], k[i], 1, rows[c, 0], cols[c, 0], dfs[c, 0], scheds[c, 0]
+            )
             assert batch[c, i] == one.compute_cycles
 
 
 def test_timing_over_configs_equals_simulate_per_config():
-    from simulator.results.simulate import layer_timing, timing_over_configs
-
     wl = Workload(
         "w",
         tuple(
@@ -239,11 +243,12 @@ def test_timing_over_configs_equals_simulate_per_config():
         ]
     ]
     configs += [c.replace(stream_tiling="fit", ofmap_sram_bytes=256) for c in configs]
-    batch = timing_over_configs(wl, configs)
+    batch = dense_timing(ConfigColumns.of(configs), LayerColumns.of(wl))
     for i, config in enumerate(configs):
         per_layer = [layer.cycles.compute for layer in simulate(wl, config).layers]
         assert batch.compute_cycles[i].tolist() == per_layer
-        assert layer_timing(wl, config).compute_cycles.tolist() == per_layer
+        one = dense_timing(ConfigColumns.of([config]), LayerColumns.of(wl))
+        assert one.compute_cycles[0].tolist() == per_layer
     assert batch.stream_tiles.max() > 1  # the fit configs do tile
 
 
@@ -251,7 +256,7 @@ def test_timing_over_configs_equals_simulate_per_config():
 
 
 def tiled(m, n, k, rows, cols, dataflow, limit, schedule=SEQ, groups=1):
-    return dense_timing(m, n, k, groups, rows, cols, dataflow_code(dataflow), schedule, limit)
+    return timing_arrays(m, n, k, groups, rows, cols, dataflow_code(dataflow), schedule, limit)
 
 
 def test_ws_stream_tiles_by_hand():
@@ -329,10 +334,10 @@ def test_tiling_vectorizes_over_configs():
     rows, cols = rng.integers(1, 64, size=(2, 7, 1))
     dfs, scheds = rng.integers(0, 3, size=(7, 1)), rng.integers(0, 2, size=(7, 1))
     limit = rng.integers(0, 300, size=(7, 1))
-    batch = dense_timing(m, n, k, 1, rows, cols, dfs, scheds, limit)
+    batch = timing_arrays(m, n, k, 1, rows, cols, dfs, scheds, limit)
     for c in range(7):
         for i in range(20):
-            one = dense_timing(
+            one = timing_arrays(
                 m[i], n[i], k[i], 1, rows[c, 0], cols[c, 0], dfs[c, 0], scheds[c, 0], limit[c, 0]
             )
             assert batch.compute_cycles[c, i] == one.compute_cycles
