@@ -5,7 +5,12 @@ reduction axis is ``in`` with the kernel window, flattened as ``w.reshape(out, -
 (the simulator's GEMM ``K``). See :mod:`compress.layout`.
 """
 
-from compress.activations import ActivationSpec, calibrate_network, parse_activation_spec
+from compress.activations import (
+    ActivationSpec,
+    activation_densities,
+    calibrate_network,
+    parse_activation_spec,
+)
 from compress.codec import build_tensor, decode, fake_quantize
 from compress.data import Digits, load_digits_split
 from compress.encoding import (
@@ -43,13 +48,13 @@ from compress.recipe import Recipe, load_recipe, parse_recipe
 from compress.reference import LoadedModel, load_model
 from compress.report import model_table
 from compress.sparse_index import RelativeIndex, relative_index
+from compress.stats import GROUP_SIZES, Codebook, WeightStats, declared_stats, group_maxima
 from compress.tensor import (
     CompressedTensor,
     IndexKind,
     Sparsity,
     SparsityKind,
     StorageBits,
-    TensorFormat,
 )
 from compress.train import TrainConfig, evaluate, train_reference
 
@@ -60,11 +65,13 @@ __all__ = [
     "E4M3",
     "E5M2",
     "FLOAT_FORMATS",
+    "GROUP_SIZES",
     "MLP",
     "MX_FORMATS",
     "NETS",
     "ActivationQuant",
     "ActivationSpec",
+    "Codebook",
     "CodebookValues",
     "CompressedModel",
     "CompressedTensor",
@@ -93,10 +100,11 @@ __all__ = [
     "SparsityKind",
     "StageReport",
     "StorageBits",
-    "TensorFormat",
     "TrainConfig",
     "VectorValues",
     "WeightPool",
+    "WeightStats",
+    "activation_densities",
     "build_tensor",
     "calibrate_activations",
     "calibrate_network",
@@ -104,12 +112,14 @@ __all__ = [
     "channel_mask",
     "compress_network",
     "compress_weights",
+    "declared_stats",
     "decode",
     "dequantize_int",
     "evaluate",
     "fake_quantize",
     "get_net",
     "global_magnitude_masks",
+    "group_maxima",
     "huffman_code",
     "huffman_decode",
     "huffman_encode",

@@ -364,6 +364,16 @@ class AcceleratorConfig:
                 [str(p) for p in self.nm_patterns],
                 f"needs pe_kind: nm (pe_kind is {self.pe_kind.value})",
             )
+        if self.pe_kind is PEKind.NM and self.dataflow is not Dataflow.OS:
+            most = max(self.nm_slots)
+            if self.rows < most:
+                raise ConfigError(
+                    "rows",
+                    self.rows,
+                    f"an nm array in {self.dataflow.value} holds a row group of up to "
+                    f"{most} rows (nm_patterns {', '.join(map(str, self.nm_patterns))}): "
+                    f"rows must be at least {most}",
+                )
         if self.weight_decoder is WeightDecoder.NONE:
             for name in ("decoder_entries", "decoder_vector_length", "decoder_entry_bits"):
                 default = _FIELD_DEFAULTS[name]

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from simulator.config import builtin_energy_tables
+from simulator.config import PEKind, builtin_energy_tables
 from simulator.model.cost_table import (
     CostTable,
     EntrySpec,
@@ -61,12 +61,14 @@ from simulator.model.cost_table import (
     load_table,
     override_table,
 )
-from simulator.model.mapping import Operand, mapping_table
+from simulator.model.mapping import PE_KIND_CODES, Operand, mapping_table
 from simulator.model.memory import MemoryTraffic
+from simulator.model.sparsity import EXEC_MODES
 from simulator.model.timing import DenseTiming
 
 if TYPE_CHECKING:
     from simulator.model.columns import ConfigColumns, LayerColumns, Widths
+    from simulator.model.sparsity import WeightExecution
 
 __all__ = [
     "ACTIONS",
@@ -90,6 +92,10 @@ ENERGY_SPECS: dict[tuple[str, str], EntrySpec] = {
     ("pe", "multiply"): EntrySpec("operand_bit_product", "{E}", "one integer multiply"),
     ("pe", "add"): EntrySpec("accumulator_bits", "{E}", "one accumulator add"),
     ("pe", "gated_mac"): EntrySpec(None, "{E}", "one MAC skipped by zero gating"),
+    ("pe", "select"): EntrySpec(None, "{E}/bit", "one 2:1 multiplexer stage, per bit"),
+    ("decoder", "lookup"): EntrySpec(None, "{E}/bit", "codebook table read, per bit"),
+    ("decoder", "load"): EntrySpec(None, "{E}/bit", "codebook table write, per bit"),
+    ("decoder", "huffman"): EntrySpec(None, "{E}/symbol", "one Huffman-decoded symbol"),
     ("register", "read"): EntrySpec(None, "{E}/bit", "PE register read, per bit"),
     ("register", "write"): EntrySpec(None, "{E}/bit", "PE register write, per bit"),
     ("array", "hop"): EntrySpec(None, "{E}/bit", "operand moved to a neighbour PE, per bit"),
@@ -119,11 +125,15 @@ _TABLE = mapping_table()
 ACTIONS: tuple[Action, ...] = (
     Action("pe", "mac", "MAC"),
     Action("pe", "mac_gated", "MAC"),
+    Action("pe", "select", "bit"),
     Action("register", "read", "bit"),
     Action("register", "write", "bit"),
     Action("array", "hop", "bit"),
     *(Action(f"{b}_sram", a, "bit") for b in BUFFERS for a in ("read", "write")),
     Action("weight_sram", "metadata_read", "bit"),
+    Action("decoder", "lookup", "bit"),
+    Action("decoder", "load", "bit"),
+    Action("decoder", "huffman", "symbol"),
     Action("dram", "read", "bit"),
     Action("dram", "write", "bit"),
     Action("leakage", "cycle", "cycle"),
@@ -203,6 +213,10 @@ class EnergyTable:
             "pe.mac": e("pe", "multiply").at(hw.operand_bit_product)
             + e("pe", "add").at(hw.accumulator_bits),
             "pe.mac_gated": e("pe", "gated_mac").at(),
+            "pe.select": e("pe", "select").at(),
+            "decoder.lookup": e("decoder", "lookup").at(),
+            "decoder.load": e("decoder", "load").at(),
+            "decoder.huffman": e("decoder", "huffman").at(),
             "register.read": e("register", "read").at(),
             "register.write": e("register", "write").at(),
             "array.hop": e("array", "hop").at(),
@@ -253,33 +267,50 @@ def count_actions(
     traffic: MemoryTraffic,
     widths: Widths,
     total_cycles: np.ndarray,
+    execution: WeightExecution | None = None,
 ) -> ActionCounts:
-    """Action counts of dense layers (rules in the module docstring); arrays broadcast.
+    """Action counts of the layers (rules in the module docstring); arrays broadcast.
 
     What stays in the PEs, whether it is preloaded and how often (the timing's stream
-    tiles ``nt``) come from the mapping table and the timing.
+    tiles ``nt``) come from the mapping table and the timing; what compressed weights
+    change (MACs issued and gated, operand selects, lanes, metadata, decoders) from
+    ``execution`` (:func:`simulator.model.sparsity.weight_execution`).
     """
     dataflow = np.asarray(hw.dataflow, dtype=np.int64)
-    macs, groups = ly.macs, ly.groups
-    a_bits, b_bits, acc_bits = widths.a, widths.b, widths.acc
-    stationary_bits = np.choose(_TABLE["stationary"][dataflow], (a_bits, b_bits, acc_bits))
+    groups = ly.groups
+    a_bits, b_bits, acc_bits = widths.a, widths.b_pe, widths.acc
+    stationary = _TABLE["stationary"][dataflow]
+    stationary_bits = np.choose(stationary, (a_bits, b_bits, acc_bits))
     moving_bits = a_bits + b_bits + acc_bits - stationary_bits
+    # Activations hop between PEs in os and ws (they stay in the PEs in is).
+    activation_moves = stationary != 0
     preloads = _TABLE["preload_rows"][dataflow] == 1
-    stationary_elements = np.choose(
-        _TABLE["stationary"][dataflow], (ly.m * ly.k, ly.k * ly.n, ly.m * ly.n)
-    )
+    issued, lanes, slot_share = ly.macs, ly.macs, 1.0
+    mac = _mac_split(hw, ly, execution)
+    if execution is not None:
+        issued = np.where(execution.weighted, execution.issued_macs, ly.macs)
+        lanes = np.where(execution.weighted, execution.lane_hops, ly.macs)
+        # Weight slots the PEs hold, relative to a dense layer's k n G (ws preloads them).
+        slot_share = issued / ly.macs
+    weights_held = np.where(stationary == 1, slot_share, 1.0)
+    stationary_elements = np.choose(stationary, (ly.m * ly.k, ly.k * ly.n, ly.m * ly.n))
     nt = timing.stream_tiles
-    preloaded = stationary_elements * stationary_bits * nt
+    preloaded = stationary_elements * weights_held * stationary_bits * nt
     edge_hops = np.where(
         preloads,
-        timing.sc * _triangle(timing.sr, hw.rows) * stationary_bits * nt,
+        timing.sc * _triangle(timing.sr, hw.rows) * stationary_bits * nt * weights_held,
         timing.sr * _triangle(timing.sc, hw.cols) * acc_bits,
     )
+    act_hops = np.where(activation_moves, a_bits * lanes, 0)
     counts = {
-        "pe.mac": macs,
-        "register.read": macs * stationary_bits,
-        "register.write": np.where(preloads, groups * preloaded, macs * acc_bits),
-        "array.hop": macs * moving_bits + groups * edge_hops,
+        "pe.mac": mac.full,
+        "pe.mac_gated": mac.gated,
+        "pe.select": mac.selects,
+        "register.read": issued * stationary_bits,
+        "register.write": np.where(preloads, groups * preloaded, issued * acc_bits),
+        "array.hop": issued * (moving_bits - np.where(activation_moves, a_bits, 0))
+        + act_hops
+        + groups * edge_hops,
         "dram.read": sum(t.dram_read_bits for t in traffic.operands.values()),
         "dram.write": sum(t.dram_write_bits for t in traffic.operands.values()),
         "leakage.cycle": total_cycles,
@@ -287,8 +318,67 @@ def count_actions(
     for operand, t in traffic.operands.items():
         counts[f"{operand.value}_sram.read"] = t.sram_read_bits
         counts[f"{operand.value}_sram.write"] = t.sram_write_bits
+    if execution is not None:
+        counts.update(_decoder_counts(ly, traffic, execution))
     shape = np.broadcast_shapes(*(np.shape(v) for v in counts.values()))
     return ActionCounts({key: np.broadcast_to(v, shape) for key, v in counts.items()})
+
+
+class _Macs(NamedTuple):
+    full: np.ndarray
+    gated: np.ndarray
+    selects: np.ndarray
+    """Multiplexer bit-stages switched: ``a_bits * ceil(log2 M)`` per nm MAC."""
+
+
+def _mac_split(hw: ConfigColumns, ly: LayerColumns, execution: WeightExecution | None) -> _Macs:
+    """MACs that switch the multiplier, MACs that zero gating skips, and selects.
+
+    A MAC is gated when its weight is zero (pruned, a padding slot, or quantized to zero)
+    on a PE that gates (``zero_gating``, or ``pe_kind: skip`` where it cannot skip), or
+    when its activation is zero and ``zero_gating`` is on (a share ``1 -
+    activation_density`` of the nonzero-weight MACs).
+    """
+    gating = np.asarray(hw.zero_gating, dtype=bool)
+    density = ly.activation_density
+    if execution is None:
+        gated = np.where(gating, ly.macs * (1 - density), 0.0)
+        return _Macs(ly.macs - gated, gated, np.zeros(np.shape(gated)))
+    weighted = execution.weighted
+    issued = np.where(weighted, execution.issued_macs, ly.macs)
+    nonzero = np.where(weighted, execution.nonzero_macs, ly.macs)
+    skip_gates = (hw.pe_kind == PE_KIND_CODES[PEKind.SKIP]) & (execution.mode == 0)
+    gate_weights = gating | skip_gates
+    gated = np.where(gate_weights, issued - nonzero, 0.0) + np.where(
+        gating, nonzero * (1 - density), 0.0
+    )
+    nm = execution.mode == EXEC_MODES.index("nm")
+    stages = np.maximum(hw.nm_group - 1, 0)
+    selects = np.where(nm, issued * hw.a_bits * _bit_length(stages), 0.0)
+    return _Macs(issued - gated, gated, selects)
+
+
+def _bit_length(values: np.ndarray) -> np.ndarray:
+    """``ceil(log2(values + 1))`` for integers >= 0 (the bits of a position in ``M``)."""
+    return np.ceil(np.log2(np.asarray(values, dtype=np.float64) + 1)).astype(np.int64)
+
+
+def _decoder_counts(ly: LayerColumns, traffic: MemoryTraffic, ex: WeightExecution) -> dict:
+    """Metadata reads, codebook lookups and loads, Huffman symbols."""
+    onchip = np.maximum(ex.onchip_bits, 1e-300)
+    weight_reads = traffic.weight.sram_read_bits
+    meta = weight_reads * ex.metadata_bits / onchip
+    # Every read of the weights from the SRAM passes the decoder once; every fill from
+    # DRAM passes the Huffman decoder once.
+    reads_of_weights = traffic.weight.array_reads / (ly.k * ly.n * ly.groups)
+    fills = traffic.weight.dram_read_bits / np.maximum(ex.dram_bits, 1e-300)
+    return {
+        "weight_sram.read": weight_reads - meta,
+        "weight_sram.metadata_read": meta,
+        "decoder.lookup": reads_of_weights * ex.lookups * ex.lookup_bits,
+        "decoder.load": ex.table_bits,
+        "decoder.huffman": ex.symbols * fills,
+    }
 
 
 def energy_by_action(counts: ActionCounts, prices: Mapping[str, np.ndarray]) -> dict[str, Any]:

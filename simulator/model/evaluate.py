@@ -22,6 +22,7 @@ from simulator.model.energy import ActionCounts, PricingInputs, count_actions, e
 from simulator.model.mapping import Operand
 from simulator.model.memory import MemoryTraffic, memory_traffic, sram_port_bits, stall_cycles
 from simulator.model.roofline import Roofline, roofline
+from simulator.model.sparsity import WeightExecution, weight_execution
 from simulator.model.timing import DenseTiming, dense_timing
 from simulator.workloads.layer import Workload
 
@@ -34,6 +35,8 @@ class Evaluation:
 
     hw: ConfigColumns
     layers: LayerColumns
+    execution: WeightExecution | None
+    """How compressed weights run (None when every layer is dense)."""
     widths: Widths
     timing: DenseTiming
     traffic: MemoryTraffic
@@ -63,7 +66,7 @@ def sram_bandwidth_bits(ports: dict[Operand, np.ndarray]) -> np.ndarray:
 def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, np.ndarray]:
     halves = np.where(hw.double_buffered, 2, 1)
     inputs = PricingInputs(
-        operand_bit_product=widths.a * widths.b,
+        operand_bit_product=widths.a * widths.b_mac,
         accumulator_bits=widths.acc,
         sram_bank_bytes={operand: size / halves for operand, size in hw.sram_bytes.items()},
         sram_port_bits=ports,
@@ -98,19 +101,21 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
     hw = ConfigColumns.of(configs)
     ly = LayerColumns.of(workload)
-    timing = dense_timing(hw, ly)
-    widths = operand_widths(hw, ly)
+    execution = weight_execution(hw, ly)
+    timing = dense_timing(hw, ly, execution)
+    widths = operand_widths(hw, ly, execution)
     traffic = memory_traffic(hw, ly, timing, widths)
     stall = stall_cycles(hw, ly, timing, traffic)
     total = timing.compute_cycles + stall
     area = area_breakdown(hw)
-    counts = count_actions(hw, ly, timing, traffic, widths, total)
+    counts = count_actions(hw, ly, timing, traffic, widths, total, execution)
     ports = sram_port_bits(hw)
     prices = _prices(hw, widths, ports, sum(area.values()))
     roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports)
     return Evaluation(
         hw=hw,
         layers=ly,
+        execution=execution,
         widths=widths,
         timing=timing,
         traffic=traffic,

@@ -32,15 +32,24 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from simulator.config import AcceleratorConfig, Dataflow, FoldSchedule, StreamTiling
+from simulator.config import (
+    AcceleratorConfig,
+    Dataflow,
+    FoldSchedule,
+    PEKind,
+    StreamTiling,
+    WeightDecoder,
+)
 
 __all__ = [
     "DATAFLOW_MAPS",
     "OPERAND_DIMS",
     "OPERAND_EDGES",
     "OPERAND_ROLES",
+    "PE_KIND_CODES",
     "SCHEDULE_CODES",
     "STREAM_TILING_CODES",
+    "WEIGHT_DECODER_CODES",
     "DataflowMap",
     "Edge",
     "GemmDim",
@@ -143,6 +152,8 @@ DATAFLOW_MAPS: dict[Dataflow, DataflowMap] = {
 _DATAFLOW_ORDER: tuple[Dataflow, ...] = tuple(Dataflow)
 STREAM_TILING_CODES: dict[StreamTiling, int] = {tiling: i for i, tiling in enumerate(StreamTiling)}
 SCHEDULE_CODES: dict[FoldSchedule, int] = {schedule: i for i, schedule in enumerate(FoldSchedule)}
+PE_KIND_CODES: dict[PEKind, int] = {kind: i for i, kind in enumerate(PEKind)}
+WEIGHT_DECODER_CODES: dict[WeightDecoder, int] = {d: i for i, d in enumerate(WeightDecoder)}
 
 
 def dataflow_code(dataflow: Dataflow | str) -> int:

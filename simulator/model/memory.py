@@ -201,7 +201,7 @@ class _Loops(NamedTuple):
 
 
 def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
-    fo, fi, nt = timing.col_folds, timing.row_folds, timing.stream_tiles
+    fo, fi, nt = timing.col_folds, timing.inner_passes, timing.stream_tiles
     return _Loops(
         outer_folds=fo,
         inner_folds=fi,
@@ -362,23 +362,34 @@ def memory_traffic(
     lp = _loops(timing, rows, cols)
     sizes = {Operand.INPUT: m * k, Operand.WEIGHT: k * n, Operand.OUTPUT: m * n}
     bits_of = widths.by_operand
-    # DRAM and residency see the distinct input elements; the array reads the im2col ones.
+    # DRAM and residency see the distinct input elements; the array reads the im2col
+    # ones. Compressed weights have their own DRAM width (stored bits per weight).
     unique = np.asarray(ly.input_elements, dtype=np.int64)
-    dram_share = {Operand.INPUT: unique / (m * k), Operand.WEIGHT: 1.0, Operand.OUTPUT: 1.0}
-    traffic, phase1, first_load = {}, 0, 0
+    dram_width = {
+        Operand.INPUT: np.multiply(widths.a, unique / (m * k), dtype=np.float64),
+        Operand.WEIGHT: np.asarray(widths.b_dram, dtype=np.float64),
+        Operand.OUTPUT: np.asarray(widths.acc, dtype=np.float64),
+    }
+    # A decoder on the fill path (Huffman) may take longer than the DRAM transfer: the
+    # stall model sees the weights' fill as max(bits, symbols x bandwidth / rate).
+    fill = {Operand.WEIGHT: np.asarray(widths.b_fill) / np.maximum(widths.b_dram, 1e-300)}
+    traffic, phase1, first_load, stall_total = {}, 0, 0, 0
     for j, operand in enumerate(Operand):
         role, elems, bits = OPERAND_ROLES[dataflow, j], sizes[operand], bits_of[operand]
-        dram_bits = np.multiply(bits, dram_share[operand], dtype=np.float64)
+        dram_bits = dram_width[operand]
         op = _operand(role, elems, dram_bits, usable_bits[operand], lp)
+        ratio = fill.get(operand, 1.0)
         if operand is Operand.OUTPUT:
             counts, share = _output_counts(op, elems, acc_bits, out_bits)
             last_store = op.last_fold_elems * out_bits
         else:
             counts, share = _input_counts(op, elems, bits, dram_bits)
-            first_load = first_load + op.first_fold_elems * dram_bits
-        phase1 = phase1 + share
+            first_load = first_load + op.first_fold_elems * dram_bits * ratio
+        phase1 = phase1 + share * ratio
         traffic[operand] = OperandTraffic(*(groups * x for x in counts))
-    total = sum(t.dram_read_bits + t.dram_write_bits for t in traffic.values())
+        stall_total = stall_total + (traffic[operand].dram_read_bits
+                                     + traffic[operand].dram_write_bits) * ratio  # fmt: skip
+    total = stall_total
     phase1 = groups * phase1
     return MemoryTraffic(
         input=traffic[Operand.INPUT],
@@ -399,17 +410,17 @@ def stall_cycles(
     ``traffic`` and ``timing`` are the layers' on the same configs; the configs give the
     fold schedule, the DRAM bandwidth and whether the SRAMs prefetch (double buffering).
     """
-    groups = np.asarray(ly.groups, np.int64)
     rows, cols = (np.asarray(x, np.int64) for x in (hw.rows, hw.cols))
     schedule, double_buffered = hw.schedule, hw.double_buffered
     dram_bits_per_cycle = hw.dram_bytes_per_cycle * 8
     lp = _loops(timing, rows, cols)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
-    # Cycles of one fold position (its nt stream tiles), each tile preloading when sequential.
-    preloads = timing.stream_tiles * timing.preload_cycles
-    fold = np.where(overlapped, timing.pass_cycles, timing.pass_cycles + preloads)
-    c1 = groups * lp.inner_folds * fold + np.where(overlapped, timing.preload_cycles, 0)
-    c2 = groups * (lp.outer_folds - 1) * lp.inner_folds * fold
+    # Phase 1 is the first column block of every group, a 1/Fo share of the folds (and
+    # the one exposed preload of the overlapped schedule).
+    first = np.where(overlapped, timing.preload_cycles, 0)
+    folds_cycles = timing.compute_cycles - first
+    c1 = first + folds_cycles / lp.outer_folds
+    c2 = folds_cycles - folds_cycles / lp.outer_folds
     bw = np.asarray(dram_bits_per_cycle, dtype=np.float64)
     single_outer = lp.outer_folds == 1
     d1 = traffic.phase1_bits - traffic.first_load_bits

@@ -73,6 +73,7 @@ from simulator.model.mapping import SCHEDULE_CODES, mapping_table
 
 if TYPE_CHECKING:
     from simulator.model.columns import ConfigColumns, LayerColumns
+    from simulator.model.sparsity import WeightExecution
 
 __all__ = ["SCHEDULE_CODES", "DenseTiming", "dense_timing"]
 
@@ -86,9 +87,16 @@ class DenseTiming(NamedTuple):
     sc: np.ndarray
     t: np.ndarray
     row_folds: np.ndarray
+    """Row folds of one column fold (compressed: of the column fold with the most)."""
     col_folds: np.ndarray
     folds: np.ndarray
-    """Folds of one group's GEMM."""
+    """Folds of one group's GEMM (dense geometry: ``row_folds * col_folds``)."""
+    fold_positions: np.ndarray
+    """Fold positions of the whole layer, over all groups (each runs ``nt`` stream
+    tiles): ``G * folds`` dense; compressed, from :mod:`simulator.model.sparsity`."""
+    inner_passes: np.ndarray
+    """Row folds per column fold, on average: ``fold_positions / (G * col_folds)``
+    (float64; ``row_folds`` exactly when dense)."""
     stream_tile: np.ndarray
     """Streamed vectors per fold: ``min(Ts, T)`` when tiled, else ``T``."""
     stream_tiles: np.ndarray
@@ -96,8 +104,11 @@ class DenseTiming(NamedTuple):
     preload_cycles: np.ndarray
     """Stationary-operand preload before a fold (``R`` in ws/is, 0 in os)."""
     pass_cycles: np.ndarray
-    """Skew fill + stream + drain of one fold position over its ``nt`` stream tiles:
-    ``nt * (R + C - 2) + T`` (``R + C + T - 2`` untiled)."""
+    """Skew fill + stream + drain of one dense fold position over its ``nt`` stream
+    tiles: ``nt * (R + C - 2) + T`` (``R + C + T - 2`` untiled)."""
+    streamed: np.ndarray
+    """Streamed vectors over all fold positions: ``fold_positions * T`` dense; in os
+    compressed, each fold streams its longest column."""
     compute_cycles: np.ndarray
     """Cycles of the layer on the array in the chosen schedule (no memory stalls)."""
     scalesim_cycles: np.ndarray
@@ -106,8 +117,14 @@ class DenseTiming(NamedTuple):
     """Mean over folds of used PEs / all PEs, in [0, 1]."""
 
 
-def dense_timing(hw: ConfigColumns, ly: LayerColumns) -> DenseTiming:
-    """Closed-form dense timing of the layers ``ly`` on the configs ``hw``.
+def dense_timing(
+    hw: ConfigColumns, ly: LayerColumns, execution: WeightExecution | None = None
+) -> DenseTiming:
+    """Closed-form timing of the layers ``ly`` on the configs ``hw``.
+
+    With ``execution`` (:func:`simulator.model.sparsity.weight_execution`), layers whose
+    compressed weights fold differently (nm and skip modes) take their fold positions
+    and streamed vectors from it; every other layer is timed dense.
 
     Uses the array (``rows``, ``cols``), the ``dataflow`` and ``schedule`` codes and the
     ``stream_tile_limit`` ``Ts`` of each config (0 never tiles, as SCALE-Sim) and the
@@ -134,6 +151,13 @@ def dense_timing(hw: ConfigColumns, ly: LayerColumns) -> DenseTiming:
     row_folds = -(-sr // rows)
     col_folds = -(-sc // cols)
     folds = row_folds * col_folds
+    positions = groups * folds
+    streamed = positions * t
+    if execution is not None:
+        folded = execution.folded
+        row_folds = np.where(folded, execution.max_row_folds, row_folds)
+        positions = np.where(folded, execution.fold_positions, positions)
+        streamed = np.where(folded, execution.streamed, streamed)
     preload = _TABLE["preload_rows"][dataflow] * rows
     tiled = (_TABLE["tiles_stream"][dataflow] == 1) & (row_folds > 1) & (limit > 0)
     if np.any(tiled):
@@ -142,12 +166,11 @@ def dense_timing(hw: ConfigColumns, ly: LayerColumns) -> DenseTiming:
     else:  # the same numbers, without the division
         stream_tile, stream_tiles = t, np.ones_like(t)
     pass_cycles = stream_tiles * (rows + cols - 2) + t
-
-    all_folds = groups * folds
-    sequential = all_folds * (stream_tiles * preload + pass_cycles)
-    overlapped = preload + all_folds * pass_cycles
+    fills = positions * stream_tiles * (rows + cols - 2)
+    sequential = positions * stream_tiles * preload + fills + streamed
+    overlapped = preload + fills + streamed
     compute = np.where(schedule == SCHEDULE_CODES[FoldSchedule.OVERLAPPED], overlapped, sequential)
-    untiled_sequential = all_folds * (preload + rows + cols + t - 2)
+    untiled_sequential = groups * folds * (preload + rows + cols + t - 2)
     return DenseTiming(
         sr=sr,
         sc=sc,
@@ -155,10 +178,13 @@ def dense_timing(hw: ConfigColumns, ly: LayerColumns) -> DenseTiming:
         row_folds=row_folds,
         col_folds=col_folds,
         folds=folds,
+        fold_positions=positions,
+        inner_passes=positions / (groups * col_folds),
         stream_tile=np.broadcast_to(stream_tile, compute.shape),
         stream_tiles=np.broadcast_to(stream_tiles, compute.shape),
         preload_cycles=np.broadcast_to(preload, compute.shape),
         pass_cycles=pass_cycles,
+        streamed=np.broadcast_to(streamed, compute.shape),
         compute_cycles=compute,
         scalesim_cycles=untiled_sequential - groups,
         mapping_efficiency=(sr * sc) / (folds * rows * cols),

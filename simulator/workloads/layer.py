@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from compress.nm import NMPattern
+from compress.stats import WeightStats
 
 __all__ = [
     "OP_OF_KEY",
@@ -36,6 +37,7 @@ __all__ = [
     "Linear",
     "MatMul",
     "OpKind",
+    "WeightSource",
     "Workload",
     "WorkloadError",
     "parse_nm",
@@ -199,6 +201,22 @@ def parse_nm(text: object, where: str = "layer") -> NMPattern | None:
     return None if pattern.is_dense else pattern
 
 
+class WeightSource(StrEnum):
+    """Where a layer's weights come from, as the simulator sees them.
+
+    ``dense``: nothing known, every weight kept at the accelerator's ``weight_bits``;
+    ``declared``: an N:M pattern declared without weights (a uniform mask);
+    ``compressed``: a compressed tensor of a user's model (``sparsa compress``);
+    ``recipe``: a recipe applied to synthetic weights (each layer's usual
+    initialization, seeded): real masks and codes, but not trained ones.
+    """
+
+    DENSE = "dense"
+    DECLARED = "declared"
+    COMPRESSED = "compressed"
+    RECIPE = "recipe"
+
+
 @dataclass(frozen=True)
 class Layer:
     """One operator of a network, lowered to ``groups`` GEMMs of ``m x k @ k x n``.
@@ -218,6 +236,15 @@ class Layer:
         accepted and validated by :class:`compress.nm.NMPattern`.
     weights : numpy.ndarray or None
         The weight tensor when known, in the layout of ``op.weight_shape``.
+    compressed : compress.WeightStats or None
+        The summary of the layer's compressed weights, when bound
+        (:mod:`simulator.workloads.binding`); its shape is ``op.weight_shape``.
+    weight_source : WeightSource
+        ``compressed`` or ``recipe`` with ``compressed``; otherwise derived: ``declared``
+        with ``nm``, else ``dense``.
+    activation_density : float
+        Fraction of the layer's input activations that are nonzero, in (0, 1]
+        (measured on calibration data, or given); zero gating saves their MACs' energy.
     """
 
     name: str
@@ -225,6 +252,9 @@ class Layer:
     batch: int = 1
     nm: NMPattern | None = None
     weights: np.ndarray | None = field(default=None, compare=False, repr=False)
+    compressed: WeightStats | None = field(default=None, compare=False, repr=False)
+    weight_source: WeightSource | None = None
+    activation_density: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -242,13 +272,45 @@ class Layer:
                     f"layer {self.name!r}: nm {self.nm[0]}:{self.nm[1]} is dense; use nm=None"
                 )
             object.__setattr__(self, "nm", pattern)
-        if self.weights is not None:
-            expected = self.weight_shape
-            if expected is None or tuple(self.weights.shape) != expected:
+        for what, value in (("weights", self.weights), ("compressed weights", self.compressed)):
+            if value is not None:
+                expected = self.weight_shape
+                if expected is None or tuple(value.shape) != expected:
+                    raise WorkloadError(
+                        f"layer {self.name!r}: {what} have shape {tuple(value.shape)}, "
+                        f"the operator needs {expected}"
+                    )
+        self._check_weight_source()
+        density = self.activation_density
+        is_number = isinstance(density, int | float) and not isinstance(density, bool)
+        if not is_number or not 0 < density <= 1:
+            raise WorkloadError(
+                f"layer {self.name!r}: activation_density must be a number in (0, 1], "
+                f"not {density!r}"
+            )
+
+    def _check_weight_source(self) -> None:
+        if self.compressed is not None and self.nm is not None:
+            raise WorkloadError(
+                f"layer {self.name!r}: declare nm or bind compressed weights, not both"
+            )
+        bound = (WeightSource.COMPRESSED, WeightSource.RECIPE)
+        if self.weight_source is None:
+            if self.compressed is not None:
                 raise WorkloadError(
-                    f"layer {self.name!r}: weights have shape {tuple(self.weights.shape)}, "
-                    f"the operator needs {expected}"
+                    f"layer {self.name!r}: compressed weights need weight_source "
+                    "'compressed' or 'recipe'"
                 )
+            derived = WeightSource.DECLARED if self.nm is not None else WeightSource.DENSE
+            object.__setattr__(self, "weight_source", derived)
+            return
+        source = WeightSource(self.weight_source)
+        object.__setattr__(self, "weight_source", source)
+        if (source in bound) != (self.compressed is not None):
+            raise WorkloadError(
+                f"layer {self.name!r}: weight_source {source.value!r} needs "
+                + ("compressed weights" if source in bound else "no compressed weights")
+            )
 
     @property
     def kind(self) -> OpKind:
@@ -308,6 +370,8 @@ class Layer:
         out: dict[str, Any] = {"name": self.name, self.kind.value: body}
         if self.nm is not None:
             out["nm"] = str(self.nm)
+        if self.activation_density != 1.0:
+            out["activation_density"] = self.activation_density
         return out
 
 
@@ -322,14 +386,21 @@ OP_OF_KEY: dict[str, type] = {kind.value: cls for cls, kind in _KIND_OF.items()}
 
 @dataclass(frozen=True)
 class Workload:
-    """An ordered list of layers with a name and the place it came from."""
+    """An ordered list of layers with a name and the place it came from.
+
+    ``weights_from`` says where bound weights came from (empty when none are bound);
+    ``notes`` are remarks every report prints (layers that bound no weights, ...).
+    """
 
     name: str
     layers: tuple[Layer, ...]
     source: str = ""
+    weights_from: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "notes", tuple(self.notes))
         if not self.layers:
             raise WorkloadError(f"workload {self.name!r} has no layers")
         seen: set[str] = set()

@@ -8,9 +8,11 @@
       - {name: conv1, conv: {h: 32, w: 32, c: 3, k: 16, r: 3, s: 3, padding: 1}}
       - {name: fc, linear: {in_features: 1024, out_features: 10}}
       - {name: scores, matmul: {m: 128, k: 64, n: 128, count: 12}}
-      - {name: proj, gemm: {m: 128, n: 768, k: 768}, nm: "2:4"}
+      - {name: proj, gemm: {m: 128, n: 768, k: 768}, nm: "2:4", activation_density: 0.6}
 
-Unknown keys are errors that name the layer and the key.
+``nm`` declares a uniform N:M pattern (no mask); ``activation_density`` is the fraction of
+the layer's inputs that are nonzero (default 1), which zero gating turns into saved MAC
+energy. Unknown keys are errors that name the layer and the key.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
         raise WorkloadError(f"{where}: layer #{index} must be a mapping, not {item!r}")
     name = item.get("name", f"layer{index}")
     here = f"{where}: layer {name!r}"
-    _reject_unknown(here, item, {"name", "nm", *OP_OF_KEY})
+    _reject_unknown(here, item, {"name", "nm", "activation_density", *OP_OF_KEY})
     op_keys = [key for key in OP_OF_KEY if key in item]
     if len(op_keys) != 1:
         raise WorkloadError(
@@ -85,7 +87,17 @@ def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
         raise WorkloadError(f"{here}: {exc}") from None
     except WorkloadError as exc:
         raise WorkloadError(f"{here}: {exc}") from None
-    return Layer(name=str(name), op=op, batch=batch, nm=parse_nm(item.get("nm"), here))
+    density = item.get("activation_density", 1.0)
+    try:
+        return Layer(
+            name=str(name),
+            op=op,
+            batch=batch,
+            nm=parse_nm(item.get("nm"), here),
+            activation_density=density,
+        )
+    except WorkloadError as exc:
+        raise WorkloadError(f"{where}: {exc}") from None
 
 
 def load_workload_yaml(path: str | Path) -> Workload:

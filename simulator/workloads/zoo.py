@@ -27,6 +27,8 @@ __all__ = [
     "ZooEntry",
     "alexnet",
     "bert_base",
+    "digits_cnn",
+    "digits_mlp",
     "llama7b_decode",
     "llama7b_prefill",
     "mobilenet_v2",
@@ -335,6 +337,28 @@ def llama7b_decode(batch: int = 1, *, kv_len: int = 2048) -> Workload:
     return _workload("llama7b-decode", _llama7b_block(batch, 1, kv_len))
 
 
+def digits_mlp(batch: int = 1) -> Workload:
+    """The digits MLP of :mod:`compress.nets` (64-300-100-10 on 8x8 images; the
+    LeNet-300-100 shape): ``sparsa compress digits-mlp`` weights bind to it by name."""
+    layers = [
+        _linear(batch, "fc1", 64, 300),
+        _linear(batch, "fc2", 300, 100),
+        _linear(batch, "fc3", 100, 10),
+    ]
+    return _workload("digits-mlp", layers)
+
+
+def digits_cnn(batch: int = 1) -> Workload:
+    """The digits CNN of :mod:`compress.nets`: conv 3x3 1->16 on 8x8, 2x2 max-pool, conv
+    3x3 16->32 on 4x4, 2x2 max-pool, linear 128 -> 10 (convs padded by 1)."""
+    layers = [
+        _conv(batch, "conv1", 8, 1, 16, 3),
+        _conv(batch, "conv2", 4, 16, 32, 3),
+        _linear(batch, "fc", 128, 10),
+    ]
+    return _workload("digits-cnn", layers)
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -416,6 +440,14 @@ ZOO: dict[str, ZooEntry] = {
             "Llama-7B decoder block (Touvron et al. 2023), 1 token, KV cache 2048",
             llama7b_decode,
             0.2192,
+        ),
+        # 64*300 + 300*100 + 100*10 = 50,200 MACs (compress.nets.MLP).
+        ZooEntry(
+            "digits-mlp", "digits MLP 64-300-100-10 (compress.nets), 8x8x1", digits_mlp, 50.2e-6
+        ),
+        # 64*9*16 + 16*9*16*32 + 128*10 = 9,216 + 73,728 + 1,280 = 84,224 MACs.
+        ZooEntry(
+            "digits-cnn", "digits CNN 2 conv + fc (compress.nets), 8x8x1", digits_cnn, 84.224e-6
         ),
     )
 }

@@ -48,7 +48,8 @@ def traffic_arrays(
     ly = LayerColumns.of_shapes(m, n, k, groups)
     if elems is not None:
         ly = ly._replace(input_elements=np.asarray(elems, dtype=np.int64))
-    widths = Widths(*(np.asarray(x) for x in (a, b, acc, out)))
+    a, b, acc, out = (np.asarray(x) for x in (a, b, acc, out))
+    widths = Widths(a, b, acc, out, b_dram=b, b_fill=b, b_mac=b, b_pe=b)
     return memory_traffic(hw, ly, timing, widths)
 
 

@@ -20,6 +20,8 @@ REQUIRED = {
     "vit-b16",
     "llama7b-prefill",
     "llama7b-decode",
+    "digits-mlp",
+    "digits-cnn",
 }
 
 
@@ -304,3 +306,15 @@ def test_every_zoo_conv_is_square_and_well_formed() -> None:
             if isinstance(layer.op, Conv2d):
                 assert layer.op.h == layer.op.w and layer.op.r == layer.op.s
                 assert layer.op.out_h >= 1
+
+
+@pytest.mark.parametrize("name", ["digits-mlp", "digits-cnn"])
+def test_digits_models_have_the_shapes_of_the_reference_networks(name: str) -> None:
+    """Their layers are named and shaped like compress.nets' parameters, so the weights
+    ``sparsa compress`` writes bind to them."""
+    from compress import get_net
+
+    params = get_net(name).init(0)
+    weights = {k.removesuffix(".weight"): v.shape for k, v in params.items() if k.endswith("weight")}
+    layers = {layer.name: layer.weight_shape for layer in zoo_workload(name).layers}
+    assert layers == weights
