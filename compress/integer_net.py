@@ -124,7 +124,7 @@ class IntegerNetwork:
                 inputs[name] = h
                 h = self.layers[name](h)
         last = self.layers[self.net.layers[-1]]
-        inputs[last.name.removesuffix(".weight")] = h
+        inputs[self.net.layers[-1]] = h
         logits = last(h)
         return IntegerRun(logits, last.output_scale, logits.argmax(axis=1), inputs)
 

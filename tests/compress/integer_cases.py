@@ -11,6 +11,7 @@ from compress.codec import build_tensor
 from compress.encoding import CodebookValues, IntValues
 from compress.nm import nm_mask
 from compress.quant import ActivationQuant, Granularity, IntSpec
+from compress.sparse_index import relative_index
 from compress.tensor import IndexKind, Sparsity, SparsityKind
 
 PATTERNS = [None, "unstructured", (2, 4), (1, 4), (1, 8), (3, 8), (2, 3)]
@@ -33,6 +34,9 @@ def sparsities(draw, w: np.ndarray) -> Sparsity:
     if pattern == "unstructured":
         rng = np.random.default_rng(draw(st.integers(0, 2**16)))
         mask = rng.random(w.shape) < draw(st.floats(0.0, 1.0))
+        if draw(st.booleans()):  # relative gaps: zero fillers are stored entries too
+            relative = relative_index(mask, draw(st.integers(1, 4)))
+            return Sparsity(SparsityKind.UNSTRUCTURED, mask, IndexKind.RELATIVE, relative=relative)
         return Sparsity(SparsityKind.UNSTRUCTURED, mask, IndexKind.BITMASK)
     n, m = pattern
     minimal = k % m == 0 and draw(st.booleans())
