@@ -213,6 +213,16 @@ def integer_layer(
     if relu:
         low = max(low, zero)
     return IntegerLayer(
-        weights, input, b_int, addend, multiplier, float(s_o), int(zero), int(low), int(high),
-        bool(relu), bits, overflow,
-    )  # fmt: skip
+        weights=weights,
+        input=input,
+        bias=b_int,
+        addend=addend,
+        multiplier=multiplier,
+        output_scale=float(s_o),
+        output_zero_point=int(zero),
+        output_min=int(low),
+        output_max=int(high),
+        relu=bool(relu),
+        accumulator_bits=bits,
+        overflow=overflow,
+    )
