@@ -22,7 +22,22 @@ from compress.encoding import (
     MXValues,
     VectorValues,
 )
+from compress.fixedpoint import FixedPointMultiplier, Overflow, quantize_multiplier, requantize
 from compress.huffman import HuffmanCode, huffman_code, huffman_decode, huffman_encode
+from compress.integer_layer import IntegerLayer, integer_layer, quantize_activations
+from compress.integer_net import (
+    FloatAgreement,
+    IntegerNetwork,
+    IntegerRun,
+    float_agreement,
+    integer_network,
+)
+from compress.integer_weights import (
+    IntegerWeights,
+    integer_weights,
+    integerize_codebook,
+    kept_matmul,
+)
 from compress.io import load_compressed, load_weights, save_compressed
 from compress.kmeans import centroid_gradient, kmeans_scalar, kmeans_vectors
 from compress.lowrank import LowRank, low_rank
@@ -76,6 +91,8 @@ __all__ = [
     "CompressedModel",
     "CompressedTensor",
     "Digits",
+    "FixedPointMultiplier",
+    "FloatAgreement",
     "FloatFormat",
     "FloatValues",
     "Fp32Values",
@@ -85,6 +102,10 @@ __all__ = [
     "IntQuantized",
     "IntSpec",
     "IntValues",
+    "IntegerLayer",
+    "IntegerNetwork",
+    "IntegerRun",
+    "IntegerWeights",
     "LoadedModel",
     "LowRank",
     "LowRankValues",
@@ -92,6 +113,7 @@ __all__ = [
     "MXQuantized",
     "MXValues",
     "MaskedVQ",
+    "Overflow",
     "PoolSpec",
     "Recipe",
     "RelativeIndex",
@@ -117,12 +139,18 @@ __all__ = [
     "dequantize_int",
     "evaluate",
     "fake_quantize",
+    "float_agreement",
     "get_net",
     "global_magnitude_masks",
     "group_maxima",
     "huffman_code",
     "huffman_decode",
     "huffman_encode",
+    "integer_layer",
+    "integer_network",
+    "integer_weights",
+    "integerize_codebook",
+    "kept_matmul",
     "kmeans_scalar",
     "kmeans_vectors",
     "learn_pool",
@@ -143,8 +171,11 @@ __all__ = [
     "nm_positions",
     "parse_activation_spec",
     "parse_recipe",
+    "quantize_activations",
     "quantize_int",
+    "quantize_multiplier",
     "relative_index",
+    "requantize",
     "save_compressed",
     "train_reference",
 ]
