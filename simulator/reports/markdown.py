@@ -88,7 +88,11 @@ def _summary(result: SimResult) -> list[str]:
 
 def _area(result: SimResult) -> list[str]:
     total = result.area_total_mm2
-    rows = [(name, f"{mm2:.4g}", f"{mm2 / total:.1%}") for name, mm2 in result.area_mm2.items()]
+    rows = [
+        (name, f"{mm2:.4g}", f"{mm2 / total:.1%}")
+        for name, mm2 in result.area_mm2.items()
+        if mm2 > 0
+    ]
     rows.append(("**chip**", f"**{total:.4g}**", "100%"))
     return [
         "## Area (mm^2)",
