@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -36,7 +36,14 @@ from compress.layout import gemm_view
 from compress.nm import NMPattern
 from compress.tensor import CompressedTensor, IndexKind, SparsityKind, StorageBits
 
-__all__ = ["GROUP_SIZES", "Codebook", "WeightStats", "declared_stats", "group_maxima"]
+__all__ = [
+    "GROUP_SIZES",
+    "Codebook",
+    "WeightStats",
+    "declared_stats",
+    "group_maxima",
+    "structure_only",
+]
 
 GROUP_SIZES: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8, 16, 32)
 """Group sizes ``M`` for which every summary records the per-column group maxima."""
@@ -279,6 +286,23 @@ def _coded_symbols(ct: CompressedTensor) -> int:
     if ct.index_code is not None:
         symbols += int(np.size(ct.sparsity.relative.gaps))
     return symbols
+
+
+def structure_only(stats: WeightStats) -> WeightStats:
+    """``stats`` with its keep-mask but the accelerator's own value format (no
+    quantization, codebook or entropy coding of its own): the sparsity alone."""
+    return replace(
+        stats,
+        value_format="array",
+        value_bits=None,
+        vector_length=1,
+        codebook=None,
+        entropy_coded=False,
+        coded_symbols=0,
+        nonzeros=stats.kept,
+        storage=None,
+        raw=None,
+    )
 
 
 def declared_stats(name: str, shape: tuple[int, ...], pattern: NMPattern) -> WeightStats:

@@ -385,6 +385,14 @@ class AcceleratorConfig:
                         f"leave it at {default})",
                     )
 
+    def dense_baseline(self) -> AcceleratorConfig:
+        """The same array with dense PEs: no N:M, no zero gating, no decoders."""
+        sparse = (
+            "pe_kind", "zero_gating", "nm_patterns", "weight_decoder", "decoder_entries",
+            "decoder_vector_length", "decoder_entry_bits", "huffman_symbols_per_cycle",
+        )  # fmt: skip
+        return self.replace(**{name: _FIELD_DEFAULTS[name] for name in sparse})
+
     @property
     def nm_group(self) -> int:
         """The M of the supported N:M patterns (1 when the PEs are not ``nm``)."""

@@ -26,7 +26,7 @@ from simulator.model.sparsity import WeightExecution, weight_execution
 from simulator.model.timing import DenseTiming, dense_timing
 from simulator.workloads.layer import Workload
 
-__all__ = ["Evaluation", "evaluate", "sram_bandwidth_bits"]
+__all__ = ["Evaluation", "evaluate", "sram_bandwidth_bits", "useful_macs"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,20 @@ class Evaluation:
     roofline: Roofline
 
     @property
+    def useful_macs(self) -> np.ndarray:
+        """MACs of the kept weights, ``(C, L)``: the layer's MACs when dense."""
+        return useful_macs(self.layers, self.execution)
+
+    @property
     def energy_units(self) -> tuple[str, ...]:
         return self.hw.energy_units
+
+
+def useful_macs(ly: LayerColumns, execution: WeightExecution | None) -> np.ndarray:
+    """MACs of the weights a compression kept (the layer's MACs when dense)."""
+    if execution is None:
+        return ly.macs
+    return np.where(execution.weighted, execution.kept_macs, ly.macs)
 
 
 def sram_bandwidth_bits(ports: dict[Operand, np.ndarray]) -> np.ndarray:
@@ -83,15 +95,15 @@ def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, n
     return merged
 
 
-def _roofline(hw: ConfigColumns, ly: LayerColumns, traffic: MemoryTraffic, total, widths, ports):
-    """Roofline points and the array-side SRAM bits they carry."""
+def _roofline(hw, ly: LayerColumns, traffic: MemoryTraffic, total, widths, ports, macs):
+    """Roofline points (of the useful MACs) and the array-side SRAM bits they carry."""
     array_bits = (
         traffic.input.array_reads * widths.a
         + traffic.weight.array_reads * widths.b
         + (traffic.output.array_reads + traffic.output.array_writes) * widths.acc
     )
     roof = roofline(
-        ly.macs, total, traffic.dram_bits / 8, array_bits / 8, hw.pes, hw.clock_hz,
+        macs, total, traffic.dram_bits / 8, array_bits / 8, hw.pes, hw.clock_hz,
         hw.dram_bytes_per_cycle * hw.clock_hz, sram_bandwidth_bits(ports) / 8 * hw.clock_hz,
     )  # fmt: skip
     return roof, array_bits
@@ -111,7 +123,8 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     counts = count_actions(hw, ly, timing, traffic, widths, total, execution)
     ports = sram_port_bits(hw)
     prices = _prices(hw, widths, ports, sum(area.values()))
-    roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports)
+    macs = useful_macs(ly, execution)
+    roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports, macs)
     return Evaluation(
         hw=hw,
         layers=ly,

@@ -154,6 +154,7 @@ class LayerFormat(NamedTuple):
     symbols: float
     """Huffman symbols decoded per fill of the weights (0 without entropy decoding)."""
     nonzeros: int
+    kept: int
     value_bits: float
     """Bits of one stored value or index on chip (for the report)."""
     as_stored: bool
@@ -247,6 +248,7 @@ def layer_format(stats: WeightStats, key: tuple, loads_pool: bool = True) -> Lay
         lookup_bits=float(key[5][1] * key[5][2]) if decoded else 0.0,
         symbols=float(stats.coded_symbols if huffman and as_stored else 0),
         nonzeros=stats.nonzeros,
+        kept=stats.kept,
         value_bits=float(value_bits),
         as_stored=as_stored,
     )
@@ -318,6 +320,8 @@ class WeightExecution(NamedTuple):
     """Activation hops between PEs (``M / n_c`` lanes per slot in nm)."""
     nonzero_macs: np.ndarray
     """MACs whose weight is nonzero (each nonzero weight meets every streamed input)."""
+    kept_macs: np.ndarray
+    """MACs of the weights the compression kept: the useful work."""
     mac_bits: np.ndarray
     pe_bits: np.ndarray
     onchip_bits: np.ndarray
@@ -354,8 +358,9 @@ def weight_execution(hw: ConfigColumns, ly: LayerColumns) -> WeightExecution | N
     out.update(
         mode=np.zeros(shape, np.int8), folded=np.zeros(shape, bool),
         weighted=np.zeros(shape, bool), as_stored=np.zeros(shape, bool),
-        nonzero_macs=np.zeros(shape), fold_positions=np.zeros(shape, np.int64),
-        streamed=np.zeros(shape, np.int64), max_row_folds=np.zeros(shape, np.int64),
+        nonzero_macs=np.zeros(shape), kept_macs=np.zeros(shape),
+        fold_positions=np.zeros(shape, np.int64), streamed=np.zeros(shape, np.int64),
+        max_row_folds=np.zeros(shape, np.int64),
     )  # fmt: skip
     dims = np.broadcast_arrays(ly.m, ly.n, ly.k, ly.groups)
     layers = [tuple(int(d[0, i]) for d in dims) for i in range(shape[1])]
@@ -379,6 +384,7 @@ def _fill_format(out: dict, idx, i: int, fmt: LayerFormat, layer) -> None:
     out["as_stored"][idx, i] = fmt.as_stored
     # Every nonzero weight meets every input of the streamed dimension once.
     out["nonzero_macs"][idx, i] = m_rows * fmt.nonzeros
+    out["kept_macs"][idx, i] = m_rows * fmt.kept
     out["issued_macs"][idx, i] = m_rows * n * k * groups
     out["lane_hops"][idx, i] = m_rows * n * k * groups
 

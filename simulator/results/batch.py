@@ -92,8 +92,8 @@ def _reduce(ev: Evaluation) -> dict[str, object]:
     layer_energy = sum(by_component.values())
     totals = {name: _sequential_sum(value) for name, value in by_component.items()}
     energy = sum(totals.values())
-    macs_per_layer = np.broadcast_to(ev.layers.macs, ev.total_cycles.shape)
-    macs = _sequential_sum(macs_per_layer)
+    macs = _sequential_sum(np.broadcast_to(ev.layers.macs, ev.total_cycles.shape))
+    useful = _sequential_sum(np.broadcast_to(ev.useful_macs, ev.total_cycles.shape))
     cycles_total = _sequential_sum(ev.total_cycles)
     latency = cycles_total / ev.hw.clock_hz[:, 0]
 
@@ -115,7 +115,7 @@ def _reduce(ev: Evaluation) -> dict[str, object]:
         "energy_pj_by_component": totals,
         "area_mm2": sum(area.values()),
         "area_mm2_by_component": area,
-        "utilization": macs / (cycles_total * ev.hw.pes[:, 0]),
+        "utilization": useful / (cycles_total * ev.hw.pes[:, 0]),
         "macs": macs,
         "dram_bytes": traffic_bytes("dram"),
         "sram_bytes": traffic_bytes("sram"),

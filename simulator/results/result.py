@@ -21,15 +21,19 @@ from simulator.model.roofline import BOUND_NAMES, roofline
 
 __all__ = [
     "RESULT_FORMAT_VERSION",
+    "Baseline",
     "Cycles",
+    "EnergySaving",
     "LayerEnergy",
     "LayerMemory",
     "LayerResult",
+    "LayerWeights",
     "OperandMemory",
     "RooflinePoint",
     "Roofs",
     "SimResult",
     "TilingAlternative",
+    "compression_limiter",
 ]
 
 RESULT_FORMAT_VERSION = 3
@@ -191,12 +195,109 @@ class TilingAlternative:
 
 
 @dataclass(frozen=True)
+class LayerWeights:
+    """What a layer's weights are and how the hardware holds them.
+
+    ``source``: ``compressed``, ``recipe`` (synthetic weights), ``declared`` or
+    ``dense``; ``format``: e.g. ``"2:4 int8-sym-channel"``; ``density``: kept share of
+    the weights; ``value_bits``: bits of one weight (or codebook index) on chip;
+    ``mode``: how the PEs run it (``dense``, ``nm``, ``skip``); ``stored_bits``: the
+    compressed tensor's exact storage (None without one); ``dram_bits``: the bits one
+    copy of the weights occupies in DRAM as the hardware reads it (the stored bits when
+    it runs the stored format; a codebook at the decoder's entry width);
+    ``notes``: what the hardware does differently from what the compression asked.
+    """
+
+    source: str
+    format: str
+    density: float
+    value_bits: float
+    mode: str
+    stored_bits: int | None
+    dram_bits: float
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The same layer with dense weights at the config's ``weight_bits`` on a dense array
+    of the same size (no zero gating, no decoder): what compression is measured against.
+    """
+
+    cycles: int
+    compute_cycles: int
+    stall_cycles: int
+    fold_positions: int
+    streamed: int
+    energy_pj: float
+    dram_bytes: float
+
+    def __add__(self, other: Baseline) -> Baseline:
+        return Baseline(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class EnergySaving:
+    """Energy one step from the dense baseline to the compressed layers saves, by where
+    it is spent (in the result's energy unit; negative when the step costs energy).
+
+    Steps, in order: ``sparsity`` (the keep-masks on this accelerator, values at the
+    array's width), ``values`` (the value format: precision, weight sharing, entropy
+    coding), ``zero activations`` (zero gating of zero inputs).
+    """
+
+    source: str
+    dram: float
+    sram: float
+    compute: float
+    """PEs, registers, hops, selects, decoders and leakage."""
+
+    @property
+    def total(self) -> float:
+        return self.dram + self.sram + self.compute
+
+
+def compression_limiter(
+    weights: LayerWeights, cycles: Cycles, streamed: int, base: Baseline, stream_is_k: bool
+) -> str:
+    """What keeps a compressed layer from a speed-up of 1 / density.
+
+    Against the ideal (the baseline's compute cycles times the density) the lost cycles
+    split into DRAM stalls (``memory bound``), fill, drain and preload beyond the ideal
+    share (``fill and drain``), and streamed vectors beyond the ideal share: the
+    longest column of each fold when the stream is ``k`` (os: ``imbalance``), whole row
+    folds otherwise (ws, is: ``fold quantisation``). The largest names the limiter;
+    ``runs dense`` when the PEs do not exploit a sparse format, ``dense`` for dense
+    weights, ``none`` within 5 % of the ideal.
+    """
+    if weights.mode == "dense":
+        return "runs dense" if weights.density < 1 else "dense"
+    ideal = base.compute_cycles * weights.density
+    if cycles.total - ideal <= 0.05 * cycles.total:
+        return "none"
+    losses = {
+        "memory bound": cycles.stall,
+        "fill and drain": (cycles.compute - streamed)
+        - (base.compute_cycles - base.streamed) * weights.density,
+        "imbalance" if stream_is_k else "fold quantisation": streamed
+        - base.streamed * weights.density,
+    }
+    return max(losses, key=losses.get)
+
+
+@dataclass(frozen=True)
 class LayerResult:
     """One layer on one accelerator.
 
     ``stream_tiles``: stream tiles per fold position (1 untiled); ``psum_block_bytes``:
     the partial sums of one untiled output block (``T x min(cols, Sc)`` at accumulator
-    width; 0 in os, whose partial sums stay in the PEs).
+    width; 0 in os, whose partial sums stay in the PEs). ``macs`` counts every weight
+    (the dense layer's work); ``macs_useful`` the kept weights', ``macs_issued`` what the
+    PEs issue (nm's zero padding included); ``fold_positions`` and ``streamed`` are
+    the layer's fold positions and streamed vectors (:mod:`simulator.model.timing`).
     """
 
     name: str
@@ -206,19 +307,41 @@ class LayerResult:
     k: int
     groups: int
     macs: int
+    macs_useful: float
+    macs_issued: float
     cycles: Cycles
     utilization: float
     mapping_efficiency: float
     row_folds: int
     col_folds: int
     stream_tiles: int
+    fold_positions: int
+    streamed: int
     psum_block_bytes: float
     latency_s: float
     macs_per_s: float
     memory: LayerMemory
     energy_pj: LayerEnergy
     roofline: RooflinePoint
+    weights: LayerWeights
+    baseline: Baseline
+    limiter: str
+    """What keeps the layer from a speed-up of 1 / density (:func:`compression_limiter`)."""
     tiling_alternative: TilingAlternative | None = None
+
+    @property
+    def dram_bytes(self) -> float:
+        return self.memory.dram_bytes
+
+    @property
+    def speedup(self) -> float:
+        """Baseline cycles / cycles."""
+        return self.baseline.cycles / self.cycles.total
+
+    @property
+    def energy_ratio(self) -> float:
+        """Energy / baseline energy."""
+        return self.energy_pj.total / self.baseline.energy_pj
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -226,15 +349,25 @@ class LayerResult:
         out["memory"] = asdict(self.memory)
         out["energy_pj"] = self.energy_pj.to_dict()
         out["roofline"] = asdict(self.roofline)
+        out["weights"] = asdict(self.weights)
+        out["weights"]["notes"] = list(self.weights.notes)
+        out["baseline"] = asdict(self.baseline)
         alternative = self.tiling_alternative
         out["tiling_alternative"] = None if alternative is None else asdict(alternative)
+        out["dram_bytes"] = self.dram_bytes
+        out["speedup"] = self.speedup
+        out["energy_ratio"] = self.energy_ratio
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerResult:
+        derived = ("dram_bytes", "speedup", "energy_ratio")
+        data = {key: value for key, value in data.items() if key not in derived}
         return cls(
             **{
                 **data,
+                "weights": LayerWeights(**data["weights"]),
+                "baseline": Baseline(**data["baseline"]),
                 "cycles": Cycles(**data["cycles"]),
                 "memory": LayerMemory.from_dict(data["memory"]),
                 "energy_pj": LayerEnergy.from_dict(data["energy_pj"]),
@@ -265,10 +398,44 @@ class SimResult:
     roofs: Roofs
     stream_tile_limit: int = 0
     """The config's stream tile ``Ts`` (0: untiled)."""
+    weights_from: str = ""
+    """Where bound weights came from (empty when none are bound)."""
+    notes: tuple[str, ...] = ()
+    """Remarks on the workload's weights (layers that bound none, ...)."""
+    savings: tuple[EnergySaving, ...] = ()
+    """Energy saved against the dense baseline, by source (empty when dense)."""
 
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
+
+    @property
+    def macs_useful(self) -> float:
+        return sum(layer.macs_useful for layer in self.layers)
+
+    @property
+    def compressed(self) -> bool:
+        """Some layer's weights are compressed or declared sparse."""
+        return any(layer.weights.source != "dense" for layer in self.layers)
+
+    @property
+    def synthetic_weights(self) -> bool:
+        return any(layer.weights.source == "recipe" for layer in self.layers)
+
+    @property
+    def baseline(self) -> Baseline:
+        total = self.layers[0].baseline
+        for layer in self.layers[1:]:
+            total = total + layer.baseline
+        return total
+
+    @property
+    def speedup(self) -> float:
+        return self.baseline.cycles / self.cycles.total
+
+    @property
+    def energy_ratio(self) -> float:
+        return self.energy.total / self.baseline.energy_pj
 
     @property
     def cycles(self) -> Cycles:
@@ -279,7 +446,8 @@ class SimResult:
 
     @property
     def utilization(self) -> float:
-        return self.macs / (self.cycles.total * self.config.pes)
+        """Useful MACs (of the kept weights) / (cycles x PEs)."""
+        return self.macs_useful / (self.cycles.total * self.config.pes)
 
     @property
     def latency_s(self) -> float:
@@ -314,9 +482,9 @@ class SimResult:
     @property
     def roofline(self) -> RooflinePoint:
         """The whole workload as one roofline point."""
-        array_sram = sum(layer.macs / layer.roofline.sram_intensity for layer in self.layers)
+        array_sram = sum(layer.macs_useful / layer.roofline.sram_intensity for layer in self.layers)
         roof = roofline(
-            self.macs,
+            self.macs_useful,
             self.cycles.total,
             self.memory.dram_bytes,
             array_sram,
@@ -349,9 +517,14 @@ class SimResult:
             "area_mm2": {"total": self.area_total_mm2, "by_component": dict(self.area_mm2)},
             "roofs": asdict(self.roofs),
             "stream_tile_limit": self.stream_tile_limit,
+            "weights_from": self.weights_from,
+            "synthetic_weights": self.synthetic_weights,
+            "notes": list(self.notes),
+            "savings": [asdict(saving) | {"total": saving.total} for saving in self.savings],
             "layers": [layer.to_dict() for layer in self.layers],
             "total": {
                 "macs": self.macs,
+                "macs_useful": self.macs_useful,
                 "cycles": asdict(self.cycles),
                 "utilization": self.utilization,
                 "latency_s": self.latency_s,
@@ -363,6 +536,9 @@ class SimResult:
                 "energy_pj": energy.to_dict(),
                 "area_mm2": self.area_total_mm2,
                 "roofline": asdict(self.roofline),
+                "baseline": asdict(self.baseline),
+                "speedup": self.speedup,
+                "energy_ratio": self.energy_ratio,
             },
         }
 
@@ -386,6 +562,12 @@ class SimResult:
             area_mm2=dict(data["area_mm2"]["by_component"]),
             roofs=Roofs(**data["roofs"]),
             stream_tile_limit=data["stream_tile_limit"],
+            weights_from=data["weights_from"],
+            notes=tuple(data["notes"]),
+            savings=tuple(
+                EnergySaving(**{k: v for k, v in saving.items() if k != "total"})
+                for saving in data["savings"]
+            ),
         )
 
     def write_json(self, path: str | Path) -> None:

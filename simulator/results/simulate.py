@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from compress.stats import structure_only
 from simulator.config import AcceleratorConfig, StreamTiling
 from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.energy import ACTIONS, energy_by_component
 from simulator.model.evaluate import Evaluation, evaluate, sram_bandwidth_bits
 from simulator.model.mapping import DATAFLOW_MAPS, Operand
+from simulator.model.sparsity import EXEC_MODES, execution_notes
 from simulator.model.timing import dense_timing
 from simulator.results.result import (
+    Baseline,
     Cycles,
+    EnergySaving,
     LayerEnergy,
     LayerMemory,
     LayerResult,
+    LayerWeights,
     OperandMemory,
     Roofs,
     SimResult,
     TilingAlternative,
+    compression_limiter,
     point_at,
 )
+from simulator.workloads.binding import dense_workload
 from simulator.workloads.layer import Layer, Workload
 
 __all__ = ["simulate"]
@@ -33,16 +42,22 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
     operand, energy per action and component, area and the roofline of every layer.
 
     One row of :func:`simulator.model.evaluate.evaluate`, the same computation
-    :func:`simulator.results.batch.evaluate_configs` runs for many configs at once. In ws
-    and is, each layer also records what the other ``stream_tiling`` choice would take
-    (:class:`~simulator.results.result.TilingAlternative`), for the report's advice.
+    :func:`simulator.results.batch.evaluate_configs` runs for many configs at once. Each
+    layer also records its weights (:class:`~simulator.results.result.LayerWeights`),
+    the dense baseline (the same layers with dense weights on
+    :meth:`~simulator.config.AcceleratorConfig.dense_baseline`), and, in ws and is, what
+    the other ``stream_tiling`` choice would take (for the report's advice). With
+    compressed layers, the energy saved is split by source, step by step
+    (:func:`energy_savings`).
     """
     ev = evaluate(workload, [config])
+    base = evaluate(dense_workload(workload), [config.dense_baseline()])
     alternatives = _tiling_alternatives(workload, config)
     layers = tuple(
-        _layer_result(ev, i, layer, config, alternatives[i] if alternatives else None)
+        _layer_result(ev, base, i, layer, config, alternatives[i] if alternatives else None)
         for i, layer in enumerate(workload.layers)
     )
+    compressed = any(layer.weights.source != "dense" for layer in layers)
     return SimResult(
         config=config,
         workload_name=workload.name,
@@ -60,7 +75,57 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
             * config.clock_hz,
         ),
         stream_tile_limit=int(ev.hw.stream_tile_limit[0, 0]),
+        weights_from=workload.weights_from,
+        notes=workload.notes,
+        savings=energy_savings(workload, config, base, ev) if compressed else (),
     )
+
+
+_STEPS = ("sparsity", "values", "zero activations")
+
+
+def energy_savings(
+    workload: Workload, config: AcceleratorConfig, base: Evaluation, ev: Evaluation
+) -> tuple[EnergySaving, ...]:
+    """Energy saved from the dense baseline to the compressed layers, step by step.
+
+    ``sparsity``: the baseline against the keep-masks alone on ``config`` (values at the
+    array's width, every activation nonzero); ``values``: then the layers' own value
+    formats (precision, codebooks, entropy coding); ``zero activations``: then the
+    measured or given activation densities (saved only where ``zero_gating`` gates them).
+    Each step is split into DRAM, SRAM and compute (everything else).
+    """
+
+    def layer(layer: Layer, structure: bool) -> Layer:
+        stats = layer.compressed
+        changes = {"activation_density": 1.0}
+        if structure and stats is not None:
+            changes["compressed"] = structure_only(stats)
+        return replace(layer, **changes)
+
+    steps = [base]
+    for structure in (True, False):
+        variant = replace(workload, layers=tuple(layer(x, structure) for x in workload.layers))
+        steps.append(evaluate(variant, [config]))
+    steps.append(ev)
+    totals = [_by_place(step) for step in steps]
+    pairs = itertools.pairwise(totals)
+    return tuple(
+        EnergySaving(source, *(before[k] - after[k] for k in ("dram", "sram", "compute")))
+        for source, (before, after) in zip(_STEPS, pairs, strict=True)
+    )
+
+
+def _by_place(ev: Evaluation) -> dict[str, float]:
+    """Energy of the single-config evaluation summed over layers: DRAM, SRAM, compute."""
+    out = dict.fromkeys(("dram", "sram", "compute"), 0.0)
+    for key, value in ev.energy_by_action.items():
+        component = key.split(".", 1)[0]
+        place = (
+            "dram" if component == "dram" else "sram" if component.endswith("_sram") else "compute"
+        )
+        out[place] += float(np.sum(value[0]))
+    return out
 
 
 def _tiling_alternatives(
@@ -86,6 +151,7 @@ def _tiling_alternatives(
 
 def _layer_result(
     ev: Evaluation,
+    base: Evaluation,
     i: int,
     layer: Layer,
     config: AcceleratorConfig,
@@ -100,6 +166,16 @@ def _layer_result(
         scalesim_total=int(timing.scalesim_cycles[0, i]),
     )
     by_action = {key: float(value[0, i]) for key, value in ev.energy_by_action.items()}
+    weights = _layer_weights(ev, i, layer, config)
+    baseline = _baseline(base, i)
+    streamed = int(timing.streamed[0, i])
+    useful = float(np.broadcast_to(ev.useful_macs, ev.total_cycles.shape)[0, i])
+    issued = (
+        layer.macs
+        if ev.execution is None or not ev.execution.weighted[0, i]
+        else (float(ev.execution.issued_macs[0, i]))
+    )
+    stream_is_k = DATAFLOW_MAPS[config.dataflow].stationary is Operand.OUTPUT
     return LayerResult(
         name=layer.name,
         kind=layer.kind.value,
@@ -108,19 +184,63 @@ def _layer_result(
         k=layer.k,
         groups=layer.groups,
         macs=layer.macs,
+        macs_useful=useful,
+        macs_issued=float(issued),
         cycles=cycles,
-        utilization=layer.macs / (cycles.total * config.pes),
+        utilization=useful / (cycles.total * config.pes),
         mapping_efficiency=float(timing.mapping_efficiency[0, i]),
         row_folds=int(timing.row_folds[0, i]),
         col_folds=int(timing.col_folds[0, i]),
         stream_tiles=int(timing.stream_tiles[0, i]),
+        fold_positions=int(timing.fold_positions[0, i]),
+        streamed=streamed,
         psum_block_bytes=_psum_block_bytes(ev, i, config),
         latency_s=cycles.total / config.clock_hz,
         macs_per_s=float(ev.roofline.attained_macs_per_s[0, i]),
         memory=_layer_memory(ev.traffic, i),
         energy_pj=LayerEnergy(by_action, _by_component(by_action)),
         roofline=point_at(ev.roofline, (0, i)),
+        weights=weights,
+        baseline=baseline,
+        limiter=compression_limiter(weights, cycles, streamed, baseline, stream_is_k),
         tiling_alternative=alternative,
+    )
+
+
+def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig):
+    """The :class:`LayerWeights` record of layer ``i``."""
+    ex, stats = ev.execution, layer.compressed
+    if stats is None and layer.nm is not None:
+        stats = ev.layers.weights[i]
+    if not layer.has_weights:
+        return LayerWeights("dense", "activations (no weights)", 1.0, config.activation_bits,
+                            "dense", None, 0.0)  # fmt: skip
+    if stats is None:
+        bits = layer.k * layer.n * layer.groups * config.weight_bits
+        return LayerWeights("dense", f"dense int{config.weight_bits}", 1.0,
+                            config.weight_bits, "dense", None, float(bits))  # fmt: skip
+    return LayerWeights(
+        source=layer.weight_source.value,
+        format=stats.format_name,
+        density=stats.density,
+        value_bits=float(ex.value_bits[0, i]),
+        mode=EXEC_MODES[int(ex.mode[0, i])],
+        stored_bits=stats.total_bits,
+        dram_bits=float(ex.dram_bits[0, i]),
+        notes=execution_notes(config, stats),
+    )
+
+
+def _baseline(base: Evaluation, i: int) -> Baseline:
+    energy = sum(float(value[0, i]) for value in base.energy_by_action.values())
+    return Baseline(
+        cycles=int(base.total_cycles[0, i]),
+        compute_cycles=int(base.timing.compute_cycles[0, i]),
+        stall_cycles=int(base.stall_cycles[0, i]),
+        fold_positions=int(base.timing.fold_positions[0, i]),
+        streamed=int(base.timing.streamed[0, i]),
+        energy_pj=energy,
+        dram_bytes=float(base.traffic.dram_bits[0, i]) / 8,
     )
 
 

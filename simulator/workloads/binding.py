@@ -48,6 +48,7 @@ __all__ = [
     "bind_compressed",
     "bind_recipe",
     "bind_tensors",
+    "dense_workload",
     "load_compressed_model",
     "synthetic_weights",
 ]
@@ -125,6 +126,14 @@ def bind_tensors(
         workload, layers=tuple(layers), weights_from=description, notes=tuple(notes)
     )
     return Binding(bound_workload, tuple(bound), tuple(unmatched), tuple(sorted(by_layer)))
+
+
+def dense_workload(workload: Workload) -> Workload:
+    """``workload`` with every weight dense: no compressed tensor, no declared pattern."""
+    layers = tuple(
+        replace(layer, compressed=None, weight_source=None, nm=None) for layer in workload.layers
+    )
+    return replace(workload, layers=layers)
 
 
 def load_compressed_model(path: str | Path) -> CompressedModel:
