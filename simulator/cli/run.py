@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulator.cli import UserError
 from simulator.config import Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
 from simulator.reports.markdown import write_report
 from simulator.reports.text import layer_table, summary_lines
 from simulator.results.result import SimResult
 from simulator.results.simulate import simulate
+from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
+from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_config, load_workload
 from simulator.workloads.zoo import ZOO
 
@@ -26,8 +29,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
     sim.add_argument(
-        "--workload", required=True, help="zoo name (see `sparsa zoo`), topology .csv or .yaml"
+        "--workload",
+        help="zoo name (see `sparsa zoo`), topology .csv or .yaml (default with --compressed: "
+        "the compressed model's zoo entry, e.g. digits-mlp)",
     )
+    weights = sim.add_mutually_exclusive_group()
+    weights.add_argument(
+        "--compressed",
+        type=Path,
+        help="bind the weights `sparsa compress` wrote (its folder or compressed.npz) by "
+        "layer name",
+    )
+    weights.add_argument(
+        "--recipe",
+        help="apply a compression recipe to synthetic weights of the workload, e.g. "
+        "'prune 2:4 -> int8 per-channel'",
+    )
+    sim.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
     sim.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
     sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
     sim.add_argument(
@@ -76,7 +94,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.stream_tiling:
         overrides["stream_tiling"] = args.stream_tiling
     config = config.replace(**overrides) if overrides else config
-    workload = load_workload(args.workload, batch=args.batch)
+    workload = _workload(args)
     result = simulate(workload, config)
     args.out.mkdir(parents=True, exist_ok=True)
     result.write_json(args.out / "result.json")
@@ -87,6 +105,26 @@ def _simulate(args: argparse.Namespace) -> int:
     print("\n".join(summary_lines(result)))
     print("wrote     " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _workload(args: argparse.Namespace) -> Workload:
+    """The workload, with the weights ``--compressed`` or ``--recipe`` asks for."""
+    if args.compressed is not None:
+        model = load_compressed_model(args.compressed)
+        spec = args.workload or model.model
+        if args.workload is None and spec not in ZOO:
+            raise UserError(
+                f"--compressed {args.compressed}: model {spec!r} is not in the zoo; give "
+                "--workload with its layers"
+            )
+        workload = load_workload(spec, batch=args.batch)
+        return bind_compressed(workload, model, str(args.compressed)).workload
+    if args.workload is None:
+        raise UserError("--workload is required (unless --compressed names a zoo model)")
+    workload = load_workload(args.workload, batch=args.batch)
+    if args.recipe is not None:
+        return bind_recipe(workload, args.recipe, seed=args.seed).workload
+    return workload
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -10,28 +10,19 @@ without simulating.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
+from simulator.reports.compression import compression_section
 from simulator.reports.plots import write_plots
-from simulator.reports.units import format_bytes, format_energy, format_si
+from simulator.reports.units import format_bytes, format_energy, format_si, markdown_table
 from simulator.results.result import LayerResult, SimResult
 
 __all__ = ["REPORT_FILE", "render_markdown", "write_report"]
 
 REPORT_FILE = "report.md"
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[str]], align: str) -> list[str]:
-    """A markdown table; ``align`` has an ``l`` or ``r`` per column."""
-    header = list(header)
-    marks = {"l": "---", "r": "---:"}
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
@@ -83,7 +74,7 @@ def _outcome_rows(result: SimResult) -> list[tuple[str, str]]:
 
 def _summary(result: SimResult) -> list[str]:
     rows = _setup_rows(result) + _outcome_rows(result)
-    return ["## Summary", "", *_table(("", ""), rows, "ll")]
+    return ["## Summary", "", *markdown_table(("", ""), rows, "ll")]
 
 
 def _area(result: SimResult) -> list[str]:
@@ -97,7 +88,7 @@ def _area(result: SimResult) -> list[str]:
     return [
         "## Area (mm^2)",
         "",
-        *_table(("component", "mm^2", "share"), rows, "lrr"),
+        *markdown_table(("component", "mm^2", "share"), rows, "lrr"),
         "",
         "PE array and SRAM buffers only (no control, clock tree or DRAM interface).",
     ]
@@ -110,17 +101,21 @@ def _energy(result: SimResult) -> list[str]:
         for name, value in sorted(energy.by_component.items(), key=lambda kv: -kv[1])
         if value > 0
     ]
-    lines = ["## Energy by component", "", *_table(("component", "energy", "share"), rows, "lrr")]
+    lines = [
+        "## Energy by component",
+        "",
+        *markdown_table(("component", "energy", "share"), rows, "lrr"),
+    ]
     top_actions = sorted(energy.by_action.items(), key=lambda kv: -kv[1])[:5]
     layers = sorted(result.layers, key=lambda layer: -layer.energy_pj.total)[:5]
     lines += ["", "## Top energy consumers", "", "Actions:", ""]
-    lines += _table(
+    lines += markdown_table(
         ("action", "energy", "share"),
         [(k, format_energy(v, unit), f"{v / energy.total:.1%}") for k, v in top_actions if v > 0],
         "lrr",
     )
     lines += ["", "Layers:", ""]
-    lines += _table(
+    lines += markdown_table(
         ("layer", "energy", "share", "largest component"),
         [
             (
@@ -173,7 +168,7 @@ def _layers(result: SimResult) -> list[str]:
     return [
         "## Layers",
         "",
-        *_table(header, rows, "llrrrrrrrrlr"),
+        *markdown_table(header, rows, "llrrrrrrrrlr"),
         "",
         "MAC/B: MACs per DRAM byte. bound: the lowest roof at the layer's intensities; "
         "of roof: attained MAC/s as a share of it.",
@@ -291,11 +286,12 @@ def render_markdown(result: SimResult) -> str:
         _area(result),
         _energy(result),
         _layers(result),
+        compression_section(result),
         _bound_layers(result),
         plots,
         notes,
     ]
-    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+    return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
 
 def write_report(result: SimResult, out_dir: str | Path) -> tuple[Path, ...]:

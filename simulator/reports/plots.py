@@ -18,9 +18,27 @@ from simulator.results.result import SimResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["PLOT_FILES", "cycles_figure", "energy_figure", "roofline_figure", "write_plots"]
+__all__ = [
+    "COMPRESSION_PLOT",
+    "PLOT_FILES",
+    "compression_figure",
+    "cycles_figure",
+    "energy_figure",
+    "roofline_figure",
+    "write_plots",
+]
 
 PLOT_FILES = ("roofline.png", "energy.png", "cycles.png")
+COMPRESSION_PLOT = "compression.png"
+_LIMITER_COLORS = {
+    "none": "#55a868",
+    "fill and drain": "#8172b3",
+    "fold quantisation": "#ccb974",
+    "imbalance": "#dd8452",
+    "memory bound": "#c44e52",
+    "runs dense": "#8c8c8c",
+    "dense": "#cfcfcf",
+}
 _DPI = 130
 _MAX_LABELLED = 8
 _COMPONENT_COLORS = {
@@ -135,6 +153,23 @@ def _draw_layers(ax, result: SimResult, dram_x, sram_x, attained) -> None:
                marker="^", label="layer at its SRAM intensity (MAC per SRAM byte)")  # fmt: skip
 
 
+def _draw_moves(ax, result: SimResult, dram_x, attained) -> float:
+    """Each compressed layer's move from its dense baseline to here, at DRAM intensity;
+    returns the lowest baseline intensity drawn."""
+    clock = result.config.clock_hz
+    picked = [i for i, layer in enumerate(result.layers) if layer.weights.source != "dense"]
+    base_x = np.array([result.layers[i].macs / result.layers[i].baseline.dram_bytes
+                       for i in picked])  # fmt: skip
+    base_y = np.array([result.layers[i].macs * clock / result.layers[i].baseline.cycles
+                       for i in picked]) * 1e-9  # fmt: skip
+    ax.scatter(base_x, base_y, s=14, facecolor="none", edgecolor="0.45", zorder=2,
+               label="dense baseline of a compressed layer (arrow: to compressed)")  # fmt: skip
+    arrow = {"arrowstyle": "->", "lw": 0.6, "color": "0.45"}
+    for j, i in enumerate(picked):
+        ax.annotate("", (dram_x[i], attained[i]), (base_x[j], base_y[j]), arrowprops=arrow)
+    return float(base_x.min()) if picked else float("inf")
+
+
 def roofline_figure(result: SimResult) -> Figure:
     """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs."""
     roofs = result.roofs
@@ -149,6 +184,8 @@ def roofline_figure(result: SimResult) -> Figure:
     ax = fig.add_subplot()
     _draw_roofs(ax, roofs, np.geomspace(low, high, 200))
     _draw_layers(ax, result, dram_x, sram_x, attained)
+    if result.compressed:
+        low = min(low, _draw_moves(ax, result, dram_x, attained) / 3)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(max(attained.min() / 4, peak * 1e-6), peak * 3)
@@ -244,13 +281,57 @@ def cycles_figure(result: SimResult) -> Figure:
     return fig
 
 
+def compression_figure(result: SimResult) -> Figure:
+    """Speed-up of every compressed layer over its dense baseline, coloured by its
+    limiter, with the ideal 1 / density; and the energy saved by source."""
+    layers = [layer for layer in result.layers if layer.weights.source != "dense"]
+    names = [layer.name for layer in layers]
+    fig = _figure(_layer_width(len(names)) + 4, 5.5)
+    speed, saved = fig.subplots(1, 2, width_ratios=[max(len(names), 4), 4])
+    x = np.arange(len(names))
+    colors = [_LIMITER_COLORS.get(layer.limiter, "0.5") for layer in layers]
+    speed.bar(x, [layer.speedup for layer in layers], width=0.8, color=colors)
+    ideal = [1 / layer.weights.density for layer in layers]
+    speed.scatter(x, ideal, marker="_", s=120, color="black", zorder=3, label="ideal 1 / density")
+    speed.axhline(1.0, color="0.3", lw=0.8)
+    for limiter, color in _LIMITER_COLORS.items():
+        if any(layer.limiter == limiter for layer in layers):
+            speed.bar([0], [0], color=color, label=f"limiter: {limiter}")
+    speed.set_ylabel("speed-up over the dense baseline (x)")
+    speed.set_ylim(0, max(max(ideal), max(layer.speedup for layer in layers)) * 1.15)
+    _layer_axis(speed, names)
+    speed.grid(True, axis="y", alpha=0.3)
+    speed.legend(fontsize=7, loc="upper right", frameon=False)
+    speed.set_title(f"{result.speedup:.2f}x overall, {result.cycles.total:,} cycles", fontsize=10)
+    places = ("dram", "sram", "compute")
+    scale, unit = energy_scale(max(abs(s.total) for s in result.savings) or 1.0, result.energy_unit)
+    steps = np.arange(len(result.savings))
+    for place, color in zip(places, (_DRAM_COLOR, "#55a868", _SRAM_COLOR), strict=True):
+        values = np.array([getattr(s, place) for s in result.savings]) / scale
+        bottom = np.array([sum(max(0.0, getattr(s, p)) for p in places[: places.index(place)])
+                           for s in result.savings]) / scale  # fmt: skip
+        saved.bar(steps, np.maximum(values, 0), bottom=bottom, color=color, label=place)
+        saved.bar(steps, np.minimum(values, 0), color=color, alpha=0.5)
+    saved.axhline(0, color="0.3", lw=0.8)
+    saved.set_xticks(steps)
+    saved.set_xticklabels([s.source for s in result.savings], rotation=30, fontsize=8)
+    saved.set_ylabel(f"energy saved ({unit})")
+    saved.legend(fontsize=7, frameon=False)
+    saved.grid(True, axis="y", alpha=0.3)
+    saved.set_title(f"energy x{result.energy_ratio:.2f} of the dense baseline", fontsize=10)
+    fig.suptitle(f"Compression on {result.config.name}: {result.workload_name}", fontsize=11)
+    return fig
+
+
 def write_plots(result: SimResult, out_dir: str | Path) -> tuple[Path, ...]:
-    """Write ``roofline.png``, ``energy.png`` and ``cycles.png`` into ``out_dir``."""
+    """Write ``roofline.png``, ``energy.png`` and ``cycles.png`` into ``out_dir``, and
+    ``compression.png`` when some layer is compressed."""
     out = Path(out_dir)
+    builds = dict(zip(PLOT_FILES, (roofline_figure, energy_figure, cycles_figure), strict=True))
+    if result.compressed:
+        builds[COMPRESSION_PLOT] = compression_figure
     paths = []
-    for name, build in zip(
-        PLOT_FILES, (roofline_figure, energy_figure, cycles_figure), strict=True
-    ):
+    for name, build in builds.items():
         path = out / name
         build(result).savefig(path)
         paths.append(path)

@@ -46,10 +46,18 @@ def layer_table(result: SimResult, max_name: int = 28) -> str:
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            cell.ljust(w) if i < 2 else cell.rjust(w)
+            cell.ljust(w) if i < 2 or i == 13 else cell.rjust(w)
             for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         )
 
+    if result.compressed:
+        header += ("weights", "x dense")
+        rows = [
+            (*row, layer.weights.format, f"{layer.speedup:.2f}")
+            for row, layer in zip(rows, result.layers, strict=True)
+        ]
+        total += ("", f"{result.speedup:.2f}")
+        widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in rows), rule, line(total)])
 
@@ -74,4 +82,20 @@ def summary_lines(result: SimResult) -> list[str]:
         f"energy    {format_energy(energy.total, result.energy_unit)} "
         f"({format_energy(energy.total / result.macs, result.energy_unit)}/MAC), "
         f"DRAM {format_bytes(result.memory.dram_bytes)}, {roof.bound}-bound",
+        *_compression_lines(result),
+    ]
+
+
+def _compression_lines(result: SimResult) -> list[str]:
+    if not result.compressed:
+        return []
+    base = result.baseline
+    synthetic = " (synthetic weights)" if result.synthetic_weights else ""
+    source = result.weights_from or "declared N:M patterns (no weights)"
+    return [
+        f"weights   {source}{synthetic}",
+        f"vs dense  {result.speedup:.2f}x faster ({base.cycles:,} -> {result.cycles.total:,} "
+        f"cycles), energy x{result.energy_ratio:.2f}, DRAM "
+        f"{format_bytes(base.dram_bytes)} -> {format_bytes(result.memory.dram_bytes)}",
+        *(f"note      {note}" for note in result.notes),
     ]

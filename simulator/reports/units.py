@@ -1,8 +1,11 @@
-"""Human-readable quantities for reports and plots: SI prefixes, binary sizes, energies."""
+"""Human-readable quantities for reports and plots: SI prefixes, binary sizes, energies,
+and markdown tables of them."""
 
 from __future__ import annotations
 
-__all__ = ["energy_scale", "format_bytes", "format_energy", "format_si"]
+from collections.abc import Iterable
+
+__all__ = ["energy_scale", "format_bytes", "format_energy", "format_si", "markdown_table"]
 
 _ENERGY_PREFIXES = ((1e12, "J"), (1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ"), (1.0, "pJ"))
 
@@ -41,3 +44,11 @@ def format_energy(value: float, unit: str) -> str:
     """``4.2e9, "pJ"`` -> ``"4.2 mJ"``; ``123.0, "MAC16"`` -> ``"123 MAC16"``."""
     scale, name = energy_scale(value, unit)
     return f"{value / scale:,.4g} {name}"
+
+
+def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]], align: str) -> list[str]:
+    """A markdown table's lines; ``align`` has an ``l`` or ``r`` per column."""
+    header = list(header)
+    marks = {"l": "---", "r": "---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]

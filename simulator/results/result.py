@@ -205,7 +205,8 @@ class LayerWeights:
     compressed tensor's exact storage (None without one); ``dram_bits``: the bits one
     copy of the weights occupies in DRAM as the hardware reads it (the stored bits when
     it runs the stored format; a codebook at the decoder's entry width);
-    ``notes``: what the hardware does differently from what the compression asked.
+    ``notes``: what the hardware does differently from what the compression asked;
+    ``activation_density``: the nonzero share of the layer's inputs.
     """
 
     source: str
@@ -216,6 +217,7 @@ class LayerWeights:
     stored_bits: int | None
     dram_bits: float
     notes: tuple[str, ...] = ()
+    activation_density: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes))

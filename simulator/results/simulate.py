@@ -228,6 +228,7 @@ def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConf
         stored_bits=stats.total_bits,
         dram_bits=float(ex.dram_bits[0, i]),
         notes=execution_notes(config, stats),
+        activation_density=layer.activation_density,
     )
 
 
