@@ -32,6 +32,7 @@ __all__ = [
     "FoldSchedule",
     "Overflow",
     "PEKind",
+    "ScaleSimSparsity",
     "StreamTiling",
     "WeightDecoder",
     "builtin_energy_tables",
@@ -120,6 +121,21 @@ class StreamTiling(StrEnum):
 
     NONE = "none"
     FIT = "fit"
+
+
+class ScaleSimSparsity(StrEnum):
+    """How ``scalesim_total`` treats a layer's declared N:M pattern.
+
+    ``none``: SCALE-Sim without ``SparsitySupport`` (the pattern is ignored).
+    ``layerwise``: SCALE-Sim 3's layer-wise mode (``SparsitySupport: true``,
+    ``OptimizedMapping: false``): the same N of every M rows along ``k`` are kept for
+    every filter, so ``k`` shrinks to ``K' = floor(k/M) N + min(k mod M, N)``. This
+    deletes input positions, which a real N:M mask does not allow; it changes only the
+    SCALE-Sim-comparable figure, never the physical model.
+    """
+
+    NONE = "none"
+    LAYERWISE = "layerwise"
 
 
 class Overflow(StrEnum):
@@ -334,6 +350,10 @@ class AcceleratorConfig:
     decoder_entry_bits: int = dataclasses.field(
         default=8, metadata=_spec(_int_in(1, 32), "bits of one weight in a codebook entry")
     )
+    scalesim_sparsity: ScaleSimSparsity = dataclasses.field(
+        default=ScaleSimSparsity.NONE,
+        metadata=_spec(_enum(ScaleSimSparsity), "SCALE-Sim's N:M semantics for scalesim_total"),
+    )
     huffman_symbols_per_cycle: float = dataclasses.field(
         default=0.0,
         metadata=_spec(_non_negative_number, "Huffman decoder throughput (0: no decoder)"),
@@ -469,6 +489,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "fold_schedule": FoldSchedule,
     "stream_tiling": StreamTiling,
     "weight_decoder": WeightDecoder,
+    "scalesim_sparsity": ScaleSimSparsity,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
 _FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AcceleratorConfig)}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from compress import WeightStats, declared_stats
-from simulator.config import AcceleratorConfig, WeightDecoder
+from simulator.config import AcceleratorConfig, ScaleSimSparsity, WeightDecoder
 from simulator.model.energy import EnergyTable, load_energy_table
 from simulator.model.mapping import (
     PE_KIND_CODES,
@@ -91,6 +91,9 @@ class ConfigColumns(NamedTuple):
     decoder_vector_length: np.ndarray
     decoder_entry_bits: np.ndarray
     huffman_symbols_per_cycle: np.ndarray
+    scalesim_sparsity: np.ndarray
+    """1 where ``scalesim_sparsity: layerwise`` (``scalesim_total`` follows SCALE-Sim's
+    layer-wise N:M), else 0."""
     execution_keys: tuple[tuple, ...]
     """Per config, what decides how compressed weights execute on it apart from the
     array's size (:func:`simulator.model.sparsity.execution_key`)."""
@@ -150,6 +153,9 @@ class ConfigColumns(NamedTuple):
             decoder_entry_bits=column([c.decoder_entry_bits for c in configs]),
             huffman_symbols_per_cycle=column(
                 [c.huffman_symbols_per_cycle for c in configs], np.float64
+            ),
+            scalesim_sparsity=column(
+                [c.scalesim_sparsity is ScaleSimSparsity.LAYERWISE for c in configs]
             ),
             execution_keys=tuple(execution_key(c) for c in configs),
         )

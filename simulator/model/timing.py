@@ -117,6 +117,23 @@ class DenseTiming(NamedTuple):
     """Mean over folds of used PEs / all PEs, in [0, 1]."""
 
 
+def _scalesim_sequential(hw, ly, rows, cols, dataflow, preload) -> np.ndarray:
+    """SCALE-Sim's sequential compute count, untiled; with ``scalesim_sparsity:
+    layerwise`` a declared N:M layer runs on ``K' = floor(k/M) N + min(k mod M, N)``."""
+    n_keep, m_group = ly.declared_nm
+    k = np.asarray(ly.k, dtype=np.int64)
+    layerwise = (hw.scalesim_sparsity == 1) & (m_group > 0)
+    if np.any(layerwise):
+        group = np.maximum(m_group, 1)
+        k = np.where(layerwise, (k // group) * n_keep + np.minimum(k % group, n_keep), k)
+    dims = (np.asarray(ly.m, dtype=np.int64), np.asarray(ly.n, dtype=np.int64), k)
+    sr = np.choose(_TABLE["row_dim"][dataflow], dims)
+    sc = np.choose(_TABLE["col_dim"][dataflow], dims)
+    t = np.choose(_TABLE["stream_dim"][dataflow], dims)
+    folds = -(-sr // rows) * -(-sc // cols)
+    return ly.groups * folds * (preload + rows + cols + t - 2)
+
+
 def dense_timing(
     hw: ConfigColumns, ly: LayerColumns, execution: WeightExecution | None = None
 ) -> DenseTiming:
@@ -170,7 +187,7 @@ def dense_timing(
     sequential = positions * stream_tiles * preload + fills + streamed
     overlapped = preload + fills + streamed
     compute = np.where(schedule == SCHEDULE_CODES[FoldSchedule.OVERLAPPED], overlapped, sequential)
-    untiled_sequential = groups * folds * (preload + rows + cols + t - 2)
+    untiled_sequential = _scalesim_sequential(hw, ly, rows, cols, dataflow, preload)
     return DenseTiming(
         sr=sr,
         sc=sc,

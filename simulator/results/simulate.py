@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from compress.nm import NMPattern
 from compress.stats import structure_only
-from simulator.config import AcceleratorConfig, StreamTiling
+from simulator.config import AcceleratorConfig, ConfigError, ScaleSimSparsity, StreamTiling
 from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.energy import ACTIONS, energy_by_component
 from simulator.model.evaluate import Evaluation, evaluate, sram_bandwidth_bits
@@ -57,6 +58,8 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
         _layer_result(ev, base, i, layer, config, alternatives[i] if alternatives else None)
         for i, layer in enumerate(workload.layers)
     )
+    if config.scalesim_sparsity is ScaleSimSparsity.LAYERWISE:
+        layers = _scalesim_notes(workload, config, layers)
     compressed = any(layer.weights.source != "dense" for layer in layers)
     return SimResult(
         config=config,
@@ -79,6 +82,43 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
         notes=workload.notes,
         savings=energy_savings(workload, config, base, ev) if compressed else (),
     )
+
+
+def _scalesim_notes(
+    workload: Workload, config: AcceleratorConfig, layers: tuple[LayerResult, ...]
+) -> tuple[LayerResult, ...]:
+    """Add to each declared N:M layer what SCALE-Sim's layer-wise semantics do and what
+    the physical N:M model gives for it on an ``nm`` array of the same size."""
+    physical: dict[NMPattern, Evaluation | None] = {}
+    out = []
+    for i, (layer, result) in enumerate(zip(workload.layers, layers, strict=True)):
+        pattern = layer.nm
+        if pattern is None:
+            out.append(result)
+            continue
+        if pattern not in physical:
+            try:
+                nm_config = config.replace(pe_kind="nm", nm_patterns=[str(pattern)])
+                physical[pattern] = evaluate(workload, [nm_config])
+            except ConfigError:  # an array with fewer rows than N: no nm array here
+                physical[pattern] = None
+        n, m = pattern
+        k_prime = (layer.k // m) * n + min(layer.k % m, n)
+        note = (
+            f"SCALE-Sim's layer-wise {pattern} keeps the same {n} of every {m} positions of "
+            f"k for every filter, which deletes input positions: k {layer.k} -> {k_prime}, "
+            f"{result.cycles.scalesim_total:,} cycles (scalesim_total)"
+        )
+        ev = physical[pattern]
+        if ev is not None:
+            compute, total = int(ev.timing.compute_cycles[0, i]), int(ev.total_cycles[0, i])
+            note += (
+                f"; a physical {pattern} array (M:1 selects, every input read) takes "
+                f"{compute:,} compute cycles ({total:,} with DRAM stalls)"
+            )
+        weights = replace(result.weights, notes=(*result.weights.notes, note))
+        out.append(replace(result, weights=weights))
+    return tuple(out)
 
 
 _STEPS = ("sparsity", "values", "zero activations")

@@ -165,8 +165,10 @@ def load_scalesim_cfg(path: str | Path) -> AcceleratorConfig:
     words) the buffer sizes, ``Bandwidth`` (words per cycle) the DRAM bandwidth, and
     ``Dataflow`` the dataflow; SCALE-Sim's widths are 8-bit operands. Keys SCALE-Sim knows
     but sparsa does not model (offsets, banks, layout) are logged and ignored; keys it
-    does not know are errors, and so is ``SparsitySupport: true`` (sparse PEs are not
-    modelled yet).
+    does not know are errors. ``SparsitySupport: true`` with ``OptimizedMapping: false``
+    sets ``scalesim_sparsity: layerwise`` (a topology's N:M column then follows
+    SCALE-Sim's layer-wise semantics in ``scalesim_total``; the PEs stay dense, as the
+    cfg says nothing about them); row-wise mode (``OptimizedMapping: true``) is refused.
     """
     path = Path(path)
     parser = configparser.ConfigParser()
@@ -183,13 +185,6 @@ def load_scalesim_cfg(path: str | Path) -> AcceleratorConfig:
                 values[target] = raw.strip()
             elif key in _NOT_MODELLED.get(section.lower(), ()):
                 ignored.append(f"{section}.{key}")
-                if key == "sparsitysupport" and raw.strip().lower() == "true":
-                    raise ConfigError(
-                        "SparsitySupport",
-                        raw.strip(),
-                        "only dense PEs are modelled so far",
-                        str(path),
-                    )
             else:
                 raise ConfigError(
                     f"[{section}] {key}", raw, "is not a SCALE-Sim configuration key", str(path)
@@ -197,9 +192,32 @@ def load_scalesim_cfg(path: str | Path) -> AcceleratorConfig:
     if ignored:
         log.info("%s: SCALE-Sim keys not modelled by sparsa: %s", path, ", ".join(ignored))
     data: dict[str, object] = {"name": values.pop("name", path.stem)}
+    data.update(_sparsity(parser, path))
     for name, text in values.items():
         data[name] = _cfg_value(name, str(text), path)
     return AcceleratorConfig.from_dict(data, source=str(path))
+
+
+def _sparsity(parser: configparser.ConfigParser, path: Path) -> dict[str, object]:
+    """``scalesim_sparsity`` from the ``[sparsity]`` section (see :func:`load_scalesim_cfg`)."""
+    if not parser.has_section("sparsity"):
+        return {}
+    section = parser["sparsity"]
+    support = section.get("sparsitysupport", "false").strip().lower()
+    if support not in ("true", "false"):
+        raise ConfigError("SparsitySupport", support, "must be true or false", str(path))
+    if support == "false":
+        return {}
+    optimized = section.get("optimizedmapping", "false").strip().lower()
+    if optimized == "true":
+        raise ConfigError(
+            "OptimizedMapping",
+            "true",
+            "SCALE-Sim's row-wise sparsity is not supported (its timing ignores the "
+            "per-row patterns); use OptimizedMapping: false (layer-wise)",
+            str(path),
+        )
+    return {"scalesim_sparsity": "layerwise"}
 
 
 def _cfg_value(name: str, text: str, path: Path) -> object:

@@ -93,14 +93,24 @@ def test_cfg_unknown_key_is_an_error(tmp_path):
         load_scalesim_cfg(path)
 
 
-def test_cfg_sparsity_support_is_refused(tmp_path):
+def _sparse_cfg(tmp_path, sparsity: str):
     path = tmp_path / "x.cfg"
     path.write_text(
         "[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nDataflow: ws\n"
-        "[sparsity]\nSparsitySupport : true\n"
+        f"[sparsity]\n{sparsity}"
     )
-    with pytest.raises(ConfigError, match="SparsitySupport.*only dense"):
-        load_scalesim_cfg(path)
+    return path
+
+
+def test_cfg_layerwise_sparsity_imports_and_rowwise_is_a_one_line_error(tmp_path):
+    layerwise = load_scalesim_cfg(_sparse_cfg(tmp_path, "SparsitySupport : true\n"))
+    assert layerwise.scalesim_sparsity == "layerwise" and layerwise.pe_kind == "dense"
+    off = load_scalesim_cfg(_sparse_cfg(tmp_path, "SparsitySupport : false\n"))
+    assert off.scalesim_sparsity == "none"
+    rowwise = "SparsitySupport : true\nOptimizedMapping : true\nBlockSize : 4\n"
+    with pytest.raises(ConfigError, match="OptimizedMapping.*row-wise") as info:
+        load_scalesim_cfg(_sparse_cfg(tmp_path, rowwise))
+    assert "\n" not in str(info.value)
 
 
 def test_cfg_bad_value_names_field(tmp_path):
