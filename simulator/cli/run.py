@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from simulator.cli import UserError
@@ -14,7 +15,8 @@ from simulator.results.result import SimResult
 from simulator.results.simulate import simulate
 from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
 from simulator.workloads.layer import Workload
-from simulator.workloads.sources import load_config, load_workload
+from simulator.workloads.scalesim import CFG_DEFAULT_CLOCK_MHZ
+from simulator.workloads.sources import load_config_with_notes, load_workload
 from simulator.workloads.zoo import ZOO
 
 __all__ = ["register"]
@@ -56,6 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=[t.value for t in StreamTiling],
         help="override stream tiling (ws/is: none streams all of T, as SCALE-Sim; fit tiles it)",
     )
+    sim.add_argument(
+        "--clock-mhz",
+        type=float,
+        help="override the array clock in MHz (a SCALE-Sim .cfg has none: "
+        f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
+    )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
     sim.set_defaults(func=_simulate)
 
@@ -85,17 +93,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    config = load_config(args.accel)
-    overrides = {}
+    config, notes = load_config_with_notes(args.accel)
+    overrides: dict[str, object] = {}
     if args.dataflow:
         overrides["dataflow"] = args.dataflow
     if args.schedule:
         overrides["fold_schedule"] = args.schedule
     if args.stream_tiling:
         overrides["stream_tiling"] = args.stream_tiling
+    if args.clock_mhz is not None:
+        overrides["clock_mhz"] = args.clock_mhz
+        notes = tuple(_clock_note(note, args.clock_mhz) for note in notes)
     config = config.replace(**overrides) if overrides else config
     workload = _workload(args)
-    result = simulate(workload, config)
+    result = replace(simulate(workload, config), input_notes=notes)
     args.out.mkdir(parents=True, exist_ok=True)
     result.write_json(args.out / "result.json")
     result.write_csv(args.out / "layers.csv")
@@ -125,6 +136,13 @@ def _workload(args: argparse.Namespace) -> Workload:
     if args.recipe is not None:
         return bind_recipe(workload, args.recipe, seed=args.seed).workload
     return workload
+
+
+def _clock_note(note: str, clock_mhz: float) -> str:
+    """An importer's "no clock" note, restated for the clock ``--clock-mhz`` set."""
+    if note.startswith("A SCALE-Sim cfg has no clock"):
+        return f"A SCALE-Sim cfg has no clock: {clock_mhz:g} MHz from --clock-mhz."
+    return note
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -77,6 +77,44 @@ def _summary(result: SimResult) -> list[str]:
     return ["## Summary", "", *markdown_table(("", ""), rows, "ll")]
 
 
+def _tokens(result: SimResult) -> list[str]:
+    """Tokens/s, time to first token (prefill) or per output token (decode), and where
+    the DRAM bytes go: weights, the KV cache (attention's K and V operands), activations."""
+    tokens = result.tokens
+    if tokens is None:
+        return []
+    dram = result.memory.dram_bytes
+    if tokens.phase == "decode":
+        timing = ("time per output token", f"{tokens.time_per_output_token_s * 1e3:.4g} ms")
+        kv_name = "KV cache (attention K, V reads)"
+    else:
+        timing = ("time to first token", f"{tokens.time_to_first_token_s * 1e3:.4g} ms "
+                  "(the prompt pass; no queueing or embedding lookup)")  # fmt: skip
+        kv_name = "attention K, V operands"
+    rows = [
+        ("phase", f"{tokens.phase}: {tokens.tokens_per_pass:,} tokens per pass "
+                  f"(batch {result.batch})"),
+        ("tokens/s", f"{tokens.tokens_per_s:,.0f}" if tokens.tokens_per_s >= 1e3
+                     else f"{tokens.tokens_per_s:.4g}"),
+        timing,
+        ("DRAM: weights", _share(tokens.weight_dram_bytes, dram)),
+        (f"DRAM: {kv_name}", _share(tokens.kv_dram_bytes, dram)),
+        ("DRAM: activations", _share(tokens.activation_dram_bytes, dram)),
+    ]  # fmt: skip
+    return ["## Tokens", "", *markdown_table(("", ""), rows, "ll")]
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{format_bytes(part)} ({part / whole:.1%})" if whole else format_bytes(part)
+
+
+def _input_notes(result: SimResult) -> list[str]:
+    """What the inputs left out or sparsa does not model, as the importer reported it."""
+    if not result.input_notes:
+        return []
+    return ["## Inputs", "", *(f"- {note}" for note in result.input_notes)]
+
+
 def _area(result: SimResult) -> list[str]:
     total = result.area_total_mm2
     rows = [
@@ -283,6 +321,8 @@ def render_markdown(result: SimResult) -> str:
     sections = [
         [title],
         _summary(result),
+        _tokens(result),
+        _input_notes(result),
         _area(result),
         _energy(result),
         _layers(result),

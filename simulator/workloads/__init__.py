@@ -12,8 +12,13 @@ from simulator.workloads.layer import (
     WorkloadError,
     parse_nm,
 )
-from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
-from simulator.workloads.sources import load_config, load_workload
+from simulator.workloads.scalesim import (
+    ScaleSimConfig,
+    load_scalesim_cfg,
+    load_scalesim_topology,
+    read_scalesim_cfg,
+)
+from simulator.workloads.sources import load_config, load_config_with_notes, load_workload
 from simulator.workloads.yaml_format import (
     load_workload_yaml,
     workload_from_dict,
@@ -29,14 +34,17 @@ __all__ = [
     "Linear",
     "MatMul",
     "OpKind",
+    "ScaleSimConfig",
     "Workload",
     "WorkloadError",
     "load_config",
+    "load_config_with_notes",
     "load_scalesim_cfg",
     "load_scalesim_topology",
     "load_workload",
     "load_workload_yaml",
     "parse_nm",
+    "read_scalesim_cfg",
     "workload_from_dict",
     "write_workload_yaml",
     "zoo_names",

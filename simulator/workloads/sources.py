@@ -7,11 +7,15 @@ from pathlib import Path
 
 from simulator.config import AcceleratorConfig, load_config_yaml
 from simulator.workloads.layer import Workload, WorkloadError
-from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
+from simulator.workloads.scalesim import (
+    load_scalesim_cfg,
+    load_scalesim_topology,
+    read_scalesim_cfg,
+)
 from simulator.workloads.yaml_format import load_workload_yaml
 from simulator.workloads.zoo import zoo_names, zoo_workload
 
-__all__ = ["load_config", "load_workload"]
+__all__ = ["load_config", "load_config_with_notes", "load_workload"]
 
 
 def load_config(path: str | Path) -> AcceleratorConfig:
@@ -22,6 +26,16 @@ def load_config(path: str | Path) -> AcceleratorConfig:
             raise FileNotFoundError(f"accelerator config {path} does not exist")
         return load_scalesim_cfg(path)
     return load_config_yaml(path)
+
+
+def load_config_with_notes(path: str | Path) -> tuple[AcceleratorConfig, tuple[str, ...]]:
+    """:func:`load_config`, and what the import assumed or does not model, one sentence
+    each (a SCALE-Sim cfg's notes, :attr:`ScaleSimConfig.notes`; none for sparsa YAML)."""
+    path = Path(path)
+    if path.suffix == ".cfg" and path.is_file():
+        imported = read_scalesim_cfg(path)
+        return imported.config, imported.notes
+    return load_config(path), ()
 
 
 def load_workload(spec: str, batch: int | None = None) -> Workload:

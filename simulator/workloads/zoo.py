@@ -30,6 +30,8 @@ __all__ = [
     "digits_cnn",
     "digits_mlp",
     "llama7b_decode",
+    "llama7b_full_decode",
+    "llama7b_full_prefill",
     "llama7b_prefill",
     "mobilenet_v2",
     "resnet18",
@@ -302,20 +304,47 @@ def vit_b16(batch: int = 1) -> Workload:
     return _workload("vit-b16", layers)
 
 
-def _llama7b_block(batch: int, tokens: int, kv_len: int) -> list[Layer]:
-    """One Llama-7B decoder block: ``tokens`` new tokens attending to ``kv_len`` keys."""
+# Llama-7B (Touvron et al. 2023, Table 2): hidden 4096, 32 heads of 128, 32 layers; SwiGLU
+# MLP of 11008 (Hugging Face ``LlamaConfig``); a 32,000-token vocabulary.
+_LLAMA7B_LAYERS = 32
+_LLAMA7B_VOCAB = 32_000
+
+
+def _llama7b_block(batch: int, tokens: int, kv_len: int, prefix: str = "") -> list[Layer]:
+    """One Llama-7B decoder block: ``tokens`` new tokens attending to ``kv_len`` keys.
+
+    Layer names are Hugging Face's module names after ``prefix`` (``"layers.3."`` in the
+    whole model, nothing for the single block).
+    """
     hidden, heads, head_dim, ffn = 4096, 32, 128, 11008
     layers = [
-        _linear(batch, f"self_attn.{proj}", hidden, heads * head_dim, tokens)
+        _linear(batch, f"{prefix}self_attn.{proj}", hidden, heads * head_dim, tokens)
         for proj in ("q_proj", "k_proj", "v_proj")
     ]
-    layers += _attention(batch, "self_attn", tokens, kv_len, heads, head_dim)
+    layers += _attention(batch, f"{prefix}self_attn", tokens, kv_len, heads, head_dim)
     layers += [
-        _linear(batch, "self_attn.o_proj", heads * head_dim, hidden, tokens),
-        _linear(batch, "mlp.gate_proj", hidden, ffn, tokens),
-        _linear(batch, "mlp.up_proj", hidden, ffn, tokens),
-        _linear(batch, "mlp.down_proj", ffn, hidden, tokens),
+        _linear(batch, f"{prefix}self_attn.o_proj", heads * head_dim, hidden, tokens),
+        _linear(batch, f"{prefix}mlp.gate_proj", hidden, ffn, tokens),
+        _linear(batch, f"{prefix}mlp.up_proj", hidden, ffn, tokens),
+        _linear(batch, f"{prefix}mlp.down_proj", ffn, hidden, tokens),
     ]
+    return layers
+
+
+def _llama7b_model(batch: int, tokens: int, kv_len: int) -> list[Layer]:
+    """The 32 decoder blocks (``layers.0.`` .. ``layers.31.``) and the LM head.
+
+    The LM head (``lm_head``, 4096 -> 32,000) runs on the last position only: a prefill
+    needs the logits of the last prompt token to sample the first new token (serving
+    engines such as vLLM compute no others), a decode step has one token anyway. The
+    embedding lookup and the RMSNorms do no MACs and are left out.
+    """
+    layers = [
+        layer
+        for i in range(_LLAMA7B_LAYERS)
+        for layer in _llama7b_block(batch, tokens, kv_len, prefix=f"layers.{i}.")
+    ]
+    layers.append(_linear(batch, "lm_head", 4096, _LLAMA7B_VOCAB, tokens=1))
     return layers
 
 
@@ -357,6 +386,25 @@ def digits_cnn(batch: int = 1) -> Workload:
         _linear(batch, "fc", 128, 10),
     ]
     return _workload("digits-cnn", layers)
+
+
+def llama7b_full_prefill(batch: int = 1, *, seq: int = 512) -> Workload:
+    """The whole Llama-7B on a ``seq``-token prompt: 32 blocks and the LM head.
+
+    289 layers: the nine of :func:`llama7b_prefill` per block, named
+    ``layers.<i>.self_attn.q_proj`` etc., then ``lm_head`` on the last token. Its latency
+    is the time to first token (no queueing, no embedding lookup).
+    """
+    return _workload("llama7b-full-prefill", _llama7b_model(batch, seq, seq))
+
+
+def llama7b_full_decode(batch: int = 1, *, kv_len: int = 2048) -> Workload:
+    """The whole Llama-7B generating one token per sample against a ``kv_len`` KV cache.
+
+    32 blocks of :func:`llama7b_decode` and the LM head; its latency is the time per
+    output token, and the attention's K and V operands are the KV cache.
+    """
+    return _workload("llama7b-full-decode", _llama7b_model(batch, 1, kv_len))
 
 
 # --------------------------------------------------------------------------- registry
@@ -448,6 +496,23 @@ ZOO: dict[str, ZooEntry] = {
         # 64*9*16 + 16*9*16*32 + 128*10 = 9,216 + 73,728 + 1,280 = 84,224 MACs.
         ZooEntry(
             "digits-cnn", "digits CNN 2 conv + fc (compress.nets), 8x8x1", digits_cnn, 84.224e-6
+        ),
+        # 32 of the prefill block above plus the LM head on the last token:
+        # 32 * 105,763,569,664 + 4096 * 32,000 = 3,384.57e9 MACs.
+        ZooEntry(
+            "llama7b-full-prefill",
+            "Llama-7B, 32 blocks + LM head (Touvron et al. 2023), prefill of 512 tokens",
+            llama7b_full_prefill,
+            3384.57,
+        ),
+        # 32 decode blocks plus the LM head: 32 * 219,152,384 + 131,072,000 = 7.144e9 MACs,
+        # i.e. the 6.607e9 matmul weights (the published 6.74e9 parameters less the
+        # 131e6-entry embedding table and the norms) plus 0.537e9 attention MACs.
+        ZooEntry(
+            "llama7b-full-decode",
+            "Llama-7B, 32 blocks + LM head (Touvron et al. 2023), 1 token, KV cache 2048",
+            llama7b_full_decode,
+            7.144,
         ),
     )
 }

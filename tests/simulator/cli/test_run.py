@@ -209,3 +209,30 @@ def test_report_errors_are_one_line(capsys, tmp_path, content, fragment):
     code, _, err = run(capsys, "report", str(path))
     assert code == 2
     assert fragment in err and err.count("\n") == 1
+
+
+def test_simulate_clock_mhz_end_to_end(capsys, tmp_path):
+    """A SCALE-Sim cfg has no clock: the report states the default, --clock-mhz sets it,
+    and latency follows (the same cycles at 250 MHz take 4x as long as at 1000 MHz)."""
+    cfg = DATA / "scalesim" / "bundled" / "scale-sim-v3" / "eyeriss.cfg"
+    topo = DATA / "scalesim" / "topologies" / "gemms_L01_gemm_100x37x53.csv"
+    runs = {}
+    for clock in (None, "250"):
+        out_dir = tmp_path / str(clock)
+        argv = ["simulate", "--accel", str(cfg), "--workload", str(topo), "--out", str(out_dir)]
+        code, _, err = run(capsys, *argv, *(["--clock-mhz", clock] if clock else []))
+        assert code == 0, err
+        runs[clock] = (
+            json.loads((out_dir / "result.json").read_text()),
+            (out_dir / "report.md").read_text(),
+        )
+    (default, default_report), (slow, slow_report) = runs[None], runs["250"]
+    assert default["config"]["clock_mhz"] == 1000
+    assert slow["config"]["clock_mhz"] == 250
+    assert slow["total"]["cycles"] == default["total"]["cycles"]
+    assert slow["total"]["latency_s"] == pytest.approx(4 * default["total"]["latency_s"])
+    assert "| clock | 250 MHz |" in slow_report
+    assert "A SCALE-Sim cfg has no clock: 250 MHz from --clock-mhz." in slow_report
+    assert "1000 MHz, sparsa's default" in default_report
+    assert "SRAM bank conflicts (OnChipMemoryBanks, OnChipMemoryBankPorts)" in default_report
+    assert slow["input_notes"][0].endswith("250 MHz from --clock-mhz.")

@@ -22,6 +22,8 @@ REQUIRED = {
     "llama7b-decode",
     "digits-mlp",
     "digits-cnn",
+    "llama7b-full-prefill",
+    "llama7b-full-decode",
 }
 
 
@@ -47,6 +49,8 @@ def test_params_are_the_builders_defaults() -> None:
     assert ZOO["bert-base"].params == {"seq": 128}
     assert ZOO["llama7b-prefill"].params == {"seq": 512}
     assert ZOO["llama7b-decode"].params == {"kv_len": 2048}
+    assert ZOO["llama7b-full-prefill"].params == {"seq": 512}
+    assert ZOO["llama7b-full-decode"].params == {"kv_len": 2048}
     assert ZOO["resnet50"].params == {}
 
 
@@ -318,3 +322,55 @@ def test_digits_models_have_the_shapes_of_the_reference_networks(name: str) -> N
     weights = {k.removesuffix(".weight"): v.shape for k, v in params.items() if "weight" in k}
     layers = {layer.name: layer.weight_shape for layer in zoo_workload(name).layers}
     assert layers == weights
+
+
+# --------------------------------------------------------------------------- whole Llama-7B
+
+# Published size: Touvron et al. 2023, Table 2, "6.7B" parameters; the released checkpoint
+# (Hugging Face ``LlamaForCausalLM``, hidden 4096, MLP 11008, 32 layers, vocabulary 32,000)
+# holds 6,738,415,616: 32 blocks of 4 * 4096^2 + 3 * 4096 * 11008 = 202,375,168 weights,
+# an embedding table and an LM head of 4096 * 32,000 = 131,072,000 each, and
+# 4096 * (2 * 32 + 1) = 266,240 RMSNorm gains.
+LLAMA7B_BLOCK_WEIGHTS = 4 * 4096**2 + 3 * 4096 * 11008
+LLAMA7B_VOCAB_WEIGHTS = 4096 * 32_000
+LLAMA7B_PARAMS = 32 * LLAMA7B_BLOCK_WEIGHTS + 2 * LLAMA7B_VOCAB_WEIGHTS + 4096 * 65
+
+
+def test_llama7b_parameter_arithmetic_is_the_published_size() -> None:
+    params = LLAMA7B_PARAMS
+    assert params == 6_738_415_616
+    assert params / 1e9 == pytest.approx(6.7, abs=0.05)  # the paper's rounding
+
+
+def test_whole_llama_decode_macs_against_the_parameter_count() -> None:
+    """A decode token costs one MAC per matmul weight (2 x params FLOPs, Kaplan et al.
+    2020) plus attention: every parameter but the embedding lookup and the norms, which
+    do no MACs (131,338,240 of 6,738,415,616, 1.95 %), so the MACs without attention are
+    within 2 % of the published parameter count, and the attention adds exactly
+    2 * kv_len * 4096 per block."""
+    kv_len = 2048
+    workload = zoo_workload(f"llama7b-full-decode:kv_len={kv_len}")
+    attention = sum(layer.macs for layer in workload if layer.kind is OpKind.MATMUL)
+    weights = workload.macs - attention
+    assert weights == 32 * LLAMA7B_BLOCK_WEIGHTS + LLAMA7B_VOCAB_WEIGHTS == 6_607_077_376
+    assert weights == pytest.approx(LLAMA7B_PARAMS, rel=0.02)
+    assert attention == 32 * 2 * kv_len * 4096
+    assert workload.macs / 1e9 == pytest.approx(7.144, abs=5e-4)
+
+
+def test_whole_llama_prefill_is_32_blocks_and_a_last_token_head() -> None:
+    seq = 64
+    whole = zoo_workload(f"llama7b-full-prefill:seq={seq}", batch=2)
+    block = zoo_workload(f"llama7b-prefill:seq={seq}", batch=2)
+    assert len(whole) == 32 * len(block) + 1 == 289
+    assert whole.macs == 32 * block.macs + 2 * LLAMA7B_VOCAB_WEIGHTS
+    head = _layer(whole, "lm_head")
+    assert (head.m, head.k, head.n) == (2, 4096, 32_000)  # the last position of each sample
+    assert [layer.gemm for layer in whole.layers[:9]] == [layer.gemm for layer in block]
+    assert _layer(whole, "layers.31.mlp.down_proj").gemm == (2 * seq, 4096, 11008, 1)
+    assert _layer(whole, "layers.0.self_attn.scores").gemm == (seq, seq, 128, 32 * 2)
+
+
+def test_single_llama_block_is_unchanged() -> None:
+    names = [layer.name for layer in zoo_workload("llama7b-decode")]
+    assert names[0] == "self_attn.q_proj" and len(names) == 9
