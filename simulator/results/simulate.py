@@ -273,7 +273,8 @@ def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConf
 
 
 def _baseline(base: Evaluation, i: int) -> Baseline:
-    energy = sum(float(value[0, i]) for value in base.energy_by_action.values())
+    by_action = {key: float(value[0, i]) for key, value in base.energy_by_action.items()}
+    energy = sum(_by_component(by_action).values())  # summed as LayerEnergy.total is
     return Baseline(
         cycles=int(base.total_cycles[0, i]),
         compute_cycles=int(base.timing.compute_cycles[0, i]),
