@@ -1,5 +1,5 @@
 """Workloads: layers lowered to GEMMs, the zoo of published networks, sparsa's YAML format,
-SCALE-Sim topologies and configs, and where inputs come from."""
+SCALE-Sim topologies and configs, ONNX models, and where inputs come from."""
 
 from simulator.workloads.layer import (
     Conv2d,
@@ -12,6 +12,7 @@ from simulator.workloads.layer import (
     WorkloadError,
     parse_nm,
 )
+from simulator.workloads.onnx import OnnxImport, WeightSource, load_onnx_workload, read_onnx
 from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
 from simulator.workloads.sources import load_config, load_workload
 from simulator.workloads.yaml_format import (
@@ -28,15 +29,19 @@ __all__ = [
     "Layer",
     "Linear",
     "MatMul",
+    "OnnxImport",
     "OpKind",
+    "WeightSource",
     "Workload",
     "WorkloadError",
     "load_config",
+    "load_onnx_workload",
     "load_scalesim_cfg",
     "load_scalesim_topology",
     "load_workload",
     "load_workload_yaml",
     "parse_nm",
+    "read_onnx",
     "workload_from_dict",
     "write_workload_yaml",
     "zoo_names",
