@@ -7,8 +7,8 @@ downloaded. The nodes that multiply-accumulate are lowered to layers
 - ``Conv`` (1-D and 2-D; groups, ``pads`` including asymmetric ones, ``auto_pad``,
   strides, dilations) -> :class:`~simulator.workloads.layer.Conv2d`;
 - ``Gemm`` and ``MatMul`` with a constant operand (an initializer, a ``Constant``
-  node, or either through ``Identity`` / ``Transpose``) -> :class:`Linear` with its
-  weights;
+  node, or either through ``Identity``, ``Cast``, ``Transpose`` or a QDQ model's
+  ``DequantizeLinear``) -> :class:`Linear` with its weights;
 - ``Gemm`` and ``MatMul`` of two activations (attention's ``Q @ K^T`` and
   ``P @ V``) -> :class:`MatMul`, ``count`` = the product of the batch and head dims.
 
@@ -41,7 +41,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.workloads.layer import Layer, Workload, WorkloadError
-from simulator.workloads.onnx_ops import LOWERINGS, Lowered, OnnxGraph, WeightSource, node_label
+from simulator.workloads.onnx_ops import (
+    LOWERINGS,
+    Lowered,
+    OnnxGraph,
+    WeightSource,
+    node_label,
+    node_where,
+)
 
 if TYPE_CHECKING:
     from onnx import ModelProto
@@ -139,7 +146,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _load_model(onnx: Any, model: str | Path | ModelProto) -> tuple[ModelProto, str]:
-    """The model (a copy, which the import may edit) and the name of where it came from."""
+    """The model (not edited) and the name of where it came from."""
     if isinstance(model, str | Path):
         path = Path(model)
         if not path.is_file():
@@ -150,21 +157,47 @@ def _load_model(onnx: Any, model: str | Path | ModelProto) -> tuple[ModelProto, 
             raise WorkloadError(f"{path}: not a readable ONNX model ({_first_line(exc)})") from None
     if not isinstance(model, onnx.ModelProto):
         raise WorkloadError(f"expected an ONNX file or onnx.ModelProto, not {type(model).__name__}")
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)
-    return copy, model.graph.name or "onnx model"
+    return model, model.graph.name or "onnx model"
 
 
-def _fix_dims(model: ModelProto, where: str, dims: Mapping[str, int]) -> tuple[int, str | None]:
-    """Set the symbolic dims of the graph inputs in place; return the batch, and a note
-    when it was not a number in the file.
+# Initializers larger than this go to shape inference as typed inputs, not as data:
+# shapes never need them, and a model with its weights can pass protobuf's 2 GB limit.
+_SKELETON_MAX_ELEMENTS = 1024
 
-    The batch is the first dim of the first non-initializer input; symbolic, it becomes
-    1 (and every input dim of the same name with it).
+
+def _skeleton(onnx: Any, model: ModelProto) -> ModelProto:
+    """A copy of ``model`` for shape inference: the graph without its large initializers,
+    each declared instead as a graph input of its type and shape (after the real inputs)."""
+    skeleton = onnx.ModelProto()
+    for name in ("ir_version", "producer_name", "domain", "model_version"):
+        setattr(skeleton, name, getattr(model, name))
+    skeleton.opset_import.extend(model.opset_import)
+    skeleton.functions.extend(model.functions)
+    graph, source = skeleton.graph, model.graph
+    graph.name = source.name
+    for name in ("node", "input", "output", "value_info", "sparse_initializer"):
+        getattr(graph, name).extend(getattr(source, name))
+    declared = {value.name for value in source.input}
+    for init in source.initializer:
+        if np.prod(init.dims, dtype=np.int64) <= _SKELETON_MAX_ELEMENTS:
+            graph.initializer.append(init)
+        elif init.name not in declared:
+            graph.input.append(
+                onnx.helper.make_tensor_value_info(init.name, init.data_type, init.dims)
+            )
+    return skeleton
+
+
+def _fix_dims(
+    skeleton: ModelProto, initializers: set[str], where: str, dims: Mapping[str, int]
+) -> tuple[int, str | None]:
+    """Set the symbolic dims of the skeleton's inputs in place; return the batch, and a
+    note when it was not a number in the file.
+
+    The batch is the first dim of the first input that is not an initializer; symbolic,
+    it becomes 1 (and every input dim of the same name with it).
     """
-    graph = model.graph
-    initializers = {init.name for init in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in initializers]
+    inputs = [i for i in skeleton.graph.input if i.name not in initializers]
     if not inputs:
         raise WorkloadError(f"{where}: the graph has no inputs to take the batch from")
     first = inputs[0]
@@ -217,6 +250,19 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _lower(graph: OnnxGraph, node: Any) -> Lowered | str:
+    """The node's layer, or its label when it is not modelled."""
+    lower = LOWERINGS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+    if lower is None:
+        return node_label(node)
+    try:
+        return lower(graph, node)
+    except WorkloadError:
+        raise
+    except ValueError as exc:  # numpy on shapes that contradict each other
+        raise WorkloadError(f"{node_where(node)}: inconsistent shapes ({exc})") from None
+
+
 def read_onnx(
     model: str | Path | ModelProto,
     batch: int | None = None,
@@ -248,19 +294,20 @@ def read_onnx(
     """
     onnx = _import_onnx()
     proto, where = _load_model(onnx, model)
-    graph_batch, batch_note = _fix_dims(proto, where, dims or {})
+    skeleton = _skeleton(onnx, proto)
+    initializers = {init.name for init in proto.graph.initializer}
+    graph_batch, batch_note = _fix_dims(skeleton, initializers, where, dims or {})
     try:
-        inferred = onnx.shape_inference.infer_shapes(proto, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(skeleton, data_prop=True)
     except Exception as exc:  # onnx's InferenceError and ValidationError
         raise WorkloadError(f"{where}: ONNX shape inference failed: {_first_line(exc)}") from None
-    graph = OnnxGraph.build(onnx, inferred.graph, graph_batch)
+    graph = OnnxGraph.build(onnx, inferred.graph, proto.graph.initializer, graph_batch)
     layers: list[Layer] = []
     sources: dict[str, WeightSource] = {}
     not_modelled: Counter[str] = Counter()
     taken: set[str] = set()
     for index, node in enumerate(inferred.graph.node):
-        lower = LOWERINGS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
-        lowered: Lowered | str = lower(graph, node) if lower else node_label(node)
+        lowered = _lower(graph, node)
         if isinstance(lowered, str):
             not_modelled[lowered] += 1
             continue

@@ -27,9 +27,11 @@ extent it divides by the batch must be a multiple of it.
   [K, N]``), the rows do: ``m = M / batch``.
 
 A constant is an initializer, a ``Constant`` node's tensor, or one of those through
-``Identity`` or ``Transpose``. Only weights that come from an initializer are bound
-to their source (:class:`WeightSource`); a ``Constant`` node's weights are bound to
-the layer but compress's ``load_weights`` does not see them.
+``Identity``, ``Cast``, ``Transpose`` or ``DequantizeLinear`` (a QDQ model's int8
+weight, bound dequantized to float). Only weights that are an initializer, as stored or
+transposed, have a source (:class:`WeightSource`); a ``Constant`` node's or a
+dequantized weight is bound to the layer, but compress's ``load_weights`` sees only
+the initializers.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import numpy as np
 
 from simulator.workloads.layer import Conv2d, Linear, MatMul, WorkloadError
 
-__all__ = ["LOWERINGS", "Lowered", "OnnxGraph", "WeightSource", "node_label"]
+__all__ = ["LOWERINGS", "Lowered", "OnnxGraph", "WeightSource", "node_label", "node_where"]
 
 Dim = int | str | None
 
@@ -79,7 +81,8 @@ def node_label(node: Any) -> str:
     return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
 
 
-def _where(node: Any) -> str:
+def node_where(node: Any) -> str:
+    """``ONNX node 'conv1' (Conv)``, for messages."""
     name = f"{node.name!r}" if node.name else f"(unnamed, output {node.output[0]!r})"
     return f"ONNX node {name} ({node.op_type})"
 
@@ -95,7 +98,8 @@ class OnnxGraph:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, onnx: Any, graph: Any, batch: int) -> OnnxGraph:
+    def build(cls, onnx: Any, graph: Any, initializers: Any, batch: int) -> OnnxGraph:
+        """From the inferred ``graph`` (shapes, nodes) and the model's ``initializers``."""
         shapes: dict[str, tuple[Dim, ...] | None] = {}
         for value in (*graph.input, *graph.value_info, *graph.output):
             tensor = value.type.tensor_type
@@ -105,7 +109,7 @@ class OnnxGraph:
         to_array = onnx.numpy_helper.to_array
         constants = {
             init.name: Constant(to_array(init), WeightSource(init.name, transposed=False))
-            for init in graph.initializer
+            for init in initializers
         }
         for node in graph.node:
             _fold(onnx, node, constants)
@@ -120,14 +124,16 @@ class OnnxGraph:
             got = "no shape" if shape is None else "[" + ", ".join(map(str, shape)) + "]"
             hint = " (give symbolic dims a value with dims=...)" if shape else ""
             raise WorkloadError(
-                f"{_where(node)}: the shape of input {name!r} could not be inferred ({got}){hint}"
+                f"{node_where(node)}: the shape of input {name!r} could not be inferred "
+                f"({got}){hint}"
             )
         return shape  # type: ignore[return-value]
 
     def per_sample(self, node: Any, extent: int, what: str) -> int:
         if extent % self.batch:
             raise WorkloadError(
-                f"{_where(node)}: {what} {extent} is not a multiple of the graph batch {self.batch}"
+                f"{node_where(node)}: {what} {extent} is not a multiple of the graph "
+                f"batch {self.batch}"
             )
         return extent // self.batch
 
@@ -143,19 +149,29 @@ def _dim(dim: Any) -> Dim:
 
 
 def _fold(onnx: Any, node: Any, constants: dict[str, Constant]) -> None:
-    """Record the output of a ``Constant``, or of an ``Identity`` / ``Transpose`` of a
-    constant."""
-    if node.domain not in ("", "ai.onnx") or not node.output:
+    """Record the output of a ``Constant``, or of an ``Identity``, ``Cast``, ``Transpose``
+    or ``DequantizeLinear`` of constants."""
+    if node.domain not in ("", "ai.onnx") or not node.output or node.op_type not in _FOLDED:
         return
     if node.op_type == "Constant":
         attr = next((a for a in node.attribute if a.name == "value"), None)
         if attr is not None:
             constants[node.output[0]] = Constant(onnx.numpy_helper.to_array(attr.t), None)
-    elif node.op_type in ("Identity", "Transpose") and node.input[0] in constants:
-        base = constants[node.input[0]]
-        if node.op_type == "Identity":
-            constants[node.output[0]] = base
-            return
+        return
+    if not node.input or not all(name in constants for name in node.input if name):
+        return
+    base = constants[node.input[0]]
+    if node.op_type == "Identity":
+        constants[node.output[0]] = base
+    elif node.op_type == "Cast":
+        to = next(a.i for a in node.attribute if a.name == "to")
+        value = base.value.astype(onnx.helper.tensor_dtype_to_np_dtype(to))
+        constants[node.output[0]] = Constant(value, base.source)
+    elif node.op_type == "DequantizeLinear":
+        value = _dequantize(node, [constants[name].value for name in node.input if name])
+        if value is not None:
+            constants[node.output[0]] = Constant(value, None)
+    else:
         perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
         value = np.transpose(base.value, perm)
         source = base.source
@@ -165,6 +181,24 @@ def _fold(onnx: Any, node: Any, constants: dict[str, Constant]) -> None:
         elif value.ndim != 2:
             source = None
         constants[node.output[0]] = Constant(value, source)
+
+
+_FOLDED = frozenset({"Constant", "Identity", "Cast", "Transpose", "DequantizeLinear"})
+
+
+def _dequantize(node: Any, inputs: list[np.ndarray]) -> np.ndarray | None:
+    """``(x - zero_point) * scale`` of a QDQ model's weight, per tensor or per ``axis``;
+    None for blocked quantization (``block_size``), which is left unfolded."""
+    attrs = {a.name: a.i for a in node.attribute}
+    if attrs.get("block_size", 0):
+        return None
+    x, scale = inputs[0], inputs[1]
+    zero = inputs[2] if len(inputs) > 2 else np.zeros((), x.dtype)
+    if scale.ndim == 1 and x.ndim > 1:  # per axis: broadcast along `axis`
+        shape = [1] * x.ndim
+        shape[attrs.get("axis", 1) % x.ndim] = -1
+        scale, zero = scale.reshape(shape), zero.reshape(shape)
+    return ((x.astype(np.float32) - zero.astype(np.float32)) * scale).astype(scale.dtype)
 
 
 # --------------------------------------------------------------------------- Conv
@@ -209,7 +243,7 @@ def _conv(graph: OnnxGraph, node: Any) -> Lowered | str:
         pads = [0, pads[0], 0, pads[1]]
     if x[0] != graph.batch:
         raise WorkloadError(
-            f"{_where(node)}: input batch {x[0]} differs from the graph batch {graph.batch}; "
+            f"{node_where(node)}: input batch {x[0]} differs from the graph batch {graph.batch}; "
             f"sparsa models a conv per sample"
         )
     try:
@@ -219,7 +253,7 @@ def _conv(graph: OnnxGraph, node: Any) -> Lowered | str:
             dilation=tuple(dilations), padding_end=tuple(pads[2:]),
         )  # fmt: skip
     except WorkloadError as exc:
-        raise WorkloadError(f"{_where(node)}: {exc}") from None
+        raise WorkloadError(f"{node_where(node)}: {exc}") from None
     _check_conv_output(graph, node, op, spatial)
     const = graph.constants.get(node.input[1])
     if const is None:
@@ -235,7 +269,7 @@ def _check_conv_output(graph: OnnxGraph, node: Any, op: Conv2d, spatial: int) ->
     ours = (op.out_h, op.out_w)[2 - spatial :]
     if tuple(inferred[2:]) != ours:
         raise WorkloadError(
-            f"{_where(node)}: the conv gives a {'x'.join(map(str, ours))} output, ONNX infers "
+            f"{node_where(node)}: the conv gives a {'x'.join(map(str, ours))} output, ONNX infers "
             f"{'x'.join(map(str, inferred[2:]))}"
         )
 
@@ -294,7 +328,7 @@ def _matmul(graph: OnnxGraph, node: Any) -> Lowered | str:
         return _linear(graph, node, weight_a, weight_a.value, False, math.prod(batch_dims) * n)
     if weight_a is not None or weight_b is not None:
         graph.notes.append(
-            f"{_where(node)}: a batched constant operand is modelled as a matmul of "
+            f"{node_where(node)}: a batched constant operand is modelled as a matmul of "
             f"activations, its weights are not bound"
         )
     return _activations(graph, node, m, k, n, math.prod(batch_dims))

@@ -213,3 +213,17 @@ def test_bad_files_are_one_line_errors(tmp_path):
     out = g.node("Relu", ["x"])
     with pytest.raises(WorkloadError, match=r"no Conv, Gemm or MatMul nodes .*Relu x1"):
         read_onnx(g.model({"x": [1, 4]}, out))
+
+
+def test_the_model_is_not_edited_and_initializers_may_be_inputs():
+    g = GraphBuilder()
+    out = g.node("MatMul", ["x", g.weight("w", (64, 32))], "fc")  # 2048 elements: a big one
+    model = g.model({"x": ["N", 64]}, out)
+    # Before IR 4, initializers were also listed as graph inputs, after the real ones.
+    model.graph.input.append(onnx.helper.make_tensor_value_info("w", 1, [64, 32]))
+    before = model.SerializeToString()
+    result = read_onnx(model, batch=2)
+    assert model.SerializeToString() == before
+    (layer,) = result.workload.layers
+    assert layer.gemm == (2, 32, 64, 1)
+    np.testing.assert_array_equal(layer.weights, g.arrays["w"].T)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
 
-from simulator.workloads.layer import Conv2d, Linear, MatMul, WorkloadError
-from simulator.workloads.onnx import read_onnx
-from tests.simulator.workloads.onnx_graphs import GraphBuilder
+from simulator.workloads.layer import Conv2d, Linear, MatMul, WorkloadError  # noqa: E402
+from simulator.workloads.onnx import WeightSource, read_onnx  # noqa: E402
+from tests.simulator.workloads.onnx_graphs import GraphBuilder  # noqa: E402
 
 
 def conv_layer(x_shape, w_shape, **attrs):
@@ -163,7 +163,7 @@ def test_matmul_weight_through_transpose_is_not_transposed_again():
     result = read_onnx(g.model({"x": [3, 5]}, out))
     (layer,) = result.workload.layers
     np.testing.assert_array_equal(layer.weights, g.arrays["fc.weight"])
-    assert result.weight_sources["fc"] == type(result.weight_sources["fc"])("fc.weight", False)
+    assert result.weight_sources["fc"] == WeightSource("fc.weight", transposed=False)
 
 
 def test_batched_matmul_of_activations_counts_heads():
@@ -185,3 +185,32 @@ def test_matmul_with_a_batched_constant_is_noted():
     (layer,) = result.workload.layers
     assert layer.op == MatMul(m=5, k=7, n=4, count=3)
     assert any("'bmm'" in note and "not bound" in note for note in result.notes)
+
+
+def test_qdq_weights_bind_dequantized_and_fp16_weights_through_cast():
+    g = GraphBuilder()
+    q = g.constant("w_q", np.arange(-8, 8, dtype=np.int8).reshape(2, 2, 2, 2))
+    scale = g.constant("w_scale", np.array([0.5, 0.25], np.float32))  # per output channel
+    zero = g.constant("w_zero", np.array([0, 1], np.int8))
+    w = g.node("DequantizeLinear", [q, scale, zero], axis=0)
+    h = g.node("Conv", ["x", w], "conv")
+    half = g.constant("fc_h", np.arange(108, dtype=np.float16).reshape(18, 6))
+    fc = g.node("Cast", [half], to=onnx.TensorProto.FLOAT)
+    out = g.node("MatMul", [g.node("Flatten", [h]), fc], "fc")
+    result = read_onnx(g.model({"x": [1, 2, 4, 4]}, out))
+    conv, linear = result.workload.layers
+    expected = (g.arrays["w_q"].astype(np.float32) - [[[[0]]], [[[1]]]]) * [[[[0.5]]], [[[0.25]]]]
+    np.testing.assert_array_equal(conv.weights, expected)
+    assert "conv" not in result.weight_sources  # not an initializer as stored
+    assert linear.op == Linear(in_features=2 * 3 * 3, out_features=6)  # 2 channels of 3x3
+    np.testing.assert_array_equal(linear.weights, g.arrays["fc_h"].T.astype(np.float32))
+    assert result.weight_sources["fc"] == WeightSource("fc_h", transposed=True)
+    assert result.not_modelled == {"DequantizeLinear": 1, "Cast": 1, "Flatten": 1}
+
+
+def test_contradicting_shapes_name_the_node():
+    g = GraphBuilder()
+    h = g.node("Flatten", ["x"])  # [1, 18]
+    out = g.node("MatMul", [h, g.weight("w", (2, 6))], "fc")
+    with pytest.raises(WorkloadError, match=r"^ONNX node 'fc' \(MatMul\): inconsistent shapes"):
+        read_onnx(g.model({"x": [1, 2, 3, 3]}, out))
