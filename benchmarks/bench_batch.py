@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from simulator import AcceleratorConfig, simulate, zoo_workload
-from simulator.batch import evaluate_configs
+from simulator.results.batch import evaluate_configs
 
 
 def random_configs(count: int, seed: int = 0, tiling: str = "none") -> list[AcceleratorConfig]:

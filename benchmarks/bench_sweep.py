@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.batch import evaluate_configs
-from simulator.sources import load_workload
+from simulator.results.batch import evaluate_configs
 from simulator.sweep.engine import make_tasks, run_sweep
 from simulator.sweep.spec import load_spec
+from simulator.workloads.sources import load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -36,9 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from simulator.config import AcceleratorConfig, Dataflow
-from simulator.simulate import layer_timing, simulate, timing_over_configs
-from simulator.workload import Workload
-from simulator.zoo import zoo_names, zoo_workload
+from simulator.model.columns import ConfigColumns, LayerColumns
+from simulator.model.timing import dense_timing
+from simulator.results.simulate import simulate
+from simulator.workloads.layer import Workload
+from simulator.workloads.zoo import zoo_names, zoo_workload
 
 ARRAYS = (32, 128)
 
@@ -87,11 +89,12 @@ def bench_resnet50(repeat: int, n_configs: int) -> None:
         )
         for _ in range(n_configs)
     ]
+    layers = LayerColumns.of(workload)
     start = time.perf_counter()
-    batch = timing_over_configs(workload, configs)
+    batch = dense_timing(ConfigColumns.of(configs), layers)
     vectorized = time.perf_counter() - start
     start = time.perf_counter()
-    looped = [layer_timing(workload, c).compute_cycles.sum() for c in configs]
+    looped = [dense_timing(ConfigColumns.of([c]), layers).compute_cycles.sum() for c in configs]
     one_at_a_time = time.perf_counter() - start
     assert np.array_equal(batch.compute_cycles.sum(axis=1), np.array(looped))
     print(f"\n== {n_configs:,} configs x ResNet-50 ==")

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Workload, simulate, zoo_workload
-from simulator.result import LayerResult
+from simulator.results.result import LayerResult
 
 ROOT = Path(__file__).resolve().parent.parent
 ENERGY_OVERRIDES = Path(__file__).resolve().parent / "zigzag_sa32.yaml"

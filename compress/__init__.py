@@ -5,7 +5,12 @@ reduction axis is ``in`` with the kernel window, flattened as ``w.reshape(out, -
 (the simulator's GEMM ``K``). See :mod:`compress.layout`.
 """
 
-from compress.activations import ActivationSpec, calibrate_network, parse_activation_spec
+from compress.activations import (
+    ActivationSpec,
+    activation_densities,
+    calibrate_network,
+    parse_activation_spec,
+)
 from compress.codec import build_tensor, decode, fake_quantize
 from compress.data import Digits, load_digits_split
 from compress.encoding import (
@@ -17,7 +22,22 @@ from compress.encoding import (
     MXValues,
     VectorValues,
 )
+from compress.fixedpoint import FixedPointMultiplier, Overflow, quantize_multiplier, requantize
 from compress.huffman import HuffmanCode, huffman_code, huffman_decode, huffman_encode
+from compress.integer_layer import IntegerLayer, integer_layer, quantize_activations
+from compress.integer_net import (
+    FloatAgreement,
+    IntegerNetwork,
+    IntegerRun,
+    float_agreement,
+    integer_network,
+)
+from compress.integer_weights import (
+    IntegerWeights,
+    integer_weights,
+    integerize_codebook,
+    kept_matmul,
+)
 from compress.io import load_compressed, load_weights, save_compressed
 from compress.kmeans import centroid_gradient, kmeans_scalar, kmeans_vectors
 from compress.lowrank import LowRank, low_rank
@@ -43,13 +63,13 @@ from compress.recipe import Recipe, load_recipe, parse_recipe
 from compress.reference import LoadedModel, load_model
 from compress.report import model_table
 from compress.sparse_index import RelativeIndex, relative_index
+from compress.stats import GROUP_SIZES, Codebook, WeightStats, declared_stats, group_maxima
 from compress.tensor import (
     CompressedTensor,
     IndexKind,
     Sparsity,
     SparsityKind,
     StorageBits,
-    TensorFormat,
 )
 from compress.train import TrainConfig, evaluate, train_reference
 
@@ -60,15 +80,19 @@ __all__ = [
     "E4M3",
     "E5M2",
     "FLOAT_FORMATS",
+    "GROUP_SIZES",
     "MLP",
     "MX_FORMATS",
     "NETS",
     "ActivationQuant",
     "ActivationSpec",
+    "Codebook",
     "CodebookValues",
     "CompressedModel",
     "CompressedTensor",
     "Digits",
+    "FixedPointMultiplier",
+    "FloatAgreement",
     "FloatFormat",
     "FloatValues",
     "Fp32Values",
@@ -78,6 +102,10 @@ __all__ = [
     "IntQuantized",
     "IntSpec",
     "IntValues",
+    "IntegerLayer",
+    "IntegerNetwork",
+    "IntegerRun",
+    "IntegerWeights",
     "LoadedModel",
     "LowRank",
     "LowRankValues",
@@ -85,6 +113,7 @@ __all__ = [
     "MXQuantized",
     "MXValues",
     "MaskedVQ",
+    "Overflow",
     "PoolSpec",
     "Recipe",
     "RelativeIndex",
@@ -93,10 +122,11 @@ __all__ = [
     "SparsityKind",
     "StageReport",
     "StorageBits",
-    "TensorFormat",
     "TrainConfig",
     "VectorValues",
     "WeightPool",
+    "WeightStats",
+    "activation_densities",
     "build_tensor",
     "calibrate_activations",
     "calibrate_network",
@@ -104,15 +134,23 @@ __all__ = [
     "channel_mask",
     "compress_network",
     "compress_weights",
+    "declared_stats",
     "decode",
     "dequantize_int",
     "evaluate",
     "fake_quantize",
+    "float_agreement",
     "get_net",
     "global_magnitude_masks",
+    "group_maxima",
     "huffman_code",
     "huffman_decode",
     "huffman_encode",
+    "integer_layer",
+    "integer_network",
+    "integer_weights",
+    "integerize_codebook",
+    "kept_matmul",
     "kmeans_scalar",
     "kmeans_vectors",
     "learn_pool",
@@ -133,8 +171,11 @@ __all__ = [
     "nm_positions",
     "parse_activation_spec",
     "parse_recipe",
+    "quantize_activations",
     "quantize_int",
+    "quantize_multiplier",
     "relative_index",
+    "requantize",
     "save_compressed",
     "train_reference",
 ]

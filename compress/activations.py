@@ -19,7 +19,13 @@ import numpy as np
 
 from compress.quant import ActivationQuant, calibrate_activations
 
-__all__ = ["ActivationSpec", "activation_hooks", "calibrate_network", "parse_activation_spec"]
+__all__ = [
+    "ActivationSpec",
+    "activation_densities",
+    "activation_hooks",
+    "calibrate_network",
+    "parse_activation_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,32 @@ def calibrate_network(
             np.concatenate([a.ravel() for a in arrays]), spec.bits, spec.method, spec.percentile
         )
         for layer, arrays in seen.items()
+    }
+
+
+def activation_densities(
+    net, params, x: np.ndarray, quant: dict[str, ActivationQuant] | None = None, samples: int = 512
+) -> dict[str, float]:
+    """Fraction of nonzero inputs of every layer, on the first ``samples`` rows of ``x``.
+
+    With ``quant`` (the layers' input formats) the inputs are fake-quantized first, so
+    a value that rounds to zero counts as zero, as integer hardware sees it.
+    """
+    seen: dict[str, list[float]] = {}
+    hooks = activation_hooks(quant or {})
+
+    def recorder(layer):
+        def record(h):
+            h = hooks[layer](h) if layer in hooks else h
+            seen.setdefault(layer, []).append((np.count_nonzero(h), np.size(h)))
+            return h
+
+        return record
+
+    net.forward(params, x[:samples], {layer: recorder(layer) for layer in net.layers})
+    return {
+        layer: sum(nz for nz, _ in counts) / sum(size for _, size in counts)
+        for layer, counts in seen.items()
     }
 
 

@@ -155,25 +155,27 @@ class CompressedModel:
 
 
 def _layer_summary(tensor: CompressedTensor) -> dict:
-    fmt = tensor.format
-    params = fmt.params
+    stats = tensor.stats
+    params = stats.params
+    codebook = stats.codebook
     return {
-        "name": fmt.name,
-        "shape": list(fmt.shape),
+        "name": stats.name,
+        "shape": list(stats.shape),
         "params": params,
-        "sparsity": fmt.sparsity.value,
-        "density": fmt.density,
-        "nm": list(fmt.nm) if fmt.nm else None,
-        "index": fmt.index.value,
-        "value_format": fmt.value_format,
-        "value_bits": fmt.value_bits,
-        "index_bits_per_value": fmt.index_bits_per_value,
-        "codebook_size": fmt.codebook_size,
-        "vector_length": fmt.vector_length,
-        "scale_granularity": fmt.scale_granularity,
-        "entropy_coded": fmt.entropy_coded,
-        "storage_bits": fmt.storage.as_dict(),
-        "bits_per_weight": fmt.bits_per_weight,
-        "ratio_vs_fp32": params * FP32_BITS / fmt.total_bits,
-        "ratio_vs_int8": params * 8 / fmt.total_bits,
+        "sparsity": stats.sparsity.value,
+        "density": stats.density,
+        "nonzero_density": stats.nonzero_density,
+        "nm": list(stats.nm) if stats.nm else None,
+        "index": stats.index.value,
+        "value_format": stats.value_format,
+        "value_bits": stats.value_bits,
+        "index_bits_per_value": stats.index_bits_per_value,
+        "codebook_size": codebook.entries if codebook else None,
+        "vector_length": stats.vector_length,
+        "scale_granularity": stats.scale_granularity,
+        "entropy_coded": stats.entropy_coded,
+        "storage_bits": stats.storage.as_dict(),
+        "bits_per_weight": stats.bits_per_weight,
+        "ratio_vs_fp32": params * FP32_BITS / stats.total_bits,
+        "ratio_vs_int8": params * 8 / stats.total_bits,
     }

@@ -17,10 +17,10 @@ def model_table(model: CompressedModel) -> str:
               "bits/w", "x fp32")  # fmt: skip
     rows = []
     for t in model.tensors.values():
-        f, s = t.format, t.storage
-        fmt = f.value_format + (f" {f.nm[0]}:{f.nm[1]}" if f.nm else "")
+        f, s = t.stats, t.storage
+        fmt = f.value_format + (f" {f.nm}" if f.nm else "")
         fmt += " +huffman" if f.entropy_coded else ""
-        rows.append((f.name, "x".join(map(str, f.shape)), fmt, f"{f.density:.3f}",
+        rows.append((f.name, "x".join(map(str, f.shape)), fmt, f"{t.density:.3f}",
                      _kbits(s.values), _kbits(s.index), _kbits(s.codebook), _kbits(s.scales),
                      f"{f.bits_per_weight:.2f}", f"{32 / f.bits_per_weight:.1f}"))  # fmt: skip
     st = model.storage

@@ -19,8 +19,8 @@ A :class:`CompressedTensor` holds
 
 :attr:`CompressedTensor.storage` is the exact storage account in bits, split into
 values, indices/metadata, codebooks and scales (formulas in :func:`storage_bits`), and
-:attr:`CompressedTensor.format` the array-free :class:`TensorFormat` the simulator
-consumes. :func:`compress.codec.decode` rebuilds ``values`` bit for bit from the
+:attr:`CompressedTensor.stats` the array-free :class:`compress.stats.WeightStats` the
+simulator consumes. :func:`compress.codec.decode` rebuilds ``values`` bit for bit from the
 stored arrays alone.
 """
 
@@ -29,12 +29,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from compress.encoding import (
     FP32_BITS,
-    CodebookValues,
     Encoding,
     IntValues,
     LowRankValues,
@@ -46,13 +46,15 @@ from compress.layout import gemm_view
 from compress.nm import NMPattern, nm_metadata_bits
 from compress.sparse_index import RelativeIndex
 
+if TYPE_CHECKING:
+    from compress.stats import WeightStats
+
 __all__ = [
     "CompressedTensor",
     "IndexKind",
     "Sparsity",
     "SparsityKind",
     "StorageBits",
-    "TensorFormat",
     "storage_bits",
 ]
 
@@ -190,47 +192,6 @@ class StorageBits:
         }
 
 
-@dataclass(frozen=True)
-class TensorFormat:
-    """What the simulator needs of a compressed tensor, without arrays.
-
-    ``index_bits_per_value`` is index bits / kept values; ``bits_per_weight`` is total
-    bits / ``params`` (the dense element count).
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    sparsity: SparsityKind
-    density: float
-    nm: tuple[int, int] | None
-    index: IndexKind
-    value_format: str
-    value_bits: int
-    index_bits_per_value: float
-    codebook_size: int | None
-    codebook_index_bits: int | None
-    vector_length: int
-    scale_granularity: str
-    entropy_coded: bool
-    storage: StorageBits
-
-    @property
-    def params(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def gemm_k(self) -> int:
-        return math.prod(self.shape[1:])
-
-    @property
-    def total_bits(self) -> int:
-        return self.storage.total
-
-    @property
-    def bits_per_weight(self) -> float:
-        return self.storage.total / self.params
-
-
 def _scale_bits(ct: CompressedTensor) -> int:
     enc = ct.encoding
     if ct.scales is None:
@@ -339,25 +300,13 @@ class CompressedTensor:
         return storage_bits(self)
 
     @property
-    def format(self) -> TensorFormat:
-        enc = self.encoding
-        storage = self.storage
-        vector = isinstance(enc, VectorValues)
-        shared = isinstance(enc, CodebookValues | VectorValues)
-        return TensorFormat(
-            name=self.name,
-            shape=self.shape,
-            sparsity=self.sparsity.kind,
-            density=self.density,
-            nm=self.sparsity.nm,
-            index=self.sparsity.index,
-            value_format=enc.name,
-            value_bits=enc.code_bits,
-            index_bits_per_value=storage.index / max(self.kept, 1),
-            codebook_size=(1 << enc.bits) if shared else None,
-            codebook_index_bits=enc.bits if shared else None,
-            vector_length=enc.vector_length if vector else 1,
-            scale_granularity=enc.scale_granularity,
-            entropy_coded=self.value_code is not None or self.index_code is not None,
-            storage=storage,
-        )
+    def stats(self) -> WeightStats:
+        """The array-free summary the simulator consumes (:class:`compress.stats.WeightStats`),
+        computed once."""
+        cached = self.__dict__.get("_stats")
+        if cached is None:
+            from compress.stats import WeightStats
+
+            cached = WeightStats.of(self)
+            object.__setattr__(self, "_stats", cached)
+        return cached

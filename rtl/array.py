@@ -48,7 +48,13 @@ lanes). A fold runs its PE rows in *row groups* of ``n`` rows, ``n`` one of
   (zeros for rows past the last whole row group); after it, each row's M lanes are
   skewed by ``r`` cycles as in the dense array and passed right through the PEs (every
   PE has an M-lane activation register), and each PE multiplies the lane its position
-  selects.
+  selects;
+- the dense mode (``n = M``, columns that keep more than the largest N) runs as a dense
+  array: PE row ``r`` holds ``k0 + r`` and the router gives it lane ``r`` (``A[j,
+  k0 + r]``) on all M of its lanes, so its position does not matter. A dense fold thus
+  covers ``rows`` consecutive ``k`` even when M does not divide ``rows``, the model's
+  ``ceil(k / R)`` row folds (the feed has at least ``rows`` lanes: ``rows // n_min``
+  row groups of M, ``n_min <= M / 2``).
 
 So columns of one fold may carry different patterns (a 1:4 column's second row in a
 row group of 2 holds a zero weight), a fold's timing is the dense fold's (``rows``
@@ -60,7 +66,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth import Array, Module, Shape, signed, unsigned
+from amaranth import Array, Cat, Module, Shape, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -255,7 +261,8 @@ class WeightStationaryArray(_ArrayBase):
         return members
 
     def _route_lanes(self, m: Module, row_lanes) -> None:
-        """The lane router: PE row ``r`` gets the lanes of row group ``r // n``."""
+        """The lane router: in a sparse mode PE row ``r`` gets the M lanes of row group
+        ``r // n``; in the dense mode (``n = M``) lane ``r``, on all M of its lanes."""
         a_bits = self.widths[0]
         lane_bits = self.group * a_bits
         raw = self.a_in.as_value()
@@ -263,8 +270,13 @@ class WeightStationaryArray(_ArrayBase):
             sources = []
             for n in self.row_group_sizes:
                 q = r // n
-                inside = q < self.rows // n
-                sources.append(raw[q * lane_bits : (q + 1) * lane_bits] if inside else None)
+                if n == self.group:
+                    lane = raw[r * a_bits : (r + 1) * a_bits]
+                    sources.append(Cat(*[lane] * self.group))
+                elif q < self.rows // n:
+                    sources.append(raw[q * lane_bits : (q + 1) * lane_bits])
+                else:
+                    sources.append(None)
             if len(sources) == 1:
                 m.d.comb += row_lanes[r].eq(sources[0] if sources[0] is not None else 0)
                 continue

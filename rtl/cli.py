@@ -12,8 +12,8 @@ from pathlib import Path
 from rtl.export import default_cache_dir, write_outputs
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
 from rtl.synth import COMPONENT_BITS, component_stats, design_stats
+from simulator import load_config
 from simulator.cli import UserError
-from simulator.config import load_config
 
 __all__ = ["describe", "register"]
 
@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def describe(params: RtlParams) -> str:
     """One line: array, PE kind, widths, overflow, decoder, stream limit."""
     p = params
-    kind = f"N:M {','.join(str(x) for x in p.nm_patterns)} " if p.nm_group > 1 else ""
+    kind = f" N:M {','.join(str(x) for x in p.nm_patterns)}" if p.nm_group > 1 else ""
     decoder = ""
     if p.has_decoder:
         decoder = (
@@ -58,7 +58,7 @@ def describe(params: RtlParams) -> str:
             f"int{p.decoder_entry_bits}"
         )
     return (
-        f"{p.name}: {p.dataflow.value} {p.rows}x{p.cols} {kind}"
+        f"{p.name}: {p.dataflow.value} {p.rows}x{p.cols}{kind}, "
         f"int{p.activation_bits} x int{p.weight_bits} -> int{p.accumulator_bits} "
         f"({p.overflow.value}){decoder}, up to {p.max_stream} vectors per fold"
     )

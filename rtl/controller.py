@@ -13,7 +13,7 @@ cycle in which a wanted stream stalls delays the rest of the fold by one cycle.
 
 Folds run back to back: the cycle of a fold's last output (step ``F``) may also be the
 next fold's step 0, so ``G`` folds take ``G * F`` cycles from the first ``start`` to the
-last output, the layer count of :func:`simulator.timing.dense_timing`.
+last output, the layer count of :func:`simulator.model.timing.dense_timing`.
 
 Handshakes
 ----------

@@ -31,19 +31,22 @@ the array and the decoder, for testing the tiling without a simulator.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from rtl.decoder import codebook_layout, lookup_layout
 from rtl.engine import feed_layout, load_layout, out_layout, start_layout
+from rtl.model import ModelTiming, mask_stats, model_timing
 from rtl.operands import CodebookOperand, WeightOperand
 from rtl.params import RtlParams
 from rtl.payload import VectorPacker
 from rtl.tiling import FoldTile, GemmTiling, column_row_groups, group_slots
 from simulator.config import Dataflow
 
-__all__ = ["GemmRun", "Lookup", "column_lookups", "fold_slots"]
+__all__ = ["GemmRun", "Lookup", "column_lookups", "fold_slots", "positions"]
 
 
 @dataclass(frozen=True)
@@ -57,29 +60,49 @@ class Lookup:
     offset: int = 0
 
 
-def fold_slots(params: RtlParams, fold: FoldTile, slots: np.ndarray) -> np.ndarray:
+def fold_slots(
+    params: RtlParams, fold: FoldTile, slots: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
     """``[rows, cols]``: the ``k`` each PE of ``fold`` holds, -1 for a zero weight.
 
-    ``slots`` is :func:`~rtl.tiling.group_slots` of the keep-mask.
+    ``slots`` is :func:`~rtl.tiling.group_slots` of the ``[k, n]`` keep-mask ``keep``.
+    In a dense fold PE row ``r`` holds ``row_start + r`` (where kept); in a sparse one,
+    slot ``r mod n_c`` of the fold's group ``r // n_c``.
     """
     rows, n_c = params.rows, fold.group_rows
     r = np.arange(rows)
+    out = np.full((rows, params.cols), -1, dtype=np.int64)
+    width = len(fold.columns)
+    columns = np.array(fold.columns)
+    if fold.dense:
+        k = fold.row_start + r
+        inside = k < fold.row_stop
+        kept = inside[:, None] & keep[np.where(inside, k, 0)][:, columns]
+        out[:, :width] = np.where(kept, k[:, None], -1)
+        return out
     q, s = r // n_c, r % n_c
     used = (q < fold.group_stop - fold.group_start) & (r < (rows // n_c) * n_c)
     g = np.where(used, fold.group_start + q, 0)
-    out = np.full((rows, params.cols), -1, dtype=np.int64)
-    columns = np.array(fold.columns)
-    out[:, : len(columns)] = np.where(used[:, None], slots[g, s][:, columns], -1)
+    out[:, :width] = np.where(used[:, None], slots[g, s][:, columns], -1)
     return out
 
 
+def positions(params: RtlParams, fold: FoldTile, ks: np.ndarray) -> np.ndarray:
+    """The positions the PEs holding ``ks`` (:func:`fold_slots`) load: ``k mod M`` in a
+    sparse fold; 0 in a dense one, whose lanes do not depend on it (:mod:`rtl.array`)."""
+    if fold.dense:
+        return np.zeros_like(ks)
+    return np.where(ks >= 0, ks % params.nm_group, 0)
+
+
 def column_lookups(
-    params: RtlParams, ks: np.ndarray, column: int, operand: CodebookOperand
+    params: RtlParams, ks: np.ndarray, column: int, operand: CodebookOperand, dense: bool = False
 ) -> list[Lookup]:
     """The lookups that give one column the weights at ``ks`` (load order, -1: zero).
 
     Consecutive weights of one vector go in one lookup when their elements descend and
-    share the offset ``(k - element) mod M``; zeros become the next lookup's ``pads``.
+    share the offset ``(k - element) mod M`` (0 in a ``dense`` fold, where positions do
+    not matter); zeros become the next lookup's ``pads``.
     """
     group = params.nm_group
     out: list[Lookup] = []
@@ -93,7 +116,7 @@ def column_lookups(
             continue
         vector, element = int(operand.vector[k]), int(operand.element[k])
         index = int(operand.index[column, vector])
-        offset = (int(k) - element) % group
+        offset = 0 if dense else (int(k) - element) % group
         same = (
             current is not None
             and (current.index, current.offset) == (index, offset)
@@ -185,9 +208,13 @@ class GemmRun:
         self.b = operand.decoded()
         _check_range("b", self.b, params.weight_bits)
         keep = operand.keep
-        if keep is None:
-            keep = self.b != 0 if params.nm_group > 1 else np.ones(self.b.shape, bool)
+        if keep is None:  # a CompressedTensor without a mask keeps every weight
+            by_value = params.nm_group > 1 and getattr(operand, "stats", None) is None
+            keep = self.b != 0 if by_value else np.ones(self.b.shape, bool)
         self.keep = keep
+        self.stats = getattr(operand, "stats", None)
+        if self.stats is None and not keep.all():
+            self.stats = mask_stats(keep)
         self.load_codebook = load_codebook
         m, n, k = a.shape[0], self.b.shape[1], a.shape[1]
         column_n = column_row_groups(keep, params) if self.ws else None
@@ -206,6 +233,30 @@ class GemmRun:
             self.load_packer = VectorPacker.from_layout(load_layout(params))
         self.result = np.zeros((m, n), dtype=np.int64)
         self._outputs_taken = 0
+
+    @cached_property
+    def model(self) -> ModelTiming:
+        """The simulator's timing of this GEMM (:func:`rtl.model.model_timing`): the
+        cycles the RTL must take."""
+        t = self.tiling
+        return model_timing(self.params, t.m, t.n, t.k, self.stats, t.stream_tile_limit)
+
+    def check_against_model(self) -> None:
+        """Raise unless the tiling's folds are the model's: as many, streaming the
+        model's tile lengths, and adding up to its compute cycles."""
+        model, tiling = self.model, self.tiling
+        lengths = Counter(fold.t for fold in tiling.folds)
+        expected = [model.fold_cycles(fold.t) for fold in tiling.folds]
+        if (
+            len(tiling.folds) != model.folds
+            or lengths != model.fold_stream_lengths
+            or list(tiling.fold_cycles) != expected
+            or sum(expected) != model.compute_cycles
+        ):
+            raise AssertionError(
+                f"the driver's {len(tiling.folds)} folds (streams {dict(lengths)}, "
+                f"{sum(tiling.fold_cycles)} cycles) are not the model's {model}"
+            )
 
     @staticmethod
     def _check_operand(params: RtlParams, operand) -> None:
@@ -256,7 +307,7 @@ class GemmRun:
 
     def fold_slots(self, fold: FoldTile) -> np.ndarray:
         """``[rows, cols]`` ``k`` held by each PE in ``fold`` (-1: zero weight); ws."""
-        return fold_slots(self.params, fold, self._slots)
+        return fold_slots(self.params, fold, self._slots, self.keep)
 
     def load_beats(self) -> list[int]:
         """ws without a decoder: ``rows`` weight rows per fold, bottom row first."""
@@ -268,16 +319,16 @@ class GemmRun:
             ks = self.fold_slots(fold)
             columns = np.array(fold.columns)
             width = len(columns)
+            held = positions(self.params, fold, ks)
             for r in reversed(range(self.params.rows)):
                 row = ks[r, :width]
                 weights = np.where(row >= 0, self.b[np.maximum(row, 0), columns], 0)
                 if group == 1:
                     beats.append(self.load_packer.pack(_padded(weights, self.params.cols)))
                     continue
-                positions = np.where(row >= 0, row % group, 0)
                 payload = {
                     "w": _padded(weights, self.params.cols),
-                    "pos": _padded(positions, self.params.cols),
+                    "pos": _padded(held[r, :width], self.params.cols),
                 }
                 beats.append(self.load_packer.pack(payload))
         return beats
@@ -300,7 +351,10 @@ class GemmRun:
             ks = self.fold_slots(fold)
             for c in range(self.params.cols):
                 if c < len(fold.columns):
-                    looked = column_lookups(self.params, ks[::-1, c], fold.columns[c], self.operand)
+                    column = fold.columns[c]
+                    looked = column_lookups(
+                        self.params, ks[::-1, c], column, self.operand, fold.dense
+                    )
                 else:
                     looked = [Lookup(0, 0, self.params.rows)]
                 per_column[c].extend(looked)
@@ -320,10 +374,9 @@ class GemmRun:
         return out
 
     def _lanes(self, fold: FoldTile, row: int) -> list[int]:
-        """ws feed lanes of vector ``row``: M per row group, zero past ``k``."""
-        group, lanes = self.params.nm_group, self.params.feed_lanes
-        k0, k1 = fold.group_start * group, min(fold.group_stop * group, self.tiling.k)
-        return _padded(self.a[row, k0:k1], lanes)
+        """ws feed lanes of vector ``row``: the fold's ``k`` in order (M per row group in a
+        sparse fold, one per PE row in a dense one), zero past them."""
+        return _padded(self.a[row, fold.row_start : fold.row_stop], self.params.feed_lanes)
 
     def feed_beat(self, index: int) -> int | None:
         """Packed feed payload number ``index`` (over all folds), or ``None`` if not ready."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from compress.fixedpoint import accumulate_step
 from rtl.decoder import codebook_layout, lookup_layout
 from rtl.driver import GemmRun
 from rtl.engine import feed_layout, load_layout, out_layout, start_layout
 from rtl.params import RtlParams
 from rtl.payload import VectorPacker
-from rtl.reference import accumulate_step
 from simulator.config import Dataflow
 
 __all__ = ["decode_lookups", "fold_outputs", "run_functional"]
@@ -26,6 +26,9 @@ def _routed_lanes(params: RtlParams, lanes: np.ndarray, mode: int) -> np.ndarray
     """``[rows, M]``: the lanes the router gives each PE row in ``mode``."""
     n, group = params.row_group_sizes[mode], params.nm_group
     out = np.zeros((params.rows, group), dtype=np.int64)
+    if n == group:  # dense: lane r on every lane of row r
+        out[:] = np.asarray(lanes[: params.rows])[:, None]
+        return out
     for r in range((params.rows // n) * n):
         q = r // n
         out[r] = lanes[q * group : (q + 1) * group]

@@ -1,22 +1,29 @@
 """Compressed weights as the RTL's integer GEMM operands.
 
 The RTL multiplies integers: the weight operand of ``C[m x n] = A[m x k] @ B[k x n]``
-is ``B = codes.T`` in the GEMM view (``k`` over ``(in, kh, kw)``, ``n`` over the output
-channels; :mod:`compress.layout`). Scales stay outside the array (a symmetric
-per-tensor or per-channel scale multiplies whole output columns, after the sum).
+is ``B = w.T`` for the integer weights ``w[n, k]`` of compress's bit-exact integer model
+(:func:`compress.integer_weights`: symmetric codes as stored, affine codes minus their
+zero point, codebook entries integerized to ``entry_bits``), in the GEMM view (``k``
+over ``(in, kh, kw)``, ``n`` over the output channels; :mod:`compress.layout`). Scales
+stay outside the array (a per-tensor or per-channel scale multiplies whole output
+columns, after the sum), so layers with several scale groups along ``k`` (group scales,
+MX blocks) are refused: the RTL sums all of ``k`` in one accumulator.
 
-- :class:`WeightOperand`: integer values and where they are kept (the sparsity mask),
-  for arrays that load weights as values; from integer codes (symmetric ``int``
-  quantization, any sparsity) by :func:`weight_operand`.
+- :class:`WeightOperand`: integer values and where they are kept (the keep-mask, which
+  is what the timing model reads), for arrays that load weights as values;
+  :func:`weight_operand` builds it from any CompressedTensor the integer model runs
+  (codebook formats then run decoded, as the model runs them on an array without a
+  matching decoder).
 - :class:`CodebookOperand`: a table of integer vectors, one index per vector of each
   column, and where each ``k`` sits in its vector; for arrays with a codebook decoder.
   :func:`codebook_operand` builds it from scalar k-means (``v = 1``), MVQ (vectors along
   ``k``) or a weight pool (vectors along the input channels, so in a conv the elements
-  of a vector are ``kh * kw`` apart in ``k``). The float codebook is quantized
-  symmetrically to ``entry_bits`` with one scale (:attr:`CodebookOperand.table_scale`).
+  of a vector are ``kh * kw`` apart in ``k``), with the integer model's table
+  (:func:`compress.integerize_codebook`).
 
-This is deliberately small and separate from the simulator: when compress/ grows a
-full integer model of compressed layers, these two functions are what to switch.
+Both keep, when built from a CompressedTensor, its :class:`compress.IntegerWeights`
+(the reference the benches compare with, :func:`rtl.reference.reference_layer`) and its
+:class:`compress.WeightStats` (what the timing model reads, :mod:`rtl.model`).
 """
 
 from __future__ import annotations
@@ -26,14 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
-from compress import CompressedTensor, load_compressed
-from compress.encoding import CodebookValues, IntValues, VectorValues
+from compress import (
+    CompressedTensor,
+    IntegerWeights,
+    WeightStats,
+    integer_weights,
+    integerize_codebook,
+    load_compressed,
+)
+from compress.encoding import CodebookValues, VectorValues
 from compress.layout import gemm_view
 
 __all__ = [
     "CodebookOperand",
     "WeightOperand",
     "codebook_operand",
+    "kept_entries",
     "load_layer",
     "weight_operand",
 ]
@@ -43,10 +58,12 @@ __all__ = [
 class WeightOperand:
     """Integer weights ``values`` (int64 ``[k, n]``, zero where not kept) and ``keep``
     (bool ``[k, n]``, or ``None``: kept where nonzero on N:M arrays, everywhere on
-    dense ones)."""
+    dense ones); ``integer`` and ``stats`` when built from a CompressedTensor."""
 
     values: np.ndarray
     keep: np.ndarray | None = None
+    integer: IntegerWeights | None = None
+    stats: WeightStats | None = None
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values)
@@ -83,6 +100,10 @@ class CodebookOperand:
         bool ``[k, n]``: kept weights (pruned ones decode to 0); ``None``: all kept.
     table_scale : float
         The float codebook is ``table * table_scale`` (1.0 when built from integers).
+    integer : IntegerWeights or None
+        The integer model of the CompressedTensor it was built from.
+    stats : WeightStats or None
+        That tensor's summary.
     """
 
     table: np.ndarray
@@ -91,6 +112,8 @@ class CodebookOperand:
     element: np.ndarray
     keep: np.ndarray | None = None
     table_scale: float = 1.0
+    integer: IntegerWeights | None = None
+    stats: WeightStats | None = None
 
     def __post_init__(self) -> None:
         table = np.asarray(self.table, dtype=np.int64)
@@ -145,39 +168,26 @@ def _check_keep(keep, shape, values=None) -> None:
 
 
 def _kept(ct: CompressedTensor) -> np.ndarray | None:
-    return None if ct.sparsity.mask is None else gemm_view(ct.sparsity.mask).T.copy()
+    return None if ct.sparsity.mask is None else ct.gemm_mask.T.copy()
 
 
-def weight_operand(ct: CompressedTensor) -> WeightOperand:
-    """The integer codes of ``ct`` (symmetric ``int`` quantization) as ``[k, n]``."""
-    enc = ct.encoding
-    if not isinstance(enc, IntValues):
+def _integer(ct: CompressedTensor, entry_bits: int) -> IntegerWeights:
+    integer = integer_weights(ct, entry_bits)
+    if integer.groups > 1:
         raise ValueError(
-            f"{ct.name}: the RTL loads integer codes; {enc.name} is not "
-            "(codebook formats need weight_decoder: codebook)"
+            f"{ct.name}: the RTL sums k in one integer accumulator: per-tensor or "
+            f"per-channel scales only, not {integer.groups} scale groups along k "
+            f"({integer.format})"
         )
-    if not enc.spec.symmetric:
-        raise ValueError(f"{ct.name}: the RTL multiplies signed codes: symmetric int only")
-    if enc.spec.granularity.value == "group":
-        raise ValueError(
-            f"{ct.name}: the RTL sums k in one integer accumulator: per-tensor "
-            "or per-channel scales only, not group scales"
-        )
-    stored = gemm_view(ct.sparsity.stored_mask(ct.shape))
-    grid = np.zeros(stored.shape, dtype=np.int64)
-    grid[stored] = ct.codes
-    return WeightOperand(grid.T.copy(), _kept(ct))
+    return integer
 
 
-def _quantize_table(codebook: np.ndarray, entry_bits: int) -> tuple[np.ndarray, float]:
-    codebook = np.asarray(codebook, dtype=np.float64)
-    if codebook.ndim == 1:
-        codebook = codebook[:, None]
-    high = (1 << (entry_bits - 1)) - 1
-    amax = float(np.abs(codebook).max())
-    scale = amax / high if amax > 0 and high > 0 else 1.0
-    table = np.clip(np.rint(codebook / scale), -high - 1, high).astype(np.int64)
-    return table, scale
+def weight_operand(ct: CompressedTensor, entry_bits: int = 8) -> WeightOperand:
+    """The integer weights of ``ct`` (:func:`compress.integer_weights`, codebooks at
+    ``entry_bits``) as ``[k, n]``; refuses formats without an exact integer form and
+    scale groups along ``k``."""
+    integer = _integer(ct, entry_bits)
+    return WeightOperand(integer.dense.T.copy(), _kept(ct), integer, ct.stats)
 
 
 def codebook_operand(ct: CompressedTensor, entry_bits: int) -> CodebookOperand:
@@ -186,12 +196,17 @@ def codebook_operand(ct: CompressedTensor, entry_bits: int) -> CodebookOperand:
     out, k = shape[0], int(np.prod(shape[1:]))
     if not isinstance(enc, CodebookValues | VectorValues):
         raise ValueError(f"{ct.name}: {enc.name} has no codebook for the decoder")
-    table, scale = _quantize_table(ct.codebook, entry_bits)
+    integer = _integer(ct, entry_bits)
+    table, scale = integerize_codebook(ct.codebook, entry_bits)
+    table = table.reshape(table.shape[0], -1)
+    extra = {"table_scale": float(scale), "integer": integer, "stats": ct.stats}
     if isinstance(enc, CodebookValues):  # one scalar per weight: each is its own vector
         stored = gemm_view(ct.sparsity.stored_mask(shape))
         index = np.zeros(stored.shape, dtype=np.int64)
         index[stored] = ct.codes
-        return CodebookOperand(table, index, np.arange(k), np.zeros(k, np.int64), _kept(ct), scale)
+        return CodebookOperand(
+            table, index, np.arange(k), np.zeros(k, np.int64), _kept(ct), **extra
+        )
     v = enc.vector_length
     if enc.kind == "mvq":
         positions = np.arange(k)
@@ -202,7 +217,27 @@ def codebook_operand(ct: CompressedTensor, entry_bits: int) -> CodebookOperand:
         c, t = np.divmod(np.arange(k), window)
         vector, element = t * vectors + c // v, c % v
         index = np.asarray(ct.codes).reshape(out, window * vectors)
-    return CodebookOperand(table, index, vector, element, _kept(ct), scale)
+    operand = CodebookOperand(table, index, vector, element, _kept(ct), **extra)
+    if not np.array_equal(operand.decoded(), integer.dense.T):
+        raise ValueError(f"{ct.name}: its indices do not decode to the integer model's weights")
+    return operand
+
+
+def kept_entries(weights: np.ndarray, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's kept weights and their ``k``, ascending, as compress's integer model
+    holds them (int64 ``[n, J]`` values and columns, zero-padded): the operands of
+    :func:`compress.kept_matmul`."""
+    weights = np.asarray(weights, dtype=np.int64)
+    keep = np.ones(weights.shape, bool) if keep is None else np.asarray(keep, bool)
+    j, k = np.nonzero(keep.T)  # column-major: k ascends within each column
+    counts = np.bincount(j, minlength=weights.shape[1])
+    slots = max(int(counts.max(initial=0)), 1)
+    rank = np.arange(j.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[j]
+    values = np.zeros((weights.shape[1], slots), np.int64)
+    columns = np.zeros((weights.shape[1], slots), np.int64)
+    values[j, rank] = weights[k, j]
+    columns[j, rank] = k
+    return values, columns
 
 
 def load_layer(path: str | Path, name: str) -> CompressedTensor:

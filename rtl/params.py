@@ -54,7 +54,7 @@ from simulator.config import (
     WeightDecoder,
     parse_nm_patterns,
 )
-from simulator.mapping import config_stream_tile_limit
+from simulator.model.mapping import config_stream_tile_limit
 
 __all__ = [
     "MAX_ARRAY_SIDE",
@@ -127,7 +127,7 @@ class RtlParams:
         per fold, like AXI's ``AxLEN``): a fold streams up to ``2**stream_bits`` vectors.
     stream_tile_limit : int
         The stream tile the timing model uses for the config (``stream_tiling: fit``,
-        :func:`simulator.mapping.config_stream_tile_limit`); 0 when it does not tile. Not
+        :func:`simulator.model.mapping.config_stream_tile_limit`); 0 when it does not tile. Not
         hardware (the engine streams whatever a fold is given): the GEMM driver and
         firmware use it to cut the streamed dimension as the model does, so it is in
         ``params.json`` and ``params.h`` but not in the Verilog cache key.

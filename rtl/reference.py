@@ -6,6 +6,9 @@ fold along ``k``; in os one PE sees all of ``k``)::
 
     s_0 = 0,   s_{i+1} = rule(s_i + a[m, i] * b[i, n]),   C[m, n] = s_K
 
+the convention of :mod:`compress.fixedpoint`, whose ``apply_overflow`` and
+``accumulate_step`` this uses:
+
 - ``wrap``: ``rule`` keeps the low ``B`` bits, so ``C`` is the exact matmul wrapped to
   ``B``-bit two's complement (wrapping at every step or once at the end is the same);
   computed as ``np.matmul`` in int64 (exact: operands of at most 16 bits give products
@@ -14,16 +17,22 @@ fold along ``k``; in os one PE sees all of ``k``)::
   order, so it is computed step by step over ``k`` (vectorized over ``m`` and ``n``).
   With no intermediate overflow it equals the clamped exact matmul.
 
-Compressed layers (:func:`reference_layer`) run their decoded integer weights: pruned
-weights are zeros, and adding 0 leaves an accumulator unchanged even when it saturates,
-so the N:M array's order (each column's kept weights in ascending ``k``, padding zeros
-in between) gives exactly the in-order sum over all ``k``.
+Compressed layers (:func:`reference_layer`) run compress's bit-exact integer model: the
+products of the kept weights only, in ascending ``k``
+(:meth:`compress.IntegerWeights.accumulate` for an operand built from a
+CompressedTensor, :func:`compress.kept_matmul` of the keep-mask's entries otherwise).
+Pruned weights are zeros on the array, and adding 0 leaves an accumulator unchanged
+even when it saturates, so the N:M array's order (each column's kept weights in
+ascending ``k``, padding zeros in between) gives exactly these integers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from compress import kept_matmul
+from compress.fixedpoint import accumulate_step, accumulator_range, apply_overflow
+from rtl.operands import kept_entries
 from simulator.config import Overflow
 
 __all__ = [
@@ -33,46 +42,6 @@ __all__ = [
     "reference_layer",
     "reference_matmul",
 ]
-
-
-def accumulator_range(bits: int) -> tuple[int, int]:
-    """The smallest and largest value of a signed ``bits``-wide accumulator."""
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-
-
-def apply_overflow(values: np.ndarray, bits: int, overflow: Overflow) -> np.ndarray:
-    """Bring exact int64 ``values`` into ``bits`` bits by wrapping or saturating."""
-    values = np.asarray(values, dtype=np.int64)
-    low, high = accumulator_range(bits)
-    if Overflow(overflow) is Overflow.SATURATE:
-        return np.clip(values, low, high)
-    if bits >= 64:
-        return values
-    unsigned = values & np.int64(high * 2 + 1)
-    return np.where(unsigned > high, unsigned + 2 * np.int64(low), unsigned)
-
-
-def accumulate_step(
-    acc: np.ndarray, product: np.ndarray, bits: int, overflow: Overflow
-) -> np.ndarray:
-    """One multiply-accumulate step of a PE: ``rule(acc + product)``, elementwise.
-
-    ``acc`` must be within ``bits`` bits and ``|product| < 2**62``; exact for any
-    ``bits`` up to 64 (the int64 sum may wrap only where it is not used, or where
-    wrapping to 64 bits is the rule).
-    """
-    acc = np.asarray(acc, dtype=np.int64)
-    product = np.asarray(product, dtype=np.int64)
-    with np.errstate(over="ignore"):
-        total = acc + product
-    if Overflow(overflow) is Overflow.WRAP:
-        return apply_overflow(total, bits, overflow)
-    low, high = accumulator_range(bits)
-    return np.where(
-        product > 0,
-        np.where(acc > high - product, high, total),
-        np.where(acc < low - product, low, total),
-    )
 
 
 def reference_matmul(
@@ -100,21 +69,28 @@ def reference_matmul(
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"need a (m, k) and b (k, n), got shapes {a.shape} and {b.shape}")
     if Overflow(overflow) is Overflow.WRAP:
-        return apply_overflow(a @ b, accumulator_bits, overflow)
+        return apply_overflow(a @ b, accumulator_bits, Overflow.WRAP.value)
     acc = np.zeros((a.shape[0], b.shape[1]), dtype=np.int64)
     for i in range(a.shape[1]):
-        acc = accumulate_step(acc, np.outer(a[:, i], b[i, :]), accumulator_bits, overflow)
+        acc = accumulate_step(acc, np.outer(a[:, i], b[i, :]), accumulator_bits, "saturate")
     return acc
 
 
 def reference_layer(
     a: np.ndarray, weights, accumulator_bits: int, overflow: Overflow
 ) -> np.ndarray:
-    """``a @ W`` for a compressed layer's weight operand (module docstring).
+    """``a @ W`` for a layer's weight operand (module docstring).
 
     ``weights`` is a :class:`~rtl.operands.WeightOperand` or
-    :class:`~rtl.operands.CodebookOperand` (anything with ``decoded()``, the ``[k, n]``
-    integer weights), or an integer matrix.
+    :class:`~rtl.operands.CodebookOperand` (compress's integer model: of its
+    CompressedTensor, or of its decoded weights and keep-mask), or an integer matrix
+    (:func:`reference_matmul`).
     """
-    decoded = weights.decoded() if hasattr(weights, "decoded") else weights
-    return reference_matmul(a, decoded, accumulator_bits, overflow)
+    rule = Overflow(overflow).value
+    if not hasattr(weights, "decoded"):
+        return reference_matmul(a, weights, accumulator_bits, overflow)
+    a = np.asarray(a, dtype=np.int64)
+    if weights.integer is not None:
+        return weights.integer.accumulate(a, accumulator_bits, rule)[:, :, 0]
+    values, columns = kept_entries(weights.decoded(), weights.keep)
+    return kept_matmul(a, values, columns, accumulator_bits, rule)

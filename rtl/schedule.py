@@ -4,14 +4,14 @@ A fold streams ``T`` vectors through an ``R x C`` array. Its steps are numbered 
 one per clock cycle in which the tile controller advances (every cycle, when no stream
 stalls); step 0 is the cycle in which ``start`` is accepted. The steps, as half-open
 ranges (the table is one row per dataflow, in :data:`DRAIN_TABLE` and
-:data:`simulator.mapping.DATAFLOW_MAPS`)::
+:data:`simulator.model.mapping.DATAFLOW_MAPS`)::
 
               load (weights)   feed (operands)   drain (outputs)
     ws        [0, R)           [R, R + T)        [2R + C - 1, 2R + C - 1 + T)
     os        (none)           [0, T)            [T + C - 1, T + C - 1 + R)
 
 The last step is ``F = P + (R - 1) + T + (C - 1)`` with ``P = R`` in ws and 0 in os:
-exactly the per-fold figure of :func:`simulator.timing.dense_timing` in the
+exactly the per-fold figure of :func:`simulator.model.timing.dense_timing` in the
 ``sequential`` schedule (``preload_cycles + pass_cycles``). Where the steps come from:
 
 - ws: ``R`` weight rows shift in, one per cycle. Activation vector ``j`` enters at
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.config import Dataflow
-from simulator.mapping import DATAFLOW_MAPS
+from simulator.model.mapping import DATAFLOW_MAPS
 
 __all__ = ["DRAIN_TABLE", "FoldPhases", "fold_phases"]
 

@@ -1,8 +1,8 @@
 """How a GEMM is cut into folds on the RTL, exactly as the timing model cuts it.
 
-``C[m x n] = A[m x k] @ B[k x n]``; a dataflow (:mod:`simulator.mapping`) puts one GEMM
-dimension on the array rows (ws: ``k``, os: ``m``), ``n`` on the columns and streams the
-third (ws: ``m``, os: ``k``).
+``C[m x n] = A[m x k] @ B[k x n]``; a dataflow (:mod:`simulator.model.mapping`) puts one
+GEMM dimension on the array rows (ws: ``k``, os: ``m``), ``n`` on the columns and
+streams the third (ws: ``m``, os: ``k``).
 
 Dense PEs: the row dimension in pieces of ``rows``, ``n`` in pieces of ``cols``.
 
@@ -14,21 +14,26 @@ N:M PEs (ws, ``M = nm_group``): the ``k`` positions form ``G = ceil(k / M)`` gro
   keeps more than the largest supported N runs dense, ``n_j = M``.
 - Columns go to column folds in decreasing ``n_j`` (a stable sort: ties keep their
   order), ``cols`` per fold; fold ``c`` runs at ``n_c = max n_j`` over its columns.
-- Column fold ``c`` has ``ceil(G / floor(rows / n_c))`` row folds, each covering
-  ``floor(rows / n_c)`` groups: row group ``q`` of a fold is PE rows
-  ``q*n_c .. q*n_c + n_c - 1`` (see :mod:`rtl.array`).
+- A sparse column fold (``n_c < M``) has ``ceil(G / floor(rows / n_c))`` row folds,
+  each covering ``floor(rows / n_c)`` groups: row group ``q`` of a fold is PE rows
+  ``q*n_c .. q*n_c + n_c - 1`` (see :mod:`rtl.array`); rows below the last whole row
+  group hold zeros.
+- A dense column fold (``n_c = M``) runs as on dense PEs: ``ceil(k / rows)`` row folds
+  of ``rows`` consecutive ``k`` (PE row ``r`` holds ``k0 + r``; the array's dense mode
+  gives every PE of row ``r`` lane ``r``, whatever its position).
 
 Dense PEs are the case ``M = 1``, ``row_group_sizes = (1,)``: every ``n_j = 1``, no
 reordering, ``ceil(k / rows)`` row folds. In both, a partial fold is padded with zeros
-and costs a full fold, and the streamed dimension is streamed whole or, when the config
-tiles it (``stream_tiling: fit``) and the column fold has more than one row fold, in
-tiles of ``min(Ts, T)`` vectors. Folds go column fold > stream tile > row fold (the
-model's loop nest), and every fold costs ``P + (rows - 1) + T + (cols - 1)`` cycles
-(``P = rows`` in ws, 0 in os): :attr:`GemmTiling.model_fold_cycles`.
+and costs a full fold. The streamed dimension is streamed whole or, when the config
+tiles it (``stream_tiling: fit``, a stream tile ``Ts > 0``) and the layer has more than
+one row fold in some column fold, in tiles of ``min(Ts, T)`` vectors, in every column
+fold (as the timing model tiles a compressed layer: by its largest row-fold count).
+Folds go column fold > stream tile > row fold (the model's loop nest), and every fold
+costs ``P + (rows - 1) + T + (cols - 1)`` cycles (``P = rows`` in ws, 0 in os):
+:attr:`GemmTiling.fold_cycles`, the schedule of :mod:`rtl.schedule`.
 
-For dense PEs :attr:`GemmTiling.model_cycles` is the simulator's
-:func:`simulator.timing.dense_timing`; for N:M PEs it is the sum over this fold list
-(the formulas above, which the simulator's compressed-execution model states too).
+The tiling is the RTL's: the cycles it must take come from the simulator's model
+(:mod:`rtl.model`), and the benches check the two agree.
 """
 
 from __future__ import annotations
@@ -40,9 +45,7 @@ from functools import cached_property
 import numpy as np
 
 from rtl.params import RtlParams
-from simulator.config import FoldSchedule, PEKind
-from simulator.mapping import DATAFLOW_MAPS, dataflow_code
-from simulator.timing import SCHEDULE_CODES, DenseTiming, dense_timing
+from simulator.model.mapping import DATAFLOW_MAPS
 
 __all__ = ["FoldTile", "GemmTiling", "column_row_groups", "group_slots"]
 
@@ -85,7 +88,8 @@ class FoldTile:
     (:attr:`GemmTiling.column_order`; ``columns`` are the GEMM columns on array columns
     ``0, 1, ...``), ``t_start:t_stop`` the streamed dimension. ``group_rows`` is the
     fold's ``n_c`` (PE rows per row group; 1 for dense PEs), ``group_start:group_stop``
-    its groups of M.
+    its groups of M (sparse folds); ``dense``: the fold's PE rows hold ``row_start +
+    r`` (every dense-PE fold, and N:M column folds at ``n_c = M``).
     """
 
     index: int
@@ -101,6 +105,7 @@ class FoldTile:
     group_start: int = 0
     group_stop: int = 0
     columns: tuple[int, ...] = ()
+    dense: bool = True
 
     @property
     def t(self) -> int:
@@ -174,38 +179,51 @@ class GemmTiling:
         """GEMM columns in array order: decreasing ``n_j``, ties in their order."""
         return tuple(int(j) for j in np.argsort(-np.array(self.column_n), kind="stable"))
 
-    def _stream_tile(self, row_folds: int) -> int:
-        tiles = DATAFLOW_MAPS[self.params.dataflow].tiles_stream
-        if tiles and row_folds > 1 and self.stream_tile_limit > 0:
-            return min(self.stream_tile_limit, self.t)
-        return self.t
+    def _row_folds(self, n_c: int) -> int:
+        if n_c == self.params.nm_group:  # dense: rows consecutive k per fold
+            return -(-self.row_dim // self.params.rows)
+        return -(-self.groups // (self.params.rows // n_c))
+
+    @cached_property
+    def _column_folds(self) -> tuple[tuple[int, int, tuple[int, ...], int], ...]:
+        """``(c0, c1, columns, n_c)`` of every column fold."""
+        order, cols = self.column_order, self.params.cols
+        out = []
+        for c0 in range(0, self.col_dim, cols):
+            columns = order[c0 : c0 + cols]
+            out.append((c0, c0 + len(columns), columns, max(self.column_n[j] for j in columns)))
+        return tuple(out)
 
     @property
     def stream_tile(self) -> int:
-        """Vectors per stream tile where this GEMM is tiled (``t`` if it never is)."""
-        return min(fold.t_stop - fold.t_start for fold in self.folds if fold.t_start == 0)
+        """Vectors per stream tile (``T`` when untiled): ``min(Ts, T)`` when the stream
+        is tiled, i.e. in ws with ``Ts > 0`` and more than one row fold in some column
+        fold (the model's rule for the layer, module docstring)."""
+        tiles = DATAFLOW_MAPS[self.params.dataflow].tiles_stream
+        most = max(self._row_folds(n_c) for *_, n_c in self._column_folds)
+        if tiles and most > 1 and self.stream_tile_limit > 0:
+            return min(self.stream_tile_limit, self.t)
+        return self.t
 
     @cached_property
     def folds(self) -> tuple[FoldTile, ...]:
-        p, group = self.params, self.params.nm_group
-        order = self.column_order
+        p, group, ts = self.params, self.params.nm_group, self.stream_tile
         tiles: list[FoldTile] = []
-        for cf, c0 in enumerate(range(0, self.col_dim, p.cols)):
-            c1 = min(c0 + p.cols, self.col_dim)
-            columns = order[c0:c1]
-            n_c = max(self.column_n[j] for j in columns)
-            per_fold = p.rows // n_c
-            row_folds = -(-self.groups // per_fold)
-            ts = self._stream_tile(row_folds)
+        for cf, (c0, c1, columns, n_c) in enumerate(self._column_folds):
+            dense = n_c == group
+            row_folds = self._row_folds(n_c)
+            per_fold = p.rows if dense else (p.rows // n_c) * group  # k per row fold
             for t_start, rf in itertools.product(range(0, self.t, ts), range(row_folds)):
-                g0, g1 = rf * per_fold, min((rf + 1) * per_fold, self.groups)
+                k0 = rf * per_fold
+                g0 = 0 if dense else k0 // group
+                g1 = 0 if dense else min(g0 + p.rows // n_c, self.groups)
                 tiles.append(
                     FoldTile(
                         index=len(tiles),
                         row_fold=rf,
                         col_fold=cf,
-                        row_start=g0 * group,
-                        row_stop=min(g1 * group, self.row_dim),
+                        row_start=k0,
+                        row_stop=min(k0 + per_fold, self.row_dim),
                         col_start=c0,
                         col_stop=c1,
                         t_start=t_start,
@@ -214,41 +232,16 @@ class GemmTiling:
                         group_start=g0,
                         group_stop=g1,
                         columns=columns,
+                        dense=dense,
                     )
                 )
         return tuple(tiles)
 
-    @cached_property
-    def model(self) -> DenseTiming:
-        """The timing model's dense figures for this GEMM in the sequential schedule."""
-        p = self.params
-        return dense_timing(
-            self.m,
-            self.n,
-            self.k,
-            1,
-            p.rows,
-            p.cols,
-            dataflow_code(p.dataflow),
-            SCHEDULE_CODES[FoldSchedule.SEQUENTIAL],
-            self.stream_tile_limit,
-        )
-
     @property
-    def model_fold_cycles(self) -> tuple[int, ...]:
-        """Each fold's cycles: preload + (R - 1) + its T + (C - 1).
-
-        They add up to :attr:`model_cycles` (tested).
-        """
+    def fold_cycles(self) -> tuple[int, ...]:
+        """Each fold's cycles in the RTL's schedule: ``P + (R - 1) + T + (C - 1)``
+        (:func:`rtl.schedule.fold_phases`)."""
         p = self.params
         preload = DATAFLOW_MAPS[p.dataflow].preload_rows * p.rows
         fixed = preload + p.rows + p.cols - 2
         return tuple(fixed + fold.t for fold in self.folds)
-
-    @property
-    def model_cycles(self) -> int:
-        """Cycles of the whole GEMM in the model (its ``compute_cycles``): the
-        simulator's dense timing for dense PEs, the N:M fold list's sum otherwise."""
-        if self.params.pe_kind is PEKind.DENSE:
-            return int(self.model.compute_cycles)
-        return sum(self.model_fold_cycles)

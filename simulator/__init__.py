@@ -1,7 +1,13 @@
-"""sparsa's accelerator model: workloads, configs, mapping, timing, memory traffic, energy,
-area, roofline, results, reports and the CLI."""
+"""sparsa's accelerator model, in layers that import only downwards:
 
-from simulator.batch import BatchResult, evaluate_configs
+- :mod:`simulator.config`: the accelerator configuration;
+- :mod:`simulator.workloads`: layers lowered to GEMMs, the zoo, YAML, SCALE-Sim inputs;
+- :mod:`simulator.model`: mapping, timing, memory traffic, energy, area, roofline;
+- :mod:`simulator.results`: :func:`simulate` and :func:`evaluate_configs` and what they return;
+- :mod:`simulator.reports`: report.md, terminal tables and plots of a result;
+- :mod:`simulator.sweep` and :mod:`simulator.cli` on top.
+"""
+
 from simulator.config import (
     AcceleratorConfig,
     ConfigError,
@@ -10,16 +16,28 @@ from simulator.config import (
     Overflow,
     PEKind,
     StreamTiling,
-    load_config,
+    WeightDecoder,
 )
-from simulator.energy import ActionCounts, EnergyTable, load_energy_table
-from simulator.mapping import DATAFLOW_MAPS, Operand
-from simulator.report import write_report
-from simulator.result import Cycles, LayerResult, SimResult
-from simulator.scalesim_io import load_scalesim_cfg, load_scalesim_topology
-from simulator.simulate import simulate
-from simulator.timing import DenseTiming, dense_timing
-from simulator.workload import (
+from simulator.model import (
+    DATAFLOW_MAPS,
+    ActionCounts,
+    DenseTiming,
+    EnergyTable,
+    Operand,
+    dense_timing,
+    load_energy_table,
+)
+from simulator.reports import write_report
+from simulator.results import (
+    BatchResult,
+    Cycles,
+    LayerResult,
+    SimResult,
+    evaluate_configs,
+    simulate,
+)
+from simulator.workloads import (
+    ZOO,
     Conv2d,
     Gemm,
     Layer,
@@ -28,9 +46,13 @@ from simulator.workload import (
     OpKind,
     Workload,
     WorkloadError,
+    load_config,
+    load_scalesim_cfg,
+    load_scalesim_topology,
     load_workload_yaml,
+    zoo_names,
+    zoo_workload,
 )
-from simulator.zoo import ZOO, zoo_names, zoo_workload
 
 __all__ = [
     "DATAFLOW_MAPS",
@@ -56,6 +78,7 @@ __all__ = [
     "PEKind",
     "SimResult",
     "StreamTiling",
+    "WeightDecoder",
     "Workload",
     "WorkloadError",
     "dense_timing",

@@ -32,10 +32,11 @@ __all__ = [
     "FoldSchedule",
     "Overflow",
     "PEKind",
+    "ScaleSimSparsity",
     "StreamTiling",
     "WeightDecoder",
     "builtin_energy_tables",
-    "load_config",
+    "load_config_yaml",
 ]
 
 KIB = 1024
@@ -115,11 +116,26 @@ class StreamTiling(StrEnum):
     ``fit``: the streamed dimension is cut into tiles of ``Ts`` vectors, the most whose
     partial sums fit the usable output buffer (at least 1), and every tile pays its own
     preload and fill (TPUv1 and Gemmini tile this way). os never tiles: its partial
-    sums stay in the PEs. See :func:`simulator.mapping.stream_tile_limit`.
+    sums stay in the PEs. See :func:`simulator.model.mapping.stream_tile_limit`.
     """
 
     NONE = "none"
     FIT = "fit"
+
+
+class ScaleSimSparsity(StrEnum):
+    """How ``scalesim_total`` treats a layer's declared N:M pattern.
+
+    ``none``: SCALE-Sim without ``SparsitySupport`` (the pattern is ignored).
+    ``layerwise``: SCALE-Sim 3's layer-wise mode (``SparsitySupport: true``,
+    ``OptimizedMapping: false``): the same N of every M rows along ``k`` are kept for
+    every filter, so ``k`` shrinks to ``K' = floor(k/M) N + min(k mod M, N)``. This
+    deletes input positions, which a real N:M mask does not allow; it changes only the
+    SCALE-Sim-comparable figure, never the physical model.
+    """
+
+    NONE = "none"
+    LAYERWISE = "layerwise"
 
 
 class Overflow(StrEnum):
@@ -334,6 +350,10 @@ class AcceleratorConfig:
     decoder_entry_bits: int = dataclasses.field(
         default=8, metadata=_spec(_int_in(1, 32), "bits of one weight in a codebook entry")
     )
+    scalesim_sparsity: ScaleSimSparsity = dataclasses.field(
+        default=ScaleSimSparsity.NONE,
+        metadata=_spec(_enum(ScaleSimSparsity), "SCALE-Sim's N:M semantics for scalesim_total"),
+    )
     huffman_symbols_per_cycle: float = dataclasses.field(
         default=0.0,
         metadata=_spec(_non_negative_number, "Huffman decoder throughput (0: no decoder)"),
@@ -364,6 +384,16 @@ class AcceleratorConfig:
                 [str(p) for p in self.nm_patterns],
                 f"needs pe_kind: nm (pe_kind is {self.pe_kind.value})",
             )
+        if self.pe_kind is PEKind.NM and self.dataflow is not Dataflow.OS:
+            most = max(self.nm_slots)
+            if self.rows < most:
+                raise ConfigError(
+                    "rows",
+                    self.rows,
+                    f"an nm array in {self.dataflow.value} holds a row group of up to "
+                    f"{most} rows (nm_patterns {', '.join(map(str, self.nm_patterns))}): "
+                    f"rows must be at least {most}",
+                )
         if self.weight_decoder is WeightDecoder.NONE:
             for name in ("decoder_entries", "decoder_vector_length", "decoder_entry_bits"):
                 default = _FIELD_DEFAULTS[name]
@@ -374,6 +404,14 @@ class AcceleratorConfig:
                         f"needs weight_decoder: codebook (weight_decoder is none; "
                         f"leave it at {default})",
                     )
+
+    def dense_baseline(self) -> AcceleratorConfig:
+        """The same array with dense PEs: no N:M, no zero gating, no decoders."""
+        sparse = (
+            "pe_kind", "zero_gating", "nm_patterns", "weight_decoder", "decoder_entries",
+            "decoder_vector_length", "decoder_entry_bits", "huffman_symbols_per_cycle",
+        )  # fmt: skip
+        return self.replace(**{name: _FIELD_DEFAULTS[name] for name in sparse})
 
     @property
     def nm_group(self) -> int:
@@ -451,6 +489,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "fold_schedule": FoldSchedule,
     "stream_tiling": StreamTiling,
     "weight_decoder": WeightDecoder,
+    "scalesim_sparsity": ScaleSimSparsity,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
 _FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AcceleratorConfig)}
@@ -463,15 +502,15 @@ def _unknown_hint(unknown: set[str]) -> str:
     return f"is not a config field{hint}; allowed fields are {', '.join(FIELD_NAMES)}"
 
 
-def load_config(path: str | Path) -> AcceleratorConfig:
-    """Load an accelerator config from YAML, or import a SCALE-Sim ``.cfg`` file."""
+def load_config_yaml(path: str | Path) -> AcceleratorConfig:
+    """Load an accelerator config from sparsa's YAML format.
+
+    :func:`simulator.workloads.sources.load_config` also imports SCALE-Sim ``.cfg``
+    files (exported as ``simulator.load_config``).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"accelerator config {path} does not exist")
-    if path.suffix == ".cfg":
-        from simulator.scalesim_io import load_scalesim_cfg
-
-        return load_scalesim_cfg(path)
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
-from simulator.config import Dataflow, FoldSchedule, StreamTiling, load_config
+from simulator.cli import UserError
+from simulator.config import Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
-from simulator.report import write_report
-from simulator.result import SimResult
-from simulator.simulate import simulate
-from simulator.sources import load_workload
-from simulator.text_report import layer_table, summary_lines
-from simulator.zoo import ZOO
+from simulator.reports.markdown import write_report
+from simulator.reports.text import layer_table, summary_lines
+from simulator.results.result import SimResult
+from simulator.results.simulate import simulate
+from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
+from simulator.workloads.layer import Workload
+from simulator.workloads.scalesim import CFG_DEFAULT_CLOCK_MHZ
+from simulator.workloads.sources import load_config_with_notes, load_workload
+from simulator.workloads.zoo import ZOO
 
 __all__ = ["register"]
 
@@ -26,8 +31,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
     sim.add_argument(
-        "--workload", required=True, help="zoo name (see `sparsa zoo`), topology .csv or .yaml"
+        "--workload",
+        help="zoo name (see `sparsa zoo`), topology .csv, .yaml or .onnx (default with "
+        "--compressed: the compressed model's zoo entry, e.g. digits-mlp)",
     )
+    weights = sim.add_mutually_exclusive_group()
+    weights.add_argument(
+        "--compressed",
+        type=Path,
+        help="bind the weights `sparsa compress` wrote (its folder or compressed.npz) by "
+        "layer name",
+    )
+    weights.add_argument(
+        "--recipe",
+        help="apply a compression recipe to synthetic weights of the workload, e.g. "
+        "'prune 2:4 -> int8 per-channel'",
+    )
+    sim.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
     sim.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
     sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
     sim.add_argument(
@@ -37,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--stream-tiling",
         choices=[t.value for t in StreamTiling],
         help="override stream tiling (ws/is: none streams all of T, as SCALE-Sim; fit tiles it)",
+    )
+    sim.add_argument(
+        "--clock-mhz",
+        type=float,
+        help="override the array clock in MHz (a SCALE-Sim .cfg has none: "
+        f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
     )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
     sim.set_defaults(func=_simulate)
@@ -67,17 +93,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    config = load_config(args.accel)
-    overrides = {}
+    config, notes = load_config_with_notes(args.accel)
+    overrides: dict[str, object] = {}
     if args.dataflow:
         overrides["dataflow"] = args.dataflow
     if args.schedule:
         overrides["fold_schedule"] = args.schedule
     if args.stream_tiling:
         overrides["stream_tiling"] = args.stream_tiling
+    if args.clock_mhz is not None:
+        overrides["clock_mhz"] = args.clock_mhz
+        notes = tuple(_clock_note(note, args.clock_mhz) for note in notes)
     config = config.replace(**overrides) if overrides else config
-    workload = load_workload(args.workload, batch=args.batch)
-    result = simulate(workload, config)
+    workload = _workload(args)
+    result = replace(simulate(workload, config), input_notes=notes)
     args.out.mkdir(parents=True, exist_ok=True)
     result.write_json(args.out / "result.json")
     result.write_csv(args.out / "layers.csv")
@@ -87,6 +116,33 @@ def _simulate(args: argparse.Namespace) -> int:
     print("\n".join(summary_lines(result)))
     print("wrote     " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _workload(args: argparse.Namespace) -> Workload:
+    """The workload, with the weights ``--compressed`` or ``--recipe`` asks for."""
+    if args.compressed is not None:
+        model = load_compressed_model(args.compressed)
+        spec = args.workload or model.model
+        if args.workload is None and spec not in ZOO:
+            raise UserError(
+                f"--compressed {args.compressed}: model {spec!r} is not in the zoo; give "
+                "--workload with its layers"
+            )
+        workload = load_workload(spec, batch=args.batch)
+        return bind_compressed(workload, model, str(args.compressed)).workload
+    if args.workload is None:
+        raise UserError("--workload is required (unless --compressed names a zoo model)")
+    workload = load_workload(args.workload, batch=args.batch)
+    if args.recipe is not None:
+        return bind_recipe(workload, args.recipe, seed=args.seed).workload
+    return workload
+
+
+def _clock_note(note: str, clock_mhz: float) -> str:
+    """An importer's "no clock" note, restated for the clock ``--clock-mhz`` set."""
+    if note.startswith("A SCALE-Sim cfg has no clock"):
+        return f"A SCALE-Sim cfg has no clock: {clock_mhz:g} MHz from --clock-mhz."
+    return note
 
 
 def _report(args: argparse.Namespace) -> int:

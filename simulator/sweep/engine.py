@@ -1,7 +1,7 @@
 """Run a sweep: points -> chunks -> batched evaluation -> chunk files -> results table.
 
 Each chunk is a batch of configs evaluated for every workload in one vectorized call
-(:func:`simulator.batch.evaluate_configs`), on a local process pool or a Dask cluster.
+(:func:`simulator.results.batch.evaluate_configs`), on a local process pool or a Dask cluster.
 Finished chunks come back to this process, which writes them (so a remote cluster needs
 no shared file system) and can be killed at any moment: running the same command again
 evaluates only the missing chunks. The final table has one row per (config, workload)
@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from simulator.batch import BatchResult, evaluate_configs
 from simulator.config import AcceleratorConfig
-from simulator.sources import load_workload
+from simulator.results.batch import BatchResult, evaluate_configs
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.sampling import sample_points
 from simulator.sweep.spec import SweepSpec
 from simulator.sweep.store import SweepStore, Table, concat_tables, write_table
-from simulator.workload import Workload
+from simulator.workloads.layer import Workload
+from simulator.workloads.sources import load_workload
 
 __all__ = ["EXECUTORS", "ChunkTask", "SweepOutcome", "evaluate_chunk", "run_sweep"]
 

@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, load_config, parse_bytes
+from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, parse_bytes
 from simulator.sweep.constraints import Constraint, parse_constraint
+from simulator.workloads.sources import load_config
 
 __all__ = ["Axis", "SpecError", "SweepSpec", "load_spec"]
 

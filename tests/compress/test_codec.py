@@ -142,8 +142,8 @@ def test_storage_bits_equal_their_formula(out, k, seed, encoding, amount, gap_bi
     else:
         expected_scales = 0
     assert ct.storage.scales == expected_scales
-    assert ct.format.total_bits == ct.storage.total
-    assert ct.format.bits_per_weight == ct.storage.total / (out * k)
+    assert ct.stats.total_bits == ct.storage.total
+    assert ct.stats.bits_per_weight == ct.storage.total / (out * k)
 
 
 def test_index_bits_per_structure(rng):
@@ -170,8 +170,9 @@ def test_kmeans_codebook_storage_and_decode(rng):
     index_bits = ct.index_code.coded_bits(sparsity.relative.gaps)
     assert ct.storage.values == value_bits and ct.storage.index == index_bits
     assert ct.storage.codebook == 16 * 32 + ct.value_code.table_bits + ct.index_code.table_bits
-    fmt = ct.format
-    assert (fmt.codebook_size, fmt.codebook_index_bits, fmt.entropy_coded) == (16, 4, True)
+    stats = ct.stats
+    assert (stats.codebook.entries, stats.value_bits, stats.entropy_coded) == (16, 4, True)
+    assert stats.coded_symbols == ct.codes.size + sparsity.relative.gaps.size
     with pytest.raises(ValueError, match="needs a zero centroid"):
         build_tensor("w", w, sparsity, CodebookValues(4, zero_centroid=False))
 

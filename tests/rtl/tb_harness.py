@@ -11,10 +11,11 @@ against :func:`rtl.reference.reference_layer` and the timing model:
 - the GEMM: (cycle of the last ``done``) - (cycle of the first ``start``) equals the
   model's ``compute_cycles`` (sequential schedule); 0 cycles of difference.
 
-The model: :func:`simulator.timing.dense_timing` for dense PEs; for N:M PEs
-:func:`tests.rtl.nm_model.nm_ws_cycles` (the compressed-execution model's formulas, to
-be replaced by ``simulator.simulate()`` when it lands), and the driver's own fold list
-must agree with it too.
+The model is the simulator's (:mod:`rtl.model`: the functions ``simulate`` runs, on a
+one-layer workload ``Gemm(m, n, k)`` with the weights' :class:`compress.WeightStats`),
+dense or compressed alike; the driver's fold list must agree with it too (as many
+folds, streaming the model's tile lengths). The reference is compress's integer model
+(:func:`rtl.reference.reference_layer`).
 
 Cycles are counted in rising edges of ``clk``; inputs are driven on the falling edge and
 handshakes sampled at the rising edge (values from just before it). A codebook engine
@@ -38,8 +39,7 @@ from rtl.operands import WeightOperand
 from rtl.params import RtlParams
 from rtl.reference import reference_layer
 from simulator.config import PEKind
-from simulator.mapping import DATAFLOW_MAPS
-from tests.rtl.nm_model import nm_ws_cycles
+from simulator.model.mapping import DATAFLOW_MAPS
 from tests.rtl.sparse_cases import random_codebook, random_nm_keep, random_weights
 
 PARAMS = RtlParams(**json.loads(os.environ["SPARSA_TB_PARAMS"]))
@@ -156,7 +156,7 @@ async def run_gemm(dut, a, b, *, rng=None, stall=0.0, stream_tile_limit=None, lo
         dut.done,
     )
     started, finished = [], []
-    limit = 20 * run.tiling.model_cycles + 1000 + PARAMS.decoder_entries
+    limit = 20 * run.model.compute_cycles + 1000 + PARAMS.decoder_entries
     cycle = 0
     wall = time.perf_counter()
     while not run.complete:
@@ -187,21 +187,9 @@ async def run_gemm(dut, a, b, *, rng=None, stall=0.0, stream_tile_limit=None, lo
 
 def expected_cycles(run: GemmRun) -> tuple[list[int], int]:
     """The model's per-fold and total cycles for ``run``'s GEMM (module docstring)."""
-    tiling = run.tiling
-    if not NM:
-        return list(tiling.model_fold_cycles), tiling.model_cycles
-    model = nm_ws_cycles(
-        run.keep,
-        PARAMS.rows,
-        PARAMS.cols,
-        PARAMS.nm_slots,
-        PARAMS.nm_group,
-        tiling.m,
-        tiling.stream_tile_limit,
-    )
-    # The driver's own fold list says the same.
-    assert tiling.model_fold_cycles == model.fold_cycles, (tiling.model_fold_cycles, model)
-    return list(model.fold_cycles), model.total
+    run.check_against_model()
+    model = run.model
+    return [model.fold_cycles(fold.t) for fold in run.tiling.folds], model.compute_cycles
 
 
 async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0, **options) -> dict:
@@ -252,6 +240,7 @@ async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0, **options) ->
         "model_fold_cycles": model_folds,
         "rtl_fold_cycles": fold_cycles,
         "model_cycles": model_cycles,
+        "scalesim_cycles": run.model.scalesim_cycles,
         "rtl_cycles": rtl_cycles,
         "codebook_beats": len(run.codebook_beats()),
         "sim_cycles": measured["cycles"],

@@ -137,8 +137,12 @@ def test_array_refuses_empty_sides():
 
 
 def routed(a_lanes, rows, group, n):
-    """The lanes the router gives each PE row with row groups of ``n`` (``[t, rows, M]``)."""
+    """The lanes the router gives each PE row with row groups of ``n`` (``[t, rows, M]``):
+    in the dense mode (``n = M``) lane ``r`` on all M lanes of row ``r``."""
     out = np.zeros((a_lanes.shape[0], rows, group), dtype=np.int64)
+    if n == group:
+        out[:] = a_lanes[:, :rows, None]
+        return out
     for r in range((rows // n) * n):
         q = r // n
         out[:, r] = a_lanes[:, q * group : (q + 1) * group]

@@ -7,14 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compress import compress_weights
 from rtl.driver import GemmRun, Lookup, column_lookups
 from rtl.functional import run_functional
-from rtl.operands import CodebookOperand, WeightOperand
+from rtl.model import mask_stats, model_timing
+from rtl.operands import CodebookOperand, WeightOperand, weight_operand
 from rtl.params import RtlParams
 from rtl.reference import reference_layer, reference_matmul
 from rtl.tiling import GemmTiling, column_row_groups
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
-from tests.rtl.nm_model import nm_ws_cycles
+from simulator.workloads.layer import WeightSource
 from tests.rtl.sparse_cases import (
     TV2_COLUMN_N,
     random_codebook,
@@ -39,14 +41,16 @@ def test_ws_tiling_hand_worked():
         (0, 4, 3, 5), (4, 8, 3, 5), (8, 9, 3, 5),
     ]  # fmt: skip
     # Each fold: preload 4 + (4 - 1) + 7 + (3 - 1) = 16; six folds.
-    assert (tiling.model_fold_cycles, tiling.model_cycles) == ((16,) * 6, 96)
+    assert tiling.fold_cycles == (16,) * 6
+    assert model_timing(params("ws"), 7, 5, 9).compute_cycles == 96
 
 
 def test_os_tiling_hand_worked():
     # os on 4x3: rows <- m = 5 (4, 1), cols <- n = 2, t = k = 6; fold 3 + 6 + 2 = 11.
     tiling = GemmTiling(params("os"), m=5, n=2, k=6)
     assert [(f.row_start, f.row_stop) for f in tiling.folds] == [(0, 4), (4, 5)]
-    assert (tiling.model_fold_cycles, tiling.model_cycles) == ((11, 11), 22)
+    assert tiling.fold_cycles == (11, 11)
+    assert model_timing(params("os"), 5, 2, 6).compute_cycles == 22
 
 
 def test_ws_stream_tiles_hand_worked():
@@ -58,8 +62,9 @@ def test_ws_stream_tiles_hand_worked():
     order = [(f.col_fold, f.t_start, f.row_fold) for f in tiling.folds]
     assert order == [(c, t, r) for c in (0, 1) for t in (0, 3, 6) for r in (0, 1, 2)]
     # Fold: preload 4 + (4 - 1) + t + (3 - 1); t = 3, 3, 1 per row-fold triple.
-    assert tiling.model_fold_cycles == ((12,) * 3 + (12,) * 3 + (10,) * 3) * 2
-    assert tiling.model_cycles == sum(tiling.model_fold_cycles) == 204
+    assert tiling.fold_cycles == ((12,) * 3 + (12,) * 3 + (10,) * 3) * 2
+    model = model_timing(params("ws"), 7, 5, 9, stream_tile_limit=3)
+    assert model.compute_cycles == sum(tiling.fold_cycles) == 204
 
 
 @pytest.mark.parametrize(
@@ -84,8 +89,10 @@ def test_no_tiling_where_the_model_does_not_tile(dataflow, m, k, limit):
 )
 def test_tiled_model_cycles_are_simulate_s(rows, cols, m, n, k, limit):
     """The driver's folds add up to `simulate`'s cycles for a fit config with that tile."""
-    tiling = GemmTiling(params("ws", rows, cols), m=m, n=n, k=k, stream_tile_limit=limit)
-    assert sum(tiling.model_fold_cycles) == tiling.model_cycles
+    p = params("ws", rows, cols)
+    tiling = GemmTiling(p, m=m, n=n, k=k, stream_tile_limit=limit)
+    model = model_timing(p, m, n, k, stream_tile_limit=limit)
+    assert sum(tiling.fold_cycles) == model.compute_cycles
     acc_bits = 20  # params() default
     config = AcceleratorConfig(
         rows=rows,
@@ -96,17 +103,18 @@ def test_tiled_model_cycles_are_simulate_s(rows, cols, m, n, k, limit):
         ofmap_sram_bytes=max(1, limit) * cols * acc_bits * 2 // 8,  # Ts = limit (double-buffered)
     )
     layer = simulate(Workload("w", (Layer("g", Gemm(m=m, n=n, k=k)),)), config).layers[0]
-    assert tiling.model_cycles == layer.cycles.compute
+    assert model.compute_cycles == layer.cycles.compute
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
 def test_model_figures_are_the_simulators(dataflow):
-    """The driver's model cycles are what `simulate` reports for the same GEMM layer."""
+    """The model's cycles are what `simulate` reports for the same GEMM layer."""
     tiling = GemmTiling(params(dataflow), m=13, n=8, k=11)
     config = AcceleratorConfig(rows=4, cols=3, dataflow=dataflow)
     layer = simulate(Workload("w", (Layer("g", Gemm(m=13, n=8, k=11)),)), config).layers[0]
-    assert tiling.model_cycles == layer.cycles.compute
-    assert len(tiling.folds) == layer.row_folds * layer.col_folds
+    model = model_timing(params(dataflow), 13, 8, 11)
+    assert model.compute_cycles == layer.cycles.compute == sum(tiling.fold_cycles)
+    assert len(tiling.folds) == layer.row_folds * layer.col_folds == model.folds
 
 
 @settings(max_examples=40, deadline=None)
@@ -193,7 +201,9 @@ def test_tv1_folds_hand_worked():
         (0, 8, 2),
         (8, 16, 2),
     ]
-    assert tiling.model_fold_cycles == (18, 18) and tiling.model_cycles == 36
+    assert tiling.fold_cycles == (18, 18)
+    model = model_timing(nm_params(), 8, 4, 16, mask_stats(keep))
+    assert (model.compute_cycles, model.scalesim_cycles) == (36, 35)
 
 
 def test_tv2_columns_sorted_by_their_n():
@@ -206,7 +216,29 @@ def test_tv2_columns_sorted_by_their_n():
     assert tiling.column_order == (0, 2, 5, 7, 1, 3, 4, 6)
     spans = [(f.columns, f.group_rows, f.group_start, f.group_stop) for f in tiling.folds]
     assert spans == [((0, 2, 5, 7), 2, 0, 2), ((0, 2, 5, 7), 2, 2, 4), ((1, 3, 4, 6), 1, 0, 4)]
-    assert tiling.model_cycles == 54
+    model = model_timing(p, 8, 8, 16, mask_stats(keep))
+    assert (
+        (model.compute_cycles, model.scalesim_cycles) == (54, 53) == (sum(tiling.fold_cycles), 53)
+    )
+
+
+def test_dense_folds_cover_all_rows_when_m_does_not_divide_them():
+    """A dense column fold (n_c = M) on 5 rows with M = 4 takes 5 consecutive k per row
+    fold, ceil(k / R) row folds as the model says (not ceil(ceil(k/M) / floor(R/M)));
+    its PE rows load position 0 (the dense mode routes lane r to row r)."""
+    p = nm_params(rows=5, cols=2, patterns=("2:4",))
+    keep = np.ones((11, 3), dtype=bool)
+    keep[1::4, 2] = False  # column 2 keeps 3 of 4: dense too
+    run = GemmRun(p, np.ones((2, 11)), WeightOperand(random_weights_for(keep), keep))
+    assert [(f.row_start, f.row_stop, f.dense) for f in run.tiling.folds[:3]] == [
+        (0, 5, True),
+        (5, 10, True),
+        (10, 11, True),
+    ]
+    assert run.fold_slots(run.tiling.folds[2])[:, 0].tolist() == [10, -1, -1, -1, -1]
+    assert all(set(run.load_packer.unpack(raw)["pos"]) == {0} for raw in run.load_beats())
+    run.check_against_model()
+    assert run.model.compute_cycles == 6 * (5 + 4 + 2 + 1)
 
 
 def test_columns_above_the_largest_n_run_dense():
@@ -282,9 +314,41 @@ def test_nm_functional_run_equals_the_reference(overflow, shape, m, n, k, seed, 
     a = rng.integers(-128, 128, size=(m, k))
     run = run_functional(p, a, WeightOperand(b, keep), stream_tile_limit=limit)
     np.testing.assert_array_equal(run.result, reference_matmul(a, b, 18, overflow))
-    model = nm_ws_cycles(keep, rows, cols, p.nm_slots, group, m, limit)
-    assert run.tiling.model_fold_cycles == model.fold_cycles
-    assert run.tiling.model_cycles == model.total
+    np.testing.assert_array_equal(run.result, reference_layer(a, run.operand, 18, overflow))
+    run.check_against_model()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    recipe=st.sampled_from(["prune 2:4 -> int8", "prune 1:4 -> int8", "prune 50% -> int8"]),
+    shape=st.sampled_from([(4, 4), (5, 3), (8, 2), (6, 6)]),
+    m=st.integers(1, 9),
+    n=st.integers(1, 9),
+    k=st.integers(1, 30),
+    limit=st.integers(0, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_model_is_simulate_on_compressed_tensors(recipe, shape, m, n, k, limit, seed):
+    """For a CompressedTensor, the driver's folds are the model's and the model's cycles
+    are `simulate`'s on a config that tiles the stream by `limit`."""
+    rows, cols = shape
+    weights = np.random.default_rng(seed).normal(size=(n, k)).astype(np.float32)
+    ct = compress_weights({"g": weights}, recipe).tensors["g"]
+    p = nm_params(rows, cols, ("2:4", "1:4"), 20)
+    run = GemmRun(p, np.zeros((m, k), dtype=np.int64), weight_operand(ct), limit)
+    run.check_against_model()
+    config = AcceleratorConfig(
+        rows=rows,
+        cols=cols,
+        pe_kind="nm",
+        nm_patterns=["2:4", "1:4"],
+        accumulator_bits=20,
+        stream_tiling="fit" if limit else "none",
+        ofmap_sram_bytes=max(1, limit) * cols * 20 * 2 // 8,
+    )
+    layer = Layer("g", Gemm(m, n, k), compressed=ct.stats, weight_source=WeightSource.COMPRESSED)
+    result = simulate(Workload("w", (layer,)), config).layers[0]
+    assert run.model.compute_cycles == result.cycles.compute
 
 
 @settings(max_examples=40, deadline=None)

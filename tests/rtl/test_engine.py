@@ -47,7 +47,7 @@ def amaranth_gemm(params, a, b, test_name, stream_tile_limit=None):
         sent = [0] * len(sources)
         next_feed = 0
         ctx.set(dut.out.ready, 1)
-        for cycle in range(10 * run.tiling.model_cycles + 100):
+        for cycle in range(10 * run.model.compute_cycles + 100):
             if run.complete:
                 break
             table_loaded = not params.has_decoder or sent[1] == len(sources[1][1])
@@ -94,11 +94,12 @@ def check_amaranth_run(params, a, b, test_name, stream_tile_limit=None):
     np.testing.assert_array_equal(
         run.result, reference_layer(a, b, params.accumulator_bits, params.overflow)
     )
-    tiling = run.tiling
-    assert len(started) == len(finished) == len(tiling.folds)
+    tiling, model = run.tiling, run.model
+    run.check_against_model()
+    assert len(started) == len(finished) == len(tiling.folds) == model.folds
     fold_cycles = [d - s for s, d in zip(started, finished, strict=True)]
-    assert fold_cycles == list(tiling.model_fold_cycles)
-    assert finished[-1] - started[0] == tiling.model_cycles
+    assert fold_cycles == [model.fold_cycles(fold.t) for fold in tiling.folds]
+    assert finished[-1] - started[0] == model.compute_cycles
     return run
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compress import compress_weights, save_compressed
+from compress import compress_weights, integer_weights, save_compressed
 from compress.layout import gemm_view
 from rtl.functional import run_functional
 from rtl.operands import codebook_operand, load_layer, weight_operand
@@ -58,14 +58,29 @@ def test_codebook_indices_decode_to_the_values(recipe, vector):
         assert np.abs(operand.decoded() * scale - values).max() <= np.max(scale) / 2 + 1e-6
 
 
+def test_operands_are_the_integer_model():
+    """Affine codes run minus their zero point and k-means weights run decoded on arrays
+    without a decoder: the integer model's weights, and its reference."""
+    for recipe in ("int8 affine", "kmeans 4bit", "prune 2:4 -> mvq 4bit v=8"):
+        for ct in compressed(recipe).tensors.values():
+            operand = weight_operand(ct)
+            integer = integer_weights(ct)
+            np.testing.assert_array_equal(operand.values, integer.dense.T)
+            assert operand.stats is ct.stats
+            a = np.random.default_rng(5).integers(-128, 128, size=(3, operand.shape[0]))
+            np.testing.assert_array_equal(
+                reference_layer(a, operand, 20, "saturate"),
+                integer.accumulate(a, 20, "saturate")[:, :, 0],
+            )
+            if ct.encoding.name.startswith(("kmeans", "mvq")):
+                np.testing.assert_array_equal(codebook_operand(ct, 8).decoded(), operand.values)
+
+
 def test_refusals_name_the_layer():
-    ct = compressed("int8 affine").tensors["fc"]
-    with pytest.raises(ValueError, match="fc: the RTL multiplies signed codes"):
-        weight_operand(ct)
-    with pytest.raises(ValueError, match="fc: the RTL loads integer codes; kmeans4"):
-        weight_operand(compressed("kmeans 4bit").tensors["fc"])
-    with pytest.raises(ValueError, match="group scales"):
+    with pytest.raises(ValueError, match="fc: the RTL sums k in one integer accumulator"):
         weight_operand(compressed("int8 per-group 4").tensors["fc"])
+    with pytest.raises(ValueError, match="fc: the integer model cannot run e4m3"):
+        weight_operand(compressed("fp8 e4m3").tensors["fc"])
     with pytest.raises(ValueError, match="has no codebook"):
         codebook_operand(compressed("int8").tensors["fc"], 8)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rtl.params import RtlParams, verilog_name
-from simulator.config import AcceleratorConfig, ConfigError, load_config
+from simulator import load_config
+from simulator.config import AcceleratorConfig, ConfigError
 from tests.conftest import ROOT
 
 

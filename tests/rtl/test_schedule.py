@@ -8,8 +8,9 @@ import pytest
 
 from rtl.schedule import fold_phases
 from simulator.config import FoldSchedule
-from simulator.mapping import dataflow_code
-from simulator.timing import SCHEDULE_CODES, dense_timing
+from simulator.model.mapping import dataflow_code
+from simulator.model.timing import SCHEDULE_CODES
+from tests.simulator.model.arrays import timing_arrays
 
 SEQ = SCHEDULE_CODES[FoldSchedule.SEQUENTIAL]
 
@@ -20,7 +21,7 @@ def test_last_step_is_the_models_fold_cycles(dataflow):
     for rows, cols, t in itertools.product(range(1, 10), range(1, 10), range(1, 21)):
         # One fold: the row and column dimensions fit the array, the streamed one is t.
         m, n, k = (t, cols, rows) if dataflow == "ws" else (rows, cols, t)
-        model = dense_timing(m, n, k, 1, rows, cols, dataflow_code(dataflow), SEQ)
+        model = timing_arrays(m, n, k, 1, rows, cols, dataflow_code(dataflow), SEQ)
         assert int(model.folds) == 1
         assert fold_phases(dataflow, rows, cols, t).last == int(model.compute_cycles)
 

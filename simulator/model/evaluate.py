@@ -1,0 +1,144 @@
+"""The whole model on many configs at once: timing, traffic, stalls, energy, area, roofline.
+
+:func:`evaluate` is the one place the models are chained; :func:`simulate` (one config,
+rich per-layer results) and :func:`simulator.results.batch.evaluate_configs` (thousands of
+configs, per-config arrays) both call it, so the two agree by construction. Every
+array has configs along axis 0 and layers along axis 1 (``(C, L)``), or ``(C, 1)`` for
+per-config figures; nothing loops over configs or layers (only over the distinct energy
+tables and the three operands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.config import AcceleratorConfig
+from simulator.model.area import area_breakdown
+from simulator.model.columns import ConfigColumns, LayerColumns, Widths, operand_widths
+from simulator.model.energy import ActionCounts, PricingInputs, count_actions, energy_by_action
+from simulator.model.mapping import Operand
+from simulator.model.memory import MemoryTraffic, memory_traffic, sram_port_bits, stall_cycles
+from simulator.model.roofline import Roofline, roofline
+from simulator.model.sparsity import WeightExecution, weight_execution
+from simulator.model.timing import DenseTiming, dense_timing
+from simulator.workloads.layer import Workload
+
+__all__ = ["Evaluation", "evaluate", "sram_bandwidth_bits", "useful_macs"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every model output for ``C`` configs x ``L`` layers (see the module docstring)."""
+
+    hw: ConfigColumns
+    layers: LayerColumns
+    execution: WeightExecution | None
+    """How compressed weights run (None when every layer is dense)."""
+    widths: Widths
+    timing: DenseTiming
+    traffic: MemoryTraffic
+    stall_cycles: np.ndarray
+    total_cycles: np.ndarray
+    counts: ActionCounts
+    prices: dict[str, np.ndarray]
+    energy_by_action: dict[str, np.ndarray]
+    area_mm2: dict[str, np.ndarray]
+    """Per component, ``(C, 1)``."""
+    sram_port_bits: dict[Operand, np.ndarray]
+    array_sram_bits: np.ndarray
+    """Bits the array moves to and from the SRAMs (the SRAM-roof traffic), ``(C, L)``."""
+    roofline: Roofline
+
+    @property
+    def useful_macs(self) -> np.ndarray:
+        """MACs of the kept weights, ``(C, L)``: the layer's MACs when dense."""
+        return useful_macs(self.layers, self.execution)
+
+    @property
+    def energy_units(self) -> tuple[str, ...]:
+        return self.hw.energy_units
+
+
+def useful_macs(ly: LayerColumns, execution: WeightExecution | None) -> np.ndarray:
+    """MACs of the weights a compression kept (the layer's MACs when dense)."""
+    if execution is None:
+        return ly.macs
+    return np.where(execution.weighted, execution.kept_macs, ly.macs)
+
+
+def sram_bandwidth_bits(ports: dict[Operand, np.ndarray]) -> np.ndarray:
+    """Bits per cycle all array-side SRAM ports carry: the input and weight ports, and the
+    output buffer's write and read ports (partial sums back, results out)."""
+    return ports[Operand.INPUT] + ports[Operand.WEIGHT] + 2 * ports[Operand.OUTPUT]
+
+
+def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, np.ndarray]:
+    halves = np.where(hw.double_buffered, 2, 1)
+    inputs = PricingInputs(
+        operand_bit_product=widths.a * widths.b_mac,
+        accumulator_bits=widths.acc,
+        sram_bank_bytes={operand: size / halves for operand, size in hw.sram_bytes.items()},
+        sram_port_bits=ports,
+        area_mm2=area_total,
+    )
+    merged: dict[str, np.ndarray] = {}
+    for i, table in enumerate(hw.tables):
+        prices = table.prices(inputs)
+        if len(hw.tables) == 1:
+            return prices
+        use = hw.table_index == i
+        for key, price in prices.items():
+            merged[key] = np.where(use, price, merged[key]) if key in merged else price
+    return merged
+
+
+def _roofline(hw, ly: LayerColumns, traffic: MemoryTraffic, total, widths, ports, macs):
+    """Roofline points (of the useful MACs) and the array-side SRAM bits they carry."""
+    array_bits = (
+        traffic.input.array_reads * widths.a
+        + traffic.weight.array_reads * widths.b
+        + (traffic.output.array_reads + traffic.output.array_writes) * widths.acc
+    )
+    roof = roofline(
+        macs, total, traffic.dram_bits / 8, array_bits / 8, hw.pes, hw.clock_hz,
+        hw.dram_bytes_per_cycle * hw.clock_hz, sram_bandwidth_bits(ports) / 8 * hw.clock_hz,
+    )  # fmt: skip
+    return roof, array_bits
+
+
+def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evaluation:
+    """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
+    hw = ConfigColumns.of(configs)
+    ly = LayerColumns.of(workload)
+    execution = weight_execution(hw, ly)
+    timing = dense_timing(hw, ly, execution)
+    widths = operand_widths(hw, ly, execution)
+    traffic = memory_traffic(hw, ly, timing, widths)
+    stall = stall_cycles(hw, ly, timing, traffic)
+    total = timing.compute_cycles + stall
+    area = area_breakdown(hw)
+    counts = count_actions(hw, ly, timing, traffic, widths, total, execution)
+    ports = sram_port_bits(hw)
+    prices = _prices(hw, widths, ports, sum(area.values()))
+    macs = useful_macs(ly, execution)
+    roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports, macs)
+    return Evaluation(
+        hw=hw,
+        layers=ly,
+        execution=execution,
+        widths=widths,
+        timing=timing,
+        traffic=traffic,
+        stall_cycles=stall,
+        total_cycles=total,
+        counts=counts,
+        prices=prices,
+        energy_by_action=energy_by_action(counts, prices),
+        area_mm2=area,
+        sram_port_bits=ports,
+        array_sram_bits=array_bits,
+        roofline=roof,
+    )

@@ -1,0 +1,162 @@
+"""Evaluate one workload on thousands of accelerator configs in one call.
+
+:func:`evaluate_configs` runs :func:`simulator.model.evaluate.evaluate` (every model, broadcast
+over configs x layers) in chunks of configs to bound memory, and keeps per-config and
+per-(config, layer) arrays. Its numbers are exactly :func:`simulator.results.simulate`'s: the
+same model arrays, and totals summed in the same order (layer after layer, component
+after component), so ``evaluate_configs(w, [c])`` and ``simulate(w, c)`` agree to the
+last bit.
+
+Any :class:`~simulator.config.AcceleratorConfig` field may vary between configs
+(array shape, dataflow, fold schedule, bit widths, SRAM sizes, double buffering, DRAM
+bandwidth, clock, energy table and overrides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.config import AcceleratorConfig
+from simulator.model.energy import energy_by_component
+from simulator.model.evaluate import Evaluation, evaluate
+from simulator.model.roofline import BOUND_NAMES
+from simulator.workloads.layer import Workload
+
+__all__ = ["BOUND_NAMES", "BatchResult", "evaluate_configs"]
+
+_PER_CONFIG = (
+    "cycles_total",
+    "cycles_compute",
+    "cycles_stall",
+    "latency_s",
+    "energy_pj",
+    "area_mm2",
+    "utilization",
+    "macs",
+    "dram_bytes",
+    "sram_bytes",
+    "edp",
+)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A workload on ``C`` configs: numpy arrays, configs along axis 0, layers along axis 1.
+
+    Per config, shape ``(C,)``: ``cycles_total``, ``cycles_compute``, ``cycles_stall``
+    (int64 cycles), ``latency_s``, ``energy_pj`` (total, in ``energy_unit``),
+    ``energy_pj_by_component`` (name -> ``(C,)``), ``area_mm2``,
+    ``area_mm2_by_component``, ``utilization``, ``macs`` (int64), ``dram_bytes`` and
+    ``sram_bytes`` (all reads and writes), ``edp`` (energy x latency, unit x s) and
+    ``energy_unit`` (str, from each config's table).
+
+    Per config and layer, shape ``(C, L)``: ``layer_cycles_total``, ``layer_energy_pj``,
+    ``layer_bound`` (int8 codes into ``bound_names``: compute, dram, sram).
+    """
+
+    layer_names: tuple[str, ...]
+    cycles_total: np.ndarray
+    cycles_compute: np.ndarray
+    cycles_stall: np.ndarray
+    latency_s: np.ndarray
+    energy_pj: np.ndarray
+    energy_pj_by_component: Mapping[str, np.ndarray]
+    area_mm2: np.ndarray
+    area_mm2_by_component: Mapping[str, np.ndarray]
+    utilization: np.ndarray
+    macs: np.ndarray
+    dram_bytes: np.ndarray
+    sram_bytes: np.ndarray
+    edp: np.ndarray
+    energy_unit: np.ndarray
+    layer_cycles_total: np.ndarray
+    layer_energy_pj: np.ndarray
+    layer_bound: np.ndarray
+    bound_names: tuple[str, ...] = BOUND_NAMES
+
+    def __len__(self) -> int:
+        return len(self.cycles_total)
+
+
+def _sequential_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the last axis left to right, as Python's ``sum`` does (not pairwise)."""
+    return np.cumsum(values, axis=-1)[..., -1]
+
+
+def _reduce(ev: Evaluation) -> dict[str, object]:
+    """Per-config totals summed in :class:`simulator.results.result.SimResult`'s order."""
+    by_component = energy_by_component(ev.energy_by_action)
+    layer_energy = sum(by_component.values())
+    totals = {name: _sequential_sum(value) for name, value in by_component.items()}
+    energy = sum(totals.values())
+    macs = _sequential_sum(np.broadcast_to(ev.layers.macs, ev.total_cycles.shape))
+    useful = _sequential_sum(np.broadcast_to(ev.useful_macs, ev.total_cycles.shape))
+    cycles_total = _sequential_sum(ev.total_cycles)
+    latency = cycles_total / ev.hw.clock_hz[:, 0]
+
+    def traffic_bytes(kind: str) -> np.ndarray:
+        per_operand = [
+            _sequential_sum(getattr(t, f"{kind}_read_bits") / 8)
+            + _sequential_sum(getattr(t, f"{kind}_write_bits") / 8)
+            for t in ev.traffic.operands.values()
+        ]
+        return sum(per_operand)
+
+    area = {name: value[:, 0] for name, value in ev.area_mm2.items()}
+    return {
+        "cycles_total": cycles_total,
+        "cycles_compute": _sequential_sum(ev.timing.compute_cycles),
+        "cycles_stall": _sequential_sum(ev.stall_cycles),
+        "latency_s": latency,
+        "energy_pj": energy,
+        "energy_pj_by_component": totals,
+        "area_mm2": sum(area.values()),
+        "area_mm2_by_component": area,
+        "utilization": useful / (cycles_total * ev.hw.pes[:, 0]),
+        "macs": macs,
+        "dram_bytes": traffic_bytes("dram"),
+        "sram_bytes": traffic_bytes("sram"),
+        "edp": energy * latency,
+        "energy_unit": np.array(ev.energy_units),
+        "layer_cycles_total": ev.total_cycles,
+        "layer_energy_pj": np.asarray(layer_energy),
+        "layer_bound": ev.roofline.bound,
+    }
+
+
+def evaluate_configs(
+    workload: Workload, configs: Sequence[AcceleratorConfig], chunk: int = 2048
+) -> BatchResult:
+    """Evaluate ``workload`` on every config in ``configs``.
+
+    Parameters
+    ----------
+    workload : Workload
+        ``L`` layers.
+    configs : sequence of AcceleratorConfig
+        ``C`` configs, any mix of field values.
+    chunk : int
+        Configs evaluated per broadcast (bounds memory at about ``chunk x L x 600``
+        bytes); the result does not depend on it.
+
+    Returns
+    -------
+    BatchResult
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be a positive number of configs, not {chunk!r}")
+    parts = [
+        _reduce(evaluate(workload, configs[i : i + chunk])) for i in range(0, len(configs), chunk)
+    ]
+    if not parts:
+        raise ValueError("evaluate at least one accelerator config")
+    merged: dict[str, object] = {}
+    for key, first in parts[0].items():
+        if isinstance(first, dict):
+            merged[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in first}
+        else:
+            merged[key] = np.concatenate([p[key] for p in parts])
+    return BatchResult(layer_names=tuple(layer.name for layer in workload.layers), **merged)

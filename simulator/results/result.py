@@ -1,0 +1,691 @@
+"""Simulation results: per layer and in total, serializable to JSON and CSV.
+
+Units: cycles of the array clock; bytes; seconds (``latency_s``); MAC/s; energy in the
+energy table's unit (``energy_unit``: pJ for the default ``horowitz45`` table, MAC16 for
+``eyeriss``), stored under ``energy_pj``; area in mm^2. ``utilization`` is useful MACs
+over ``total cycles x rows x cols``. Totals are derived from the layers (and recomputed
+when a result is read back), so they always equal the sum of their parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from simulator.config import AcceleratorConfig
+from simulator.model.roofline import BOUND_NAMES, roofline
+
+__all__ = [
+    "RESULT_FORMAT_VERSION",
+    "Baseline",
+    "Cycles",
+    "EnergySaving",
+    "LayerEnergy",
+    "LayerMemory",
+    "LayerResult",
+    "LayerWeights",
+    "OperandMemory",
+    "RooflinePoint",
+    "Roofs",
+    "SimResult",
+    "TilingAlternative",
+    "TokenFigures",
+    "compression_limiter",
+]
+
+RESULT_FORMAT_VERSION = 3
+OPERANDS = ("input", "weight", "output")
+
+
+@dataclass(frozen=True)
+class Cycles:
+    """Where a layer's time goes.
+
+    ``compute``: cycles the array is busy (folds, preload, fill and drain);
+    ``stall``: cycles waiting on DRAM; ``total = compute + stall``;
+    ``scalesim_total``: SCALE-Sim's "Total Cycles" for the same layer and array
+    (its sequential compute count minus one per GEMM), for side-by-side comparison.
+    """
+
+    compute: int
+    stall: int
+    total: int
+    scalesim_total: int
+
+    def __add__(self, other: Cycles) -> Cycles:
+        return Cycles(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def astuple(cycles: Cycles) -> tuple[int, int, int, int]:
+    return (cycles.compute, cycles.stall, cycles.total, cycles.scalesim_total)
+
+
+@dataclass(frozen=True)
+class OperandMemory:
+    """One operand's traffic (see :mod:`simulator.model.memory`).
+
+    ``sram_reads``/``sram_writes`` are element accesses by the array (SCALE-Sim's
+    counts); the ``_bytes`` figures are everything the buffer and DRAM move, including
+    DRAM fills and write-backs through the buffer.
+    """
+
+    sram_reads: int
+    sram_writes: int
+    sram_read_bytes: float
+    sram_write_bytes: float
+    dram_read_bytes: float
+    dram_write_bytes: float
+
+    def __add__(self, other: OperandMemory) -> OperandMemory:
+        return OperandMemory(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self))
+        )
+
+    @property
+    def dram_bytes(self) -> float:
+        return self.dram_read_bytes + self.dram_write_bytes
+
+    @property
+    def sram_bytes(self) -> float:
+        return self.sram_read_bytes + self.sram_write_bytes
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    """Traffic of the three operands: input activations, weights, outputs/partial sums."""
+
+    input: OperandMemory
+    weight: OperandMemory
+    output: OperandMemory
+
+    def __add__(self, other: LayerMemory) -> LayerMemory:
+        return LayerMemory(*(getattr(self, o) + getattr(other, o) for o in OPERANDS))
+
+    @property
+    def dram_bytes(self) -> float:
+        return sum(getattr(self, o).dram_bytes for o in OPERANDS)
+
+    @property
+    def sram_bytes(self) -> float:
+        return sum(getattr(self, o).sram_bytes for o in OPERANDS)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerMemory:
+        return cls(*(OperandMemory(**data[o]) for o in OPERANDS))
+
+
+@dataclass(frozen=True)
+class LayerEnergy:
+    """Energy by action (``"pe.mac"``, ``"dram.read"``, ...) and by component."""
+
+    by_action: Mapping[str, float]
+    by_component: Mapping[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_component.values())
+
+    def __add__(self, other: LayerEnergy) -> LayerEnergy:
+        return LayerEnergy(
+            {k: v + other.by_action[k] for k, v in self.by_action.items()},
+            {k: v + other.by_component[k] for k, v in self.by_component.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "by_component": dict(self.by_component),
+            "by_action": dict(self.by_action),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerEnergy:
+        return cls(dict(data["by_action"]), dict(data["by_component"]))
+
+
+@dataclass(frozen=True)
+class RooflinePoint:
+    """Where a layer sits on the roofline (see :mod:`simulator.model.roofline`)."""
+
+    intensity: float
+    """MACs per DRAM byte."""
+    sram_intensity: float
+    """MACs per byte the array moves to and from the SRAMs."""
+    attained: float
+    """MAC/s achieved."""
+    peak: float
+    dram_roof: float
+    """MAC/s the DRAM bandwidth allows at this intensity."""
+    sram_roof: float
+    bound: str
+    """``compute``, ``dram`` or ``sram``: the lowest roof."""
+    roof_fraction: float
+    """``attained`` / the lowest roof."""
+
+    @property
+    def roof(self) -> float:
+        return {"compute": self.peak, "dram": self.dram_roof, "sram": self.sram_roof}[self.bound]
+
+
+@dataclass(frozen=True)
+class Roofs:
+    """A config's roofs: peak MAC/s and the DRAM and SRAM bandwidths in bytes/s."""
+
+    peak_macs_per_s: float
+    dram_bytes_per_s: float
+    sram_bytes_per_s: float
+
+
+@dataclass(frozen=True)
+class TilingAlternative:
+    """What a ws or is layer would take with the other ``stream_tiling`` choice.
+
+    ``stream_tile``: streamed vectors per tile (0 when that choice does not tile);
+    ``stream_tiles``: tiles per fold position; ``compute_cycles``: the layer's compute
+    cycles then (everything else unchanged).
+    """
+
+    stream_tiling: str
+    stream_tile: int
+    stream_tiles: int
+    compute_cycles: int
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """What a layer's weights are and how the hardware holds them.
+
+    ``source``: ``compressed``, ``recipe`` (synthetic weights), ``declared`` or
+    ``dense``; ``format``: e.g. ``"2:4 int8-sym-channel"``; ``density``: kept share of
+    the weights; ``value_bits``: bits of one weight (or codebook index) on chip;
+    ``mode``: how the PEs run it (``dense``, ``nm``, ``skip``); ``stored_bits``: the
+    compressed tensor's exact storage (None without one); ``dram_bits``: the bits one
+    copy of the weights occupies in DRAM as the hardware reads it (the stored bits when
+    it runs the stored format; a codebook at the decoder's entry width);
+    ``notes``: what the hardware does differently from what the compression asked;
+    ``activation_density``: the nonzero share of the layer's inputs.
+    """
+
+    source: str
+    format: str
+    density: float
+    value_bits: float
+    mode: str
+    stored_bits: int | None
+    dram_bits: float
+    notes: tuple[str, ...] = ()
+    activation_density: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The same layer with dense weights at the config's ``weight_bits`` on a dense array
+    of the same size (no zero gating, no decoder): what compression is measured against.
+    """
+
+    cycles: int
+    compute_cycles: int
+    stall_cycles: int
+    fold_positions: int
+    streamed: int
+    energy_pj: float
+    dram_bytes: float
+
+    def __add__(self, other: Baseline) -> Baseline:
+        return Baseline(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class EnergySaving:
+    """Energy one step from the dense baseline to the compressed layers saves, by where
+    it is spent (in the result's energy unit; negative when the step costs energy).
+
+    Steps, in order: ``sparsity`` (the keep-masks on this accelerator, values at the
+    array's width), ``values`` (the value format: precision, weight sharing, entropy
+    coding), ``zero activations`` (zero gating of zero inputs).
+    """
+
+    source: str
+    dram: float
+    sram: float
+    compute: float
+    """PEs, registers, hops, selects, decoders and leakage."""
+
+    @property
+    def total(self) -> float:
+        return self.dram + self.sram + self.compute
+
+
+def compression_limiter(
+    weights: LayerWeights, cycles: Cycles, streamed: int, base: Baseline, stream_is_k: bool
+) -> str:
+    """What keeps a compressed layer from a speed-up of 1 / density.
+
+    Against the ideal (the baseline's compute cycles times the density) the lost cycles
+    split into DRAM stalls (``memory bound``), fill, drain and preload beyond the ideal
+    share (``fill and drain``), and streamed vectors beyond the ideal share: the
+    longest column of each fold when the stream is ``k`` (os: ``imbalance``), whole row
+    folds otherwise (ws, is: ``fold quantisation``). The largest names the limiter;
+    ``runs dense`` when the PEs do not exploit a sparse format, ``dense`` for dense
+    weights, ``none`` within 5 % of the ideal.
+    """
+    if weights.mode == "dense":
+        return "runs dense" if weights.density < 1 else "dense"
+    ideal = base.compute_cycles * weights.density
+    if cycles.total - ideal <= 0.05 * cycles.total:
+        return "none"
+    losses = {
+        "memory bound": cycles.stall,
+        "fill and drain": (cycles.compute - streamed)
+        - (base.compute_cycles - base.streamed) * weights.density,
+        "imbalance" if stream_is_k else "fold quantisation": streamed
+        - base.streamed * weights.density,
+    }
+    return max(losses, key=losses.get)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer on one accelerator.
+
+    ``stream_tiles``: stream tiles per fold position (1 untiled); ``psum_block_bytes``:
+    the partial sums of one untiled output block (``T x min(cols, Sc)`` at accumulator
+    width; 0 in os, whose partial sums stay in the PEs). ``macs`` counts every weight
+    (the dense layer's work); ``macs_useful`` the kept weights', ``macs_issued`` what the
+    PEs issue (nm's zero padding included); ``fold_positions`` and ``streamed`` are
+    the layer's fold positions and streamed vectors (:mod:`simulator.model.timing`).
+    """
+
+    name: str
+    kind: str
+    m: int
+    n: int
+    k: int
+    groups: int
+    macs: int
+    macs_useful: float
+    macs_issued: float
+    cycles: Cycles
+    utilization: float
+    mapping_efficiency: float
+    row_folds: int
+    col_folds: int
+    stream_tiles: int
+    fold_positions: int
+    streamed: int
+    psum_block_bytes: float
+    latency_s: float
+    macs_per_s: float
+    memory: LayerMemory
+    energy_pj: LayerEnergy
+    roofline: RooflinePoint
+    weights: LayerWeights
+    baseline: Baseline
+    limiter: str
+    """What keeps the layer from a speed-up of 1 / density (:func:`compression_limiter`)."""
+    tiling_alternative: TilingAlternative | None = None
+
+    @property
+    def dram_bytes(self) -> float:
+        return self.memory.dram_bytes
+
+    @property
+    def speedup(self) -> float:
+        """Baseline cycles / cycles."""
+        return self.baseline.cycles / self.cycles.total
+
+    @property
+    def energy_ratio(self) -> float:
+        """Energy / baseline energy."""
+        return self.energy_pj.total / self.baseline.energy_pj
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["cycles"] = asdict(self.cycles)
+        out["memory"] = asdict(self.memory)
+        out["energy_pj"] = self.energy_pj.to_dict()
+        out["roofline"] = asdict(self.roofline)
+        out["weights"] = asdict(self.weights)
+        out["weights"]["notes"] = list(self.weights.notes)
+        out["baseline"] = asdict(self.baseline)
+        alternative = self.tiling_alternative
+        out["tiling_alternative"] = None if alternative is None else asdict(alternative)
+        out["dram_bytes"] = self.dram_bytes
+        out["speedup"] = self.speedup
+        out["energy_ratio"] = self.energy_ratio
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerResult:
+        derived = ("dram_bytes", "speedup", "energy_ratio")
+        data = {key: value for key, value in data.items() if key not in derived}
+        return cls(
+            **{
+                **data,
+                "weights": LayerWeights(**data["weights"]),
+                "baseline": Baseline(**data["baseline"]),
+                "cycles": Cycles(**data["cycles"]),
+                "memory": LayerMemory.from_dict(data["memory"]),
+                "energy_pj": LayerEnergy.from_dict(data["energy_pj"]),
+                "roofline": RooflinePoint(**data["roofline"]),
+                "tiling_alternative": (
+                    None
+                    if data.get("tiling_alternative") is None
+                    else TilingAlternative(**data["tiling_alternative"])
+                ),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class TokenFigures:
+    """What a transformer workload means in tokens, derived from its layers.
+
+    A workload is a token workload when it has attention matmuls (layers of kind
+    ``matmul``, the two products of two activations). Their ``m`` is the number of new
+    tokens per sample, so a pass processes ``tokens_per_pass = m x batch`` tokens; it is a
+    *decode step* when ``m == 1`` (one new token per sample against a KV cache) and a
+    *prompt pass* (prefill, or an encoder) otherwise.
+
+    ``tokens_per_s``: ``tokens_per_pass / latency`` (decode: ``batch / latency``).
+    ``time_to_first_token_s``: a prompt pass's latency, which for a decoder's prefill is
+    the time to its first token (the LM head on the last position ends it; no queueing,
+    no embedding lookup); None in decode. ``time_per_output_token_s``: a decode step's
+    latency; None for a prompt pass.
+    DRAM bytes are split three ways: ``weight_dram_bytes`` (the weight operand of every
+    layer that has weights), ``kv_dram_bytes`` (the second operand of the attention
+    matmuls: ``K^T`` in the scores, ``V`` in the context product, i.e. the KV cache in a
+    decode step) and ``activation_dram_bytes`` (inputs, outputs and partial sums).
+    """
+
+    phase: str
+    """``decode`` or ``prefill``."""
+    tokens_per_pass: int
+    tokens_per_s: float
+    time_to_first_token_s: float | None
+    time_per_output_token_s: float | None
+    weight_dram_bytes: float
+    kv_dram_bytes: float
+    activation_dram_bytes: float
+
+    @classmethod
+    def of(
+        cls, layers: tuple[LayerResult, ...], batch: int, latency_s: float
+    ) -> TokenFigures | None:
+        """The figures of ``layers`` run at ``batch`` in ``latency_s``; None without attention."""
+        attention = [layer for layer in layers if layer.kind == "matmul"]
+        if not attention:
+            return None
+        tokens = max(layer.m for layer in attention) * batch
+        decode = tokens == batch
+        weight = sum(layer.memory.weight.dram_bytes for layer in layers if layer.kind != "matmul")
+        kv = sum(layer.memory.weight.dram_bytes for layer in attention)
+        total = sum(layer.memory.dram_bytes for layer in layers)
+        return cls(
+            phase="decode" if decode else "prefill",
+            tokens_per_pass=tokens,
+            tokens_per_s=tokens / latency_s,
+            time_to_first_token_s=None if decode else latency_s,
+            time_per_output_token_s=latency_s if decode else None,
+            weight_dram_bytes=weight,
+            kv_dram_bytes=kv,
+            activation_dram_bytes=total - weight - kv,
+        )
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """A workload on an accelerator: per-layer results, the chip's area and roofs."""
+
+    config: AcceleratorConfig
+    workload_name: str
+    workload_source: str
+    batch: int
+    layers: tuple[LayerResult, ...]
+    energy_unit: str
+    energy_table: Mapping[str, Any]
+    """Name, unit, overridden entries and the price of every action (per layer shape)."""
+    area_mm2: Mapping[str, float]
+    """Per component."""
+    roofs: Roofs
+    stream_tile_limit: int = 0
+    """The config's stream tile ``Ts`` (0: untiled)."""
+    weights_from: str = ""
+    """Where bound weights came from (empty when none are bound)."""
+    notes: tuple[str, ...] = ()
+    """Remarks on the workload's weights (layers that bound none, ...)."""
+    savings: tuple[EnergySaving, ...] = ()
+    """Energy saved against the dense baseline, by source (empty when dense)."""
+    input_notes: tuple[str, ...] = ()
+    """What the inputs did not say or sparsa does not model (a SCALE-Sim cfg's keys that
+    are not modelled, the clock a cfg lacks), one sentence each, for the report."""
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def macs_useful(self) -> float:
+        return sum(layer.macs_useful for layer in self.layers)
+
+    @property
+    def compressed(self) -> bool:
+        """Some layer's weights are compressed or declared sparse."""
+        return any(layer.weights.source != "dense" for layer in self.layers)
+
+    @property
+    def synthetic_weights(self) -> bool:
+        return any(layer.weights.source == "recipe" for layer in self.layers)
+
+    @property
+    def baseline(self) -> Baseline:
+        total = self.layers[0].baseline
+        for layer in self.layers[1:]:
+            total = total + layer.baseline
+        return total
+
+    @property
+    def speedup(self) -> float:
+        return self.baseline.cycles / self.cycles.total
+
+    @property
+    def energy_ratio(self) -> float:
+        return self.energy.total / self.baseline.energy_pj
+
+    @property
+    def cycles(self) -> Cycles:
+        total = Cycles(0, 0, 0, 0)
+        for layer in self.layers:
+            total = total + layer.cycles
+        return total
+
+    @property
+    def utilization(self) -> float:
+        """Useful MACs (of the kept weights) / (cycles x PEs)."""
+        return self.macs_useful / (self.cycles.total * self.config.pes)
+
+    @property
+    def latency_s(self) -> float:
+        return self.cycles.total / self.config.clock_hz
+
+    @property
+    def inferences_per_s(self) -> float:
+        return self.batch / self.latency_s
+
+    @property
+    def macs_per_s(self) -> float:
+        return self.macs / self.latency_s
+
+    @property
+    def tokens(self) -> TokenFigures | None:
+        """Tokens/s, time to first token and the weight vs KV-cache traffic, or None
+        when the workload has no attention (see :class:`TokenFigures`)."""
+        return TokenFigures.of(self.layers, self.batch, self.latency_s)
+
+    @property
+    def memory(self) -> LayerMemory:
+        total = self.layers[0].memory
+        for layer in self.layers[1:]:
+            total = total + layer.memory
+        return total
+
+    @property
+    def energy(self) -> LayerEnergy:
+        total = self.layers[0].energy_pj
+        for layer in self.layers[1:]:
+            total = total + layer.energy_pj
+        return total
+
+    @property
+    def area_total_mm2(self) -> float:
+        return sum(self.area_mm2.values())
+
+    @property
+    def roofline(self) -> RooflinePoint:
+        """The whole workload as one roofline point."""
+        array_sram = sum(layer.macs_useful / layer.roofline.sram_intensity for layer in self.layers)
+        roof = roofline(
+            self.macs_useful,
+            self.cycles.total,
+            self.memory.dram_bytes,
+            array_sram,
+            self.config.pes,
+            self.config.clock_hz,
+            self.roofs.dram_bytes_per_s,
+            self.roofs.sram_bytes_per_s,
+        )
+        return point_at(roof, ())
+
+    def layer(self, name: str) -> LayerResult:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"no layer named {name!r} in {self.workload_name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        energy = self.energy
+        return {
+            "format_version": RESULT_FORMAT_VERSION,
+            "config": self.config.to_dict(),
+            "workload": {
+                "name": self.workload_name,
+                "source": self.workload_source,
+                "batch": self.batch,
+                "layers": len(self.layers),
+            },
+            "energy_unit": self.energy_unit,
+            "energy_table": dict(self.energy_table),
+            "area_mm2": {"total": self.area_total_mm2, "by_component": dict(self.area_mm2)},
+            "roofs": asdict(self.roofs),
+            "stream_tile_limit": self.stream_tile_limit,
+            "weights_from": self.weights_from,
+            "synthetic_weights": self.synthetic_weights,
+            "notes": list(self.notes),
+            "savings": [asdict(saving) | {"total": saving.total} for saving in self.savings],
+            "input_notes": list(self.input_notes),
+            "layers": [layer.to_dict() for layer in self.layers],
+            "total": {
+                "macs": self.macs,
+                "macs_useful": self.macs_useful,
+                "cycles": asdict(self.cycles),
+                "utilization": self.utilization,
+                "latency_s": self.latency_s,
+                "inferences_per_s": self.inferences_per_s,
+                "macs_per_s": self.macs_per_s,
+                "memory": asdict(self.memory),
+                "dram_bytes": self.memory.dram_bytes,
+                "sram_bytes": self.memory.sram_bytes,
+                "energy_pj": energy.to_dict(),
+                "area_mm2": self.area_total_mm2,
+                "roofline": asdict(self.roofline),
+                "baseline": asdict(self.baseline),
+                "speedup": self.speedup,
+                "energy_ratio": self.energy_ratio,
+                "tokens": None if self.tokens is None else asdict(self.tokens),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimResult:
+        version = data.get("format_version")
+        if version != RESULT_FORMAT_VERSION:
+            raise ValueError(
+                f"result format_version {version!r} is not supported; "
+                f"this sparsa reads version {RESULT_FORMAT_VERSION}"
+            )
+        workload = data["workload"]
+        return cls(
+            config=AcceleratorConfig.from_dict(data["config"]),
+            workload_name=workload["name"],
+            workload_source=workload["source"],
+            batch=workload["batch"],
+            layers=tuple(LayerResult.from_dict(layer) for layer in data["layers"]),
+            energy_unit=data["energy_unit"],
+            energy_table=data["energy_table"],
+            area_mm2=dict(data["area_mm2"]["by_component"]),
+            roofs=Roofs(**data["roofs"]),
+            stream_tile_limit=data["stream_tile_limit"],
+            weights_from=data["weights_from"],
+            notes=tuple(data["notes"]),
+            savings=tuple(
+                EnergySaving(**{k: v for k, v in saving.items() if k != "total"})
+                for saving in data["savings"]
+            ),
+            input_notes=tuple(data.get("input_notes", ())),
+        )
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def read_json(cls, path: str | Path) -> SimResult:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not a sparsa result.json ({exc})") from None
+        return cls.from_dict(data)
+
+    def csv_rows(self) -> list[dict[str, Any]]:
+        """One flat dict per layer: nested records become ``cycles_compute``,
+        ``memory_input_dram_read_bytes``, ``energy_pj_by_component_dram`` etc."""
+        return [_flatten(layer.to_dict()) for layer in self.layers]
+
+    def write_csv(self, path: str | Path) -> None:
+        rows = self.csv_rows()
+        with Path(path).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def point_at(roof: Any, index: Any) -> RooflinePoint:
+    """The :class:`RooflinePoint` at ``index`` of a :class:`simulator.model.roofline.Roofline`."""
+    return RooflinePoint(
+        intensity=float(roof.intensity[index]),
+        sram_intensity=float(roof.sram_intensity[index]),
+        attained=float(roof.attained_macs_per_s[index]),
+        peak=float(roof.peak_macs_per_s[index]),
+        dram_roof=float(roof.dram_roof_macs_per_s[index]),
+        sram_roof=float(roof.sram_roof_macs_per_s[index]),
+        bound=BOUND_NAMES[int(roof.bound[index])],
+        roof_fraction=float(roof.roof_fraction[index]),
+    )
