@@ -11,6 +11,7 @@ from rtl.params import RtlParams
 __all__ = [
     "TV1_KEPT",
     "TV2_COLUMN_N",
+    "layer_recipe",
     "random_codebook",
     "random_nm_keep",
     "random_weights",
@@ -72,3 +73,18 @@ def random_codebook(
     index = rng.integers(0, entries, size=(n, -(-k // v)))
     positions = np.arange(k)
     return CodebookOperand(table, index, positions // v, positions % v, keep)
+
+
+def layer_recipe(params: RtlParams) -> str:
+    """A ``sparsa compress`` recipe whose layers run on the engine as stored: N:M at the
+    engine's largest N (MVQ or k-means with a decoder, integer codes without), a weight
+    pool or k-means on dense engines with a decoder, integer codes on dense ones."""
+    nm = params.nm_group > 1
+    prune = f"prune {params.nm_slots[-1]}:{params.nm_group} -> " if nm else ""
+    if params.has_decoder:
+        bits = params.index_bits
+        v = params.decoder_vector_length
+        if v == 1:
+            return f"{prune}kmeans {bits}bit"
+        return f"{prune}mvq {bits}bit v={v}" if nm else f"pool v={v} P={params.decoder_entries}"
+    return f"{prune}int{min(params.weight_bits, 8)} per-channel"

@@ -58,7 +58,7 @@ def gemm_shape(row_dim: int, col_dim: int, t: int) -> tuple[int, int, int]:
     return dims[0], dims[1], dims[2]
 
 
-def weight_operand(rng: np.random.Generator, keep: np.ndarray):
+def random_weight_operand(rng: np.random.Generator, keep: np.ndarray):
     """Weights with keep-mask ``keep``: values, or a random codebook on decoder engines."""
     if PARAMS.has_decoder:
         return random_codebook(rng, PARAMS, keep)
@@ -75,7 +75,7 @@ def random_operands(rng: np.random.Generator, m: int, n: int, k: int):
         keep = rng.random((k, n)) < 0.8
     else:
         return a, rng.integers(W_MIN, W_MAX + 1, size=(k, n), dtype=np.int64)
-    return a, weight_operand(rng, keep)
+    return a, random_weight_operand(rng, keep)
 
 
 class _Source:

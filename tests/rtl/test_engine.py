@@ -164,6 +164,8 @@ def check_records(records, params):
         expected |= {"nm_mixed"} | {f"nm_{n}:{params.nm_group}" for n in params.nm_slots}
     if params.has_decoder:
         expected |= {"codebook_every_index", "pool_layer1", "pool_layer2"}
+    if params.dataflow.value == "ws":
+        expected.add("compressed_layer")
     if (params.dataflow.value, params.rows, params.cols) == ("ws", 4, 4):
         expected |= {"TV1", "TV2"}
     assert {r["test"] for r in records} >= expected
