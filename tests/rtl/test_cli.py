@@ -50,12 +50,42 @@ def test_writes_verilog_params_and_header_then_hits_the_cache(capsys, tmp_path):
     ).read_text()
 
 
+def test_sparse_configs_export_with_their_parameters(capsys, tmp_path):
+    """An N:M config with a codebook decoder: the ports and parameters of both."""
+    config = write_config(
+        tmp_path / "sparse.yaml",
+        rows=4,
+        cols=2,
+        pe_kind="nm",
+        nm_patterns='["2:4", "1:4"]',
+        weight_decoder="codebook",
+        decoder_entries=16,
+        decoder_vector_length=4,
+        decoder_entry_bits=6,
+    )
+    code, out, err = run(capsys, "verilog", "--accel", config, "--out", tmp_path / "out")
+    assert code == 0, err
+    assert "sparse: ws 4x2 N:M 2:4,1:4, int8 x int8 -> int32 (wrap), codebook 16 x 4" in out
+    body = json.loads((tmp_path / "out" / "params.json").read_text())
+    table, ports = body["parameters"], {p["name"] for p in body["ports"]}
+    assert (table["pe_kind"], table["nm_group"], table["decoder_entries"]) == ("nm", 4, 16)
+    assert {"codebook__payload", "lookup__0__payload", "lookup__1__payload"} <= ports
+    assert "load__payload" not in ports
+    header = (tmp_path / "out" / "params.h").read_text()
+    assert "#define SPARSA_PE_KIND_NM 1" in header
+    assert "#define SPARSA_DECODER_VECTOR_LENGTH 4" in header
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
         ({"dataflow": "is"}, "accelerator field 'dataflow' = 'is': the RTL implements ws, os"),
         ({"weight_bits": 24}, "accelerator field 'weight_bits' = 24: the RTL supports integers"),
         ({"fold_schedule": "overlapped"}, "'fold_schedule' = 'overlapped': the RTL implements"),
+        (
+            {"pe_kind": "nm", "nm_patterns": '["2:4"]', "dataflow": "os"},
+            "'pe_kind' = 'nm': the RTL builds N:M PEs for ws only",
+        ),
     ],
 )
 def test_unsupported_values_are_refused_in_one_line(capsys, tmp_path, fields, expected):
@@ -81,8 +111,13 @@ def test_stats_prints_cell_counts(capsys, tmp_path):
     assert code == 0, err
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("design"))
-    table = {line.split()[0]: [int(x) for x in line.split()[1:]] for line in lines[header + 1 :]}
+    end = lines.index("", header)
+    table = {
+        line.split()[0]: [int(x) for x in line.split()[1:]] for line in lines[header + 1 : end]
+    }
     assert set(table) == {"pe", "array", "s"}
     for cells, flops, logic in table.values():
         assert cells == flops + logic > 0
     assert table["pe"][0] < table["array"][0] < table["s"][0]
+    components = [line for line in lines if line.startswith("dense PE")]
+    assert [line.split()[2] for line in components] == ["4", "8", "16"]
