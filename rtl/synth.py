@@ -40,7 +40,14 @@ from rtl.engine import TileEngine
 from rtl.params import RtlParams
 from simulator.config import PEKind, WeightDecoder
 
-__all__ = ["COMPONENT_BITS", "SynthStats", "component_stats", "design_stats", "synth_stats"]
+__all__ = [
+    "COMPONENT_BITS",
+    "SynthStats",
+    "at_width",
+    "component_stats",
+    "design_stats",
+    "synth_stats",
+]
 
 COMPONENT_BITS = (4, 8, 16)
 
@@ -122,7 +129,7 @@ def design_stats(params: RtlParams, max_array_pes: int = 64) -> list[SynthStats]
     return out
 
 
-def _at_width(params: RtlParams, bits: int, **changes) -> RtlParams:
+def at_width(params: RtlParams, bits: int, **changes) -> RtlParams:
     """``params`` with ``bits``-bit operands (and codebook entries), an accumulator of at
     least ``2 * bits``, and ``changes``."""
     widths = {
@@ -149,11 +156,11 @@ def component_stats(
     dense_kind = {"pe_kind": PEKind.DENSE, "nm_patterns": (), "weight_decoder": WeightDecoder.NONE}
     out = []
     for b in bits:
-        out.append(("dense PE", b, pe(_at_width(params, b, **dense_kind))))
+        out.append(("dense PE", b, pe(at_width(params, b, **dense_kind))))
         if params.pe_kind is PEKind.NM:
-            out.append((f"N:M PE (M={params.nm_group})", b, pe(_at_width(params, b))))
+            out.append((f"N:M PE (M={params.nm_group})", b, pe(at_width(params, b))))
         if params.has_decoder:
-            decoder = CodebookDecoder(_at_width(params, b))
+            decoder = CodebookDecoder(at_width(params, b))
             name = f"decoder ({params.decoder_entries}x{params.decoder_vector_length})"
             out.append((name, b, synth_stats(decoder, "decoder")))
     return out
