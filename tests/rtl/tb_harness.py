@@ -192,6 +192,15 @@ def expected_cycles(run: GemmRun) -> tuple[list[int], int]:
     return [model.fold_cycles(fold.t) for fold in run.tiling.folds], model.compute_cycles
 
 
+def _column_patterns(tiling) -> dict[str, int]:
+    """How many columns run at each pattern (``"2:4"``, ``"dense"``)."""
+    group, out = PARAMS.nm_group, {}
+    for n in sorted(tiling.column_n, reverse=True):
+        name = f"{n}:{group}" if n < group else "dense"
+        out[name] = out.get(name, 0) + 1
+    return out
+
+
 async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0, **options) -> dict:
     """Run one GEMM and assert bit-exact results and, without stalls, exact cycles."""
     run, measured = await run_gemm(dut, a, b, rng=rng, stall=stall, **options)
@@ -235,6 +244,7 @@ async def check_gemm(dut, test: str, a, b, *, rng=None, stall=0.0, **options) ->
         "k": tiling.k,
         "folds": folds,
         "n_c": sorted({f.group_rows for f in tiling.folds}, reverse=True),
+        "column_patterns": _column_patterns(tiling),
         "stall": stall,
         "stream_tile": tiling.stream_tile,
         "model_fold_cycles": model_folds,
