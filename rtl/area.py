@@ -8,21 +8,23 @@ for ``pe_kind: nm``, ``pe_select`` (an M:1 multiplexer of ``activation_bits`` as
 ``weight_decoder`` (``entries x v x entry_bits`` table flip-flops and an ``entries:1``
 read multiplexer of ``(entries - 1) x v x entry_bits`` MUX2 cells).
 
-Yosys's generic cells (:mod:`rtl.synth`) do not weigh a flip-flop more than a NAND, so
-one area-per-cell ratio cannot compare a flip-flop-heavy decoder with an
-arithmetic-heavy PE. The dense PE gives two ratios instead, at each width: um^2 per
-flip-flop (its register area over its flip-flops; the model counts exactly them, so this
-is DFF_X1's 4.522) and um^2 per logic cell (its multiplier and adder over its other
-cells). A component's *Yosys area* is its flip-flops and logic cells at those ratios,
-and :attr:`AreaCheck.ratio` is the model's entry over it: 1 means the entry prices the
-synthesized structure as the dense PE's entries price the dense PE.
+Yosys's generic cells (:mod:`rtl.synth`) count a flip-flop, a 2:1 multiplexer and a
+NAND as one cell each, so one area-per-cell ratio cannot compare a flip-flop- and
+multiplexer-heavy decoder with an arithmetic-heavy PE (the table's rows show it:
+``single_ratio``). The generic library's ``$_DFF*`` and ``$_MUX_`` cells are the
+model's own DFF_X1 and MUX2_X1, priced as the model prices them; the dense PE gives the
+ratio for the rest, at each width: its multiplier and adder area (less its few
+multiplexers) over its other logic cells. A component's *Yosys area* is its cells at
+those prices, and :attr:`AreaCheck.ratio` is the model's entry over it: 1 means the
+entry prices the synthesized structure as the dense PE's entries price the dense PE.
 
 Structural counts, for reading the table (``a`` activation bits, ``b`` entry bits, ``v``
 vector length): the RTL's N:M PE registers ``M`` activation lanes (``M * a``), its
-weight, its position and its sum; the decoder registers its table (``entries * v * b``),
-its read port (one entry, ``v * b``: the table is a synchronous-read memory) and its
-control (busy, ``v`` mask bits, ``ceil(log2(rows + 1))`` pad-count bits, and the offset
-bits when ``v mod M != 0``).
+weight, its position and its sum, and selects the lane with ``(M - 1) * a`` 2:1
+multiplexers; the decoder registers its table (``entries * v * b``), its read port
+(one entry, ``v * b``: the table is a synchronous-read memory) and its control (busy,
+``v`` mask bits, ``ceil(log2(rows + 1))`` pad-count bits, and the offset bits when
+``v mod M != 0``), and reads it with ``(entries - 1) * v * b`` 2:1 multiplexers.
 """
 
 from __future__ import annotations
@@ -31,17 +33,22 @@ from dataclasses import dataclass
 
 from rtl.model import model_config
 from rtl.params import RtlParams
-from rtl.synth import COMPONENT_BITS, at_width, component_stats
+from rtl.synth import COMPONENT_BITS, SynthStats, at_width, component_stats
 from simulator.config import PEKind
-from simulator.model.area import area_breakdown
+from simulator.model.area import area_breakdown, load_area_table
 from simulator.model.columns import ConfigColumns
 
-__all__ = ["TOLERANCE", "AreaCheck", "area_checks", "rtl_flip_flops"]
+__all__ = ["TOLERANCE", "AreaCheck", "area_checks", "multiplexers", "rtl_flip_flops"]
 
 TOLERANCE = 0.15
 """How far an entry may be from the Yosys area: within 15 %."""
 _UM2_PER_MM2 = 1e6
 _ARITHMETIC = ("pe_multipliers", "pe_adders")
+
+
+def multiplexers(stats: SynthStats) -> int:
+    """Yosys's 2:1 multiplexer cells (``$_MUX_``, ``$_NMUX_``)."""
+    return sum(n for cell, n in stats.by_type.items() if cell in ("$_MUX_", "$_NMUX_"))
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,14 @@ class AreaCheck:
     component: str
     bits: int
     flip_flops: int
+    muxes: int
     logic: int
+    """Logic cells other than the multiplexers."""
     model_flip_flops: int
     """Flip-flops the area model counts for the component."""
     model_um2: float
     yosys_um2: float
-    """The flip-flops and logic cells at the dense PE's ratios (module docstring)."""
+    """The cells at the model's prices and the dense PE's logic ratio (module docstring)."""
     single_ratio: float
     """Model um^2 per Yosys cell over the dense PE's (the one-ratio comparison)."""
 
@@ -71,17 +80,19 @@ class AreaCheck:
 
 @dataclass(frozen=True)
 class _Calibration:
-    """The dense PE's ratios at one width: um^2 per flip-flop, per logic cell, per cell."""
+    """um^2 per flip-flop and per multiplexer (the model's), per other logic cell (the
+    dense PE's) and per cell of any kind (the dense PE's), at one width."""
 
     bits: int
     per_flip_flop: float
+    per_mux: float
     per_logic: float
     per_cell: float
 
-    def row(self, name: str, flops: int, logic: int, model_ff: int, model_um2: float):
-        yosys = flops * self.per_flip_flop + logic * self.per_logic
-        single = model_um2 / max(flops + logic, 1) / self.per_cell
-        return AreaCheck(name, self.bits, flops, logic, model_ff, model_um2, yosys, single)
+    def row(self, name, flops: int, muxes: int, logic: int, model_ff: int, model_um2: float):
+        yosys = flops * self.per_flip_flop + muxes * self.per_mux + logic * self.per_logic
+        single = model_um2 / max(flops + muxes + logic, 1) / self.per_cell
+        return AreaCheck(name, self.bits, flops, muxes, logic, model_ff, model_um2, yosys, single)
 
 
 def rtl_flip_flops(params: RtlParams, component: str) -> int:
@@ -115,46 +126,41 @@ def _model(params: RtlParams) -> dict[str, float]:
     }
 
 
+def _counts(stats: SynthStats) -> tuple[int, int, int]:
+    muxes = multiplexers(stats)
+    return stats.flip_flops, muxes, stats.logic - muxes
+
+
 def area_checks(params: RtlParams, bits: tuple[int, ...] = COMPONENT_BITS) -> list[AreaCheck]:
     """:class:`AreaCheck` rows of the N:M PE, its ``pe_select`` share (the N:M PE minus
     the dense PE) and the decoder, for ``params`` at each width in ``bits`` (operands and
     codebook entries; :func:`rtl.synth.component_stats`), the dense PE first as the
     calibration (its ratio is 1 by construction)."""
     stats = {(name.split(" (")[0], b): s for name, b, s in component_stats(params, bits)}
+    table = load_area_table()
+    flop, mux2 = table[("register", "bit")].at(), table[("mux", "mux2")].at()
     rows = []
     for b in bits:
         p = at_width(params, b)
         model = _model(p)
         dense = stats[("dense PE", b)]
+        d_ff, d_mux, d_logic = _counts(dense)
+        dense_um2 = model["registers"] + model["arithmetic"]
         calibration = _Calibration(
-            b,
-            model["registers"] / dense.flip_flops,
-            model["arithmetic"] / dense.logic,
-            (model["registers"] + model["arithmetic"]) / dense.cells,
+            b, flop, mux2, (model["arithmetic"] - d_mux * mux2) / d_logic, dense_um2 / dense.cells
         )
         row = calibration.row
         dense_ff = rtl_flip_flops(p, "dense PE")
-        dense_um2 = model["registers"] + model["arithmetic"]
-        rows.append(row("dense PE", dense.flip_flops, dense.logic, dense_ff, dense_um2))
+        rows.append(row("dense PE", d_ff, d_mux, d_logic, dense_ff, dense_um2))
         if p.pe_kind is PEKind.NM:
-            nm = stats[("N:M PE", b)]
+            nm_ff, nm_mux, nm_logic = _counts(stats[("N:M PE", b)])
             total = dense_um2 + model["select"]
             rows.append(
-                row("N:M PE", nm.flip_flops, nm.logic, dense_ff + model["select_ff"], total)
+                row("N:M PE", nm_ff, nm_mux, nm_logic, dense_ff + model["select_ff"], total)
             )
-            extra_ff, extra_logic = nm.flip_flops - dense.flip_flops, nm.logic - dense.logic
-            rows.append(
-                row("pe_select", extra_ff, extra_logic, model["select_ff"], model["select"])
-            )
+            extra = (nm_ff - d_ff, nm_mux - d_mux, nm_logic - d_logic)
+            rows.append(row("pe_select", *extra, model["select_ff"], model["select"]))
         if p.has_decoder:
-            decoder = stats[("decoder", b)]
-            rows.append(
-                row(
-                    "decoder",
-                    decoder.flip_flops,
-                    decoder.logic,
-                    model["decoder_ff"],
-                    model["decoder"],
-                )
-            )
+            counts = _counts(stats[("decoder", b)])
+            rows.append(row("decoder", *counts, model["decoder_ff"], model["decoder"]))
     return rows
