@@ -18,16 +18,15 @@ __all__ = ["highest_set", "mux_tree"]
 
 
 def mux_tree(select: Value, choices: Sequence) -> Value:
-    """``choices[select]`` (0 past the end), as ``ceil(log2 len)`` levels of ``Mux`` on
-    the bits of ``select``, least significant first."""
-    level = list(choices)
-    bit = 0
-    while len(level) > 1:
+    """``choices[select]`` (0 past the end), as one level of ``Mux`` per bit of
+    ``select``, least significant first."""
+    select = Value.cast(select)
+    level = list(choices)[: 1 << len(select)] or [0]
+    for bit in range(len(select)):
         if len(level) % 2:
             level.append(0)
         level = [Mux(select[bit], level[i + 1], level[i]) for i in range(0, len(level), 2)]
-        bit += 1
-    return Value.cast(level[0]) if level else Value.cast(0)
+    return Value.cast(level[0])
 
 
 def highest_set(bits: Value, width: int) -> Value:
