@@ -86,6 +86,13 @@ class Conv2d:
     depthwise conv). Output size: ``out_h = floor((h + 2*pad_h - r) / stride_h) + 1``, or
     with ``ceil_mode`` the ceiling, which counts a last partial window as SCALE-Sim's
     topologies do (its ``ceil((h - r + stride) / stride)``).
+
+    ``dilation`` (int or ``(h, w)``) spaces the kernel taps: a window spans
+    ``dilation * (r - 1) + 1`` rows, which sets the output size, while the GEMM still
+    reduces over the ``r * s * c / groups`` taps. ``padding_end`` is the bottom/right
+    padding when it differs from the top/left ``padding`` (ONNX's asymmetric ``pads``,
+    e.g. TensorFlow's "SAME" at stride 2); None means symmetric. Then
+    ``out_h = floor((h + pad_top + pad_bottom - dilation_h * (r - 1) - 1) / stride_h) + 1``.
     """
 
     h: int
@@ -98,6 +105,8 @@ class Conv2d:
     padding: int | tuple[int, int] = 0
     groups: int = 1
     ceil_mode: bool = False
+    dilation: int | tuple[int, int] = 1
+    padding_end: int | tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         where = "conv"
@@ -107,29 +116,44 @@ class Conv2d:
             _positive_int(where, name, getattr(self, name))
         object.__setattr__(self, "stride", _pair(where, "stride", self.stride, minimum=1))
         object.__setattr__(self, "padding", _pair(where, "padding", self.padding, minimum=0))
+        object.__setattr__(self, "dilation", _pair(where, "dilation", self.dilation, minimum=1))
+        if self.padding_end is not None:
+            end = _pair(where, "padding_end", self.padding_end, minimum=0)
+            object.__setattr__(self, "padding_end", None if end == self.padding else end)
         if self.c % self.groups or self.k % self.groups:
             raise WorkloadError(
                 f"{where}: groups={self.groups} must divide both channels c={self.c} "
                 f"and filters k={self.k}"
             )
-        pad_h, pad_w = self.padding
-        if self.r > self.h + 2 * pad_h or self.s > self.w + 2 * pad_w:
+        (span_h, span_w), (padded_h, padded_w) = self.window, self.padded
+        if span_h > padded_h or span_w > padded_w:
             raise WorkloadError(
-                f"{where}: filter {self.r}x{self.s} is larger than the padded input "
-                f"{self.h + 2 * pad_h}x{self.w + 2 * pad_w}"
+                f"{where}: filter window {span_h}x{span_w} is larger than the padded input "
+                f"{padded_h}x{padded_w}"
             )
 
-    def _out(self, size: int, pad: int, kernel: int, stride: int) -> int:
-        span = size + 2 * pad - kernel
+    @property
+    def window(self) -> tuple[int, int]:
+        """Rows and columns one (dilated) kernel window spans."""
+        return (self.dilation[0] * (self.r - 1) + 1, self.dilation[1] * (self.s - 1) + 1)
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        """Input height and width with the zero padding on both sides."""
+        end = self.padding if self.padding_end is None else self.padding_end
+        return (self.h + self.padding[0] + end[0], self.w + self.padding[1] + end[1])
+
+    def _out(self, padded: int, window: int, stride: int) -> int:
+        span = padded - window
         return (-(-span // stride) if self.ceil_mode else span // stride) + 1
 
     @property
     def out_h(self) -> int:
-        return self._out(self.h, self.padding[0], self.r, self.stride[0])
+        return self._out(self.padded[0], self.window[0], self.stride[0])
 
     @property
     def out_w(self) -> int:
-        return self._out(self.w, self.padding[1], self.s, self.stride[1])
+        return self._out(self.padded[1], self.window[1], self.stride[1])
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -366,13 +390,22 @@ class Layer:
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML form of this layer (without weights)."""
-        body = {key: _plain(value) for key, value in vars(self.op).items()}
+        body = {
+            key: _plain(value)
+            for key, value in vars(self.op).items()
+            if (key, value) not in _OMITTED_DEFAULTS
+        }
         out: dict[str, Any] = {"name": self.name, self.kind.value: body}
         if self.nm is not None:
             out["nm"] = str(self.nm)
         if self.activation_density != 1.0:
             out["activation_density"] = self.activation_density
         return out
+
+
+# Conv fields added after the YAML format was fixed: written only when they matter, so
+# files and results of convs without them stay as they were.
+_OMITTED_DEFAULTS = {("dilation", (1, 1)), ("padding_end", None)}
 
 
 def _plain(value: Any) -> Any:
