@@ -194,7 +194,9 @@ def _field_columns(spec: SweepSpec, points: dict[str, np.ndarray]) -> dict[str, 
         for label in axis.values:
             rows = points[axis.name] == label
             for field, value in axis.fields_of(label).items():
-                columns[field][rows] = value
+                # Lists (nm_patterns) as the config writes them: "2:4,1:4".
+                text = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+                columns[field][rows] = text
     return columns
 
 

@@ -250,14 +250,15 @@ def test_specs_without_recipes_refuse_model_and_accuracy():
 def test_bundle_axes_set_fields_together_without_recipes(tmp_path):
     spec = spec_from_dict(
         {"base": BASE, "workloads": ["alexnet"],
-         "axes": {"array": ARRAYS[:2], "rows": [4, 8]},
-         "constraints": ["pe_kind == 'nm' or rows == 8"]},
+         "axes": {"array": [ARRAYS[0], {**ARRAYS[1], "nm_patterns": ["2:4", "1:4"]}],
+                  "rows": [4, 8]},
+         "constraints": ["pe_kind == 'nm' or rows == 8", "nm_patterns != '1:4'"]},
         root=ROOT,
     )  # fmt: skip
     table = run_sweep(spec, tmp_path / "s").table
     assert table["array"].tolist() == ["dense", "2:4", "2:4"]  # dense at 4 rows dropped
-    result = simulate(zoo_workload("alexnet"), spec.base.replace(rows=4, pe_kind="nm",
-                                                                 nm_patterns=["2:4"]))  # fmt: skip
+    nm = spec.base.replace(rows=4, pe_kind="nm", nm_patterns=["2:4", "1:4"])
+    result = simulate(zoo_workload("alexnet"), nm)
     assert table["cycles"][1] == result.cycles.total
     bad = spec_from_dict(
         {"base": BASE, "workloads": ["alexnet"], "axes": {"array": ARRAYS[1:2], "rows": [1, 8]}},
