@@ -102,7 +102,7 @@ def _side_by_side(data: Mapping[str, Any]) -> list[str]:
 def energy_share(accel: Mapping[str, Any], source: str) -> str:
     """Energy one saving step saved, as a share of the dense baseline's energy."""
     saved = accel["savings"].get(source)
-    return "-" if saved is None else f"{saved / accel['baseline_energy_pj']:.1%}"
+    return "-" if saved is None else f"{saved / accel['baseline_energy_pj']:.2%}"
 
 
 def _compression(data: Mapping[str, Any], summary: Mapping[str, Any]) -> list[str]:
