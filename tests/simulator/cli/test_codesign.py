@@ -14,6 +14,7 @@ import pytest
 from simulator.cli import main
 
 RECIPE = "prune 2:4 -> int8 per-channel"
+pytestmark = pytest.mark.usefixtures("trained_once")  # the digits MLP trained once here
 FIXED_KEYS = (
     "accuracy_before",
     "accuracy_after",
