@@ -41,7 +41,7 @@ from typing import Any
 from compress import load_compressed, load_recipe, save_compressed
 from compress.nets import NETS
 from compress.pipeline import FINETUNE_LR
-from simulator.codesign.inputs import compress_model, load_model_input
+from simulator.codesign.inputs import ModelInput, compress_model, load_model_input
 from simulator.workloads.binding import COMPRESSED_FILE, bind_compressed
 from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_workload
@@ -208,7 +208,7 @@ def _model_workload(axis: RecipeAxis) -> Workload:
     return load_model_input(axis.model, axis.workload, seed=axis.seed).workload
 
 
-def _compress_into(axis: RecipeAxis, source, index: int, root: Path) -> None:
+def _compress_into(axis: RecipeAxis, source: ModelInput, index: int, root: Path) -> None:
     """Apply recipe ``index`` and publish its folder with one atomic rename."""
     recipe = axis.recipes[index]
     model = compress_model(source, recipe, axis.finetune, axis.seed, axis.lr, axis.activations)
