@@ -276,6 +276,8 @@ def _dataflow_panels(table: Table, rows: np.ndarray, title: str, path: Path) -> 
 def _accuracy_figure(table: Table, rows: np.ndarray, title: str, path: Path) -> None:
     """Accuracy against latency, energy and area, a colour per recipe, the Pareto rows
     (in accuracy, latency, energy and area) ringed."""
+    from matplotlib.ticker import NullFormatter
+
     e_scale, e_label, t_scale, t_label = _units(table)
     feasible = rows[table["feasible"][rows]]
     recipes = list(dict.fromkeys(table["recipe"][rows].tolist()))
@@ -294,15 +296,16 @@ def _accuracy_figure(table: Table, rows: np.ndarray, title: str, path: Path) -> 
                        label=recipe, zorder=2)  # fmt: skip
         optimal = feasible[table["pareto"][feasible]]
         ax.scatter(values[optimal], accuracy[optimal], s=60, facecolors="none",
-                   edgecolors="crimson", linewidths=1.0, zorder=3,
+                   edgecolors="black", linewidths=0.9, zorder=3,
                    label="Pareto-optimal in (accuracy, latency, energy, area)")  # fmt: skip
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label)
         ax.grid(True, which="major", alpha=0.3)
     panels[0].set_ylabel("accuracy after compression (%)")
     handles, labels = panels[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
-    fig.suptitle(f"{title}: {len(recipes)} recipes")
+    fig.suptitle(title)
     fig.savefig(path, dpi=130)
 
 
@@ -335,6 +338,12 @@ def plot_sweep(
             continue
         suffix = "" if len(workloads) == 1 else f"_{_slug(workload)}"
         title = f"{manifest['spec']['name']}: {workload}, {len(rows)} configs"
+        if recipes:
+            n_recipes = len(np.unique(table["recipe"][rows]))
+            title = (
+                f"{manifest['spec']['name']}: {workload}, {len(rows) // n_recipes} configs x "
+                f"{n_recipes} recipes"
+            )
         paths = [
             root / f"pareto{suffix}.png",
             root / f"heatmap_{metric}_{x}_{y}{suffix}.png",
