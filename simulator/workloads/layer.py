@@ -269,6 +269,9 @@ class Layer:
     activation_density : float
         Fraction of the layer's input activations that are nonzero, in (0, 1]
         (measured on calibration data, or given); zero gating saves their MACs' energy.
+    weights_name : str
+        The name the layer's weights carry where they came from (an ONNX initializer),
+        when it is not ``NAME`` or ``NAME.weight``; compressed tensors bind by either.
     """
 
     name: str
@@ -279,6 +282,7 @@ class Layer:
     compressed: WeightStats | None = field(default=None, compare=False, repr=False)
     weight_source: WeightSource | None = None
     activation_density: float = 1.0
+    weights_name: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
