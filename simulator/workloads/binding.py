@@ -122,7 +122,7 @@ def bind_tensors(
                 if isinstance(source, Mapping)
                 else source
             )
-            changes.update(compressed=stats, weight_source=own, nm=None)
+            changes.update(compressed=stats, weight_source=own, nm=None, weight_density=1.0)
             bound.append(layer.name)
         elif layer.has_weights and layer.nm is None:
             unmatched.append(layer.name)
@@ -143,7 +143,8 @@ def bind_tensors(
 def dense_workload(workload: Workload) -> Workload:
     """``workload`` with every weight dense: no compressed tensor, no declared pattern."""
     layers = tuple(
-        replace(layer, compressed=None, weight_source=None, nm=None) for layer in workload.layers
+        replace(layer, compressed=None, weight_source=None, nm=None, weight_density=1.0)
+        for layer in workload.layers
     )
     return replace(workload, layers=layers)
 
