@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 
 import numpy as np
 
@@ -166,7 +165,9 @@ class WeightStats:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
-        object.__setattr__(self, "group_max", MappingProxyType(dict(self.group_max)))
+        # A plain dict (a MappingProxyType would not pickle, and sweeps ship summaries
+        # to worker processes); the summary is not to be mutated all the same.
+        object.__setattr__(self, "group_max", dict(self.group_max))
 
     @property
     def out(self) -> int:
