@@ -34,7 +34,9 @@ the array, ``G`` the layer's GEMM groups, ``T`` the streamed dimension):
     ``ceil(g / floor(R / n_max))``.
 
 - ``skip`` (``pe_kind: skip`` in os): each column streams only its kept weights with
-  their indices; a fold lasts ``max_j kept_j + R + C - 2``.
+  their indices; a fold lasts ``max_j kept_j + R + C - 2``. For a density declared
+  without a mask, the longest stream is its expectation for Binomial(``k``, density)
+  columns, ``sum_{x<k} 1 - F(x)^C`` (:func:`expected_max_binomial`), rounded.
 
 Weights on chip are ``entries`` values (all ``k n G`` in dense mode; ``sum_j K_c(j)`` in
 nm; the kept ones in skip) at the layer's value bits (its own precision, at most the
@@ -69,6 +71,7 @@ __all__ = [
     "WeightExecution",
     "column_folds",
     "execution_notes",
+    "expected_max_binomial",
     "layer_format",
     "nm_column_slots",
     "weight_execution",
@@ -159,6 +162,8 @@ class LayerFormat(NamedTuple):
     value_bits: float
     """Bits of one stored value or index on chip (for the report)."""
     as_stored: bool
+    binomial_density: float | None = None
+    """A declared density without a mask: fold streams are Binomial expectations."""
 
 
 def _value_format(stats: WeightStats, key: tuple) -> tuple[float, float, bool, bool]:
@@ -252,6 +257,7 @@ def layer_format(stats: WeightStats, key: tuple, loads_pool: bool = True) -> Lay
         kept=stats.kept,
         value_bits=float(value_bits),
         as_stored=as_stored,
+        binomial_density=stats.binomial_density,
     )
 
 
@@ -274,6 +280,9 @@ def _fold_figures(fmt: LayerFormat, layer: tuple[int, int, int, int], cols: int,
     m, dataflow = key[2], Dataflow(key[1])
     work = fmt.work
     if fmt.mode == _SKIP:
+        if fmt.binomial_density is not None:
+            stream = _expected_stream_sum(k, fmt.binomial_density, n, cols)
+            return _Folds((), groups * stream, int(work.sum()), float(work.sum()))
         maxima, _ = column_folds(work, groups, cols)
         return _Folds((), int(maxima.sum()), int(work.sum()), float(work.sum()))
     if dataflow is Dataflow.IS:
@@ -288,6 +297,26 @@ def _fold_figures(fmt: LayerFormat, layer: tuple[int, int, int, int], cols: int,
     values, counts = np.unique(maxima, return_counts=True)
     bins = tuple(zip(values.tolist(), counts.tolist(), strict=True))
     return _Folds(bins, 0, int(entries.sum()), lanes)
+
+
+def expected_max_binomial(k: int, density: float, columns: int) -> float:
+    """E[max of ``columns`` iid Binomial(``k``, ``density``)] = ``sum_{x<k} 1 - F(x)^C``,
+    the expected longest column stream of a fold of ``columns`` columns whose weights
+    are kept independently (the note's TV5: 16, 0.5, 4 -> 10.041)."""
+    from scipy.stats import binom
+
+    cdf = binom.cdf(np.arange(k), k, density)
+    return float(np.sum(1.0 - cdf**columns))
+
+
+def _expected_stream_sum(k: int, density: float, n: int, cols: int) -> int:
+    """One group's sum over column folds of the expected longest stream, rounded to
+    whole cycles."""
+    full, last = divmod(n, cols)
+    total = full * expected_max_binomial(k, density, cols)
+    if last:
+        total += expected_max_binomial(k, density, last)
+    return round(total)
 
 
 def _row_folds(n_c: int, rows: np.ndarray, k: int, m: int) -> np.ndarray:

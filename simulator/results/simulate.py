@@ -250,7 +250,7 @@ def _layer_result(
 def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig):
     """The :class:`LayerWeights` record of layer ``i``."""
     ex, stats = ev.execution, layer.compressed
-    if stats is None and layer.nm is not None:
+    if stats is None and (layer.nm is not None or layer.weight_density < 1):
         stats = ev.layers.weights[i]
     if not layer.has_weights:
         return LayerWeights("dense", "activations (no weights)", 1.0, config.activation_bits,

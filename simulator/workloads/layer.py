@@ -269,6 +269,12 @@ class Layer:
     activation_density : float
         Fraction of the layer's input activations that are nonzero, in (0, 1]
         (measured on calibration data, or given); zero gating saves their MACs' energy.
+    weights_name : str
+        The name the layer's weights carry where they came from (an ONNX initializer),
+        when it is not ``NAME`` or ``NAME.weight``; compressed tensors bind by either.
+    weight_density : float
+        A declared unstructured weight density in (0, 1] without a mask (1: dense): each
+        weight kept independently (:func:`compress.declared_density_stats`).
     """
 
     name: str
@@ -279,6 +285,8 @@ class Layer:
     compressed: WeightStats | None = field(default=None, compare=False, repr=False)
     weight_source: WeightSource | None = None
     activation_density: float = 1.0
+    weights_name: str = ""
+    weight_density: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -305,12 +313,17 @@ class Layer:
                         f"the operator needs {expected}"
                     )
         self._check_weight_source()
-        density = self.activation_density
-        is_number = isinstance(density, int | float) and not isinstance(density, bool)
-        if not is_number or not 0 < density <= 1:
+        for field_name in ("activation_density", "weight_density"):
+            density = getattr(self, field_name)
+            is_number = isinstance(density, int | float) and not isinstance(density, bool)
+            if not is_number or not 0 < density <= 1:
+                raise WorkloadError(
+                    f"layer {self.name!r}: {field_name} must be a number in (0, 1], not {density!r}"
+                )
+        if self.weight_density < 1 and (self.nm is not None or self.compressed is not None):
             raise WorkloadError(
-                f"layer {self.name!r}: activation_density must be a number in (0, 1], "
-                f"not {density!r}"
+                f"layer {self.name!r}: declare weight_density, nm or compressed weights, "
+                "not two of them"
             )
 
     def _check_weight_source(self) -> None:
@@ -325,7 +338,8 @@ class Layer:
                     f"layer {self.name!r}: compressed weights need weight_source "
                     "'compressed' or 'recipe'"
                 )
-            derived = WeightSource.DECLARED if self.nm is not None else WeightSource.DENSE
+            declared = self.nm is not None or self.weight_density < 1
+            derived = WeightSource.DECLARED if declared else WeightSource.DENSE
             object.__setattr__(self, "weight_source", derived)
             return
         source = WeightSource(self.weight_source)
@@ -398,8 +412,9 @@ class Layer:
         out: dict[str, Any] = {"name": self.name, self.kind.value: body}
         if self.nm is not None:
             out["nm"] = str(self.nm)
-        if self.activation_density != 1.0:
-            out["activation_density"] = self.activation_density
+        for key in ("activation_density", "weight_density"):
+            if getattr(self, key) != 1.0:
+                out[key] = getattr(self, key)
         return out
 
 

@@ -312,7 +312,10 @@ def read_onnx(
             not_modelled[lowered] += 1
             continue
         name = _unique(node.name or f"{node.op_type}_{index}", taken)
-        layers.append(Layer(name, lowered.op, graph_batch, weights=lowered.weights))
+        initializer = lowered.source.initializer if lowered.source is not None else ""
+        layers.append(
+            Layer(name, lowered.op, graph_batch, weights=lowered.weights, weights_name=initializer)
+        )
         if lowered.source is not None:
             sources[name] = lowered.source
     notes = (

@@ -19,7 +19,7 @@ from compress import (
     nm_mask,
 )
 from simulator import AcceleratorConfig, ConfigError, Gemm, Layer, Workload, simulate
-from simulator.model.sparsity import column_folds, nm_column_slots
+from simulator.model.sparsity import column_folds, expected_max_binomial, nm_column_slots
 from simulator.workloads.layer import WeightSource
 
 TV1_KEPT = [
@@ -256,3 +256,21 @@ def test_density_one_is_dense_to_the_last_bit(shape, array, kind):
     assert here.memory == dense.memory
     assert here.energy_pj == dense.energy_pj
     assert here.speedup == 1.0 and here.energy_ratio == 1.0
+
+
+def test_tv5_expected_longest_stream_of_binomial_columns():
+    assert expected_max_binomial(16, 0.5, 4) == pytest.approx(10.041, abs=5e-4)
+    assert expected_max_binomial(16, 0.5, 1) == pytest.approx(8.0)  # the mean
+
+
+def test_a_declared_density_on_skip_uses_the_expected_longest_stream():
+    """os skip on 4x4, m = n = 4, k = 16 at density 0.5: one fold of 4 columns streams
+    E[max of 4 Binomial(16, 0.5)] = 10.041 -> 10 entries, + R + C - 2 = 16 cycles."""
+    layer = Layer("g", Gemm(4, 4, 16), weight_density=0.5)
+    config = AcceleratorConfig(rows=4, cols=4, dataflow="os", pe_kind="skip")
+    result = simulate(Workload("w", (layer,)), config).layers[0]
+    assert result.cycles.compute == 10 + 4 + 4 - 2
+    assert result.weights.source == "declared" and result.weights.density == 0.5
+    on_nm = simulate(Workload("w", (layer,)), AcceleratorConfig(rows=4, cols=4, pe_kind="nm",
+                                                                 nm_patterns=["2:4"]))  # fmt: skip
+    assert on_nm.layers[0].speedup == 1.0  # no group maxima without a mask: runs dense
