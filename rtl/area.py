@@ -5,8 +5,9 @@ adder (Horowitz's 45 nm figures) plus its registers (NanGate DFF_X1 per bit), an
 for ``pe_kind: nm``, ``pe_select`` (an M:1 multiplexer of ``activation_bits`` as
 ``(M - 1)`` MUX2 cells per bit, a ``ceil(log2 M)``-bit position register and
 ``(M / n_min - 1) * activation_bits`` extra lane flip-flops per PE) and, per column,
-``weight_decoder`` (``entries x v x entry_bits`` table flip-flops and an ``entries:1``
-read multiplexer of ``(entries - 1) x v x entry_bits`` MUX2 cells).
+``weight_decoder`` (``entries x v x entry_bits`` table flip-flops, an ``entries:1``
+read multiplexer of ``(entries - 1) x v x entry_bits`` MUX2 cells, the read-port
+register and the control flip-flops).
 
 Yosys's generic cells (:mod:`rtl.synth`) count a flip-flop, a 2:1 multiplexer and a
 NAND as one cell each, so one area-per-cell ratio cannot compare a flip-flop- and
@@ -116,13 +117,15 @@ def _model(params: RtlParams) -> dict[str, float]:
     per_pe = {name: float(area[name][0, 0]) * _UM2_PER_MM2 / (p.rows * p.cols) for name in area}
     n_min = p.nm_slots[0] if p.nm_slots else 1
     select_ff = p.position_bits + round((p.nm_group / n_min - 1) * p.activation_bits)
+    decoder_entry = p.decoder_vector_length * p.decoder_entry_bits
+    decoder_control = 1 + p.decoder_vector_length + p.pad_bits + p.offset_bits
     return {
         "arithmetic": sum(per_pe[name] for name in _ARITHMETIC),
         "registers": per_pe["pe_registers"],
         "select": per_pe["pe_select"],
         "decoder": float(area["weight_decoder"][0, 0]) * _UM2_PER_MM2 / p.cols,
         "select_ff": select_ff,
-        "decoder_ff": p.decoder_entries * p.decoder_vector_length * p.decoder_entry_bits,
+        "decoder_ff": (p.decoder_entries + 1) * decoder_entry + decoder_control,
     }
 
 

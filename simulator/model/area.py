@@ -13,7 +13,8 @@ component                 area
                           position register and activation lanes per PE; ``skip`` a
                           16-wide activation window (see :func:`_select_um2`)
 ``weight_decoder``        ``cols`` codebook tables in flip-flops with their read
-                          multiplexers (``weight_decoder: codebook``)
+                          multiplexers, read-port register and control
+                          (``weight_decoder: codebook``, see :func:`_decoder_um2`)
 ``<buffer>_sram``         ``bytes * 8 * sram.bitcell / sram.array_efficiency``
 ========================= =================================================================
 
@@ -80,10 +81,12 @@ def _select_um2(hw: ConfigColumns, flop: float, mux2: float) -> np.ndarray:
     ``nm``: an M:1 multiplexer of ``activation_bits`` ((M - 1) 2:1 cells per bit), the
     kept weight's position register (``ceil(log2 M)`` flip-flops) and the activation
     lanes: a row group of ``n`` rows pipelines ``M`` lanes, ``M / n_min`` per PE instead
-    of one. ``skip`` (os, per-column weight streams): each PE picks its activation from a
-    window of 16 (a 4-bit relative index, as EIE's) with a 16:1 multiplexer, a 4-bit
-    index register and the window's 15 extra activation registers per row, shared by
-    the row's PEs (counted per PE as ``15 / cols``).
+    of one (the lanes' energy counts the same ``M / n_c`` hops per slot; the RTL's
+    simpler array registers all ``M`` lanes in every PE, :mod:`rtl.area`). ``skip`` (os,
+    per-column weight streams): each PE picks its activation from a window of 16 (a
+    4-bit relative index, as EIE's) with a 16:1 multiplexer, a 4-bit index register and
+    the window's 15 extra activation registers per row, shared by the row's PEs
+    (counted per PE as ``15 / cols``).
     """
     a_bits, m = hw.a_bits, hw.nm_group
     n_min = np.array([min(key[3]) if key[3] else 1 for key in hw.execution_keys])[:, None]
@@ -99,10 +102,25 @@ def _select_um2(hw: ConfigColumns, flop: float, mux2: float) -> np.ndarray:
 
 def _decoder_um2(hw: ConfigColumns, flop: float, mux2: float) -> np.ndarray:
     """Per column, a codebook decoder: its table in flip-flops (``entries x
-    vector_length x entry_bits``) and the ``entries:1`` read multiplexer over one entry."""
-    entry = hw.decoder_vector_length * hw.decoder_entry_bits
+    vector_length x entry_bits``), the ``entries:1`` read multiplexer over one entry, the
+    read-port register of one entry (a synchronous read) and the control that walks an
+    entry out one weight per cycle: a busy bit, one mask bit per element, a pad counter
+    of ``0..rows`` and, on N:M arrays whose vectors do not hold whole groups of M, the
+    position offset (``ceil(log2 M)`` bits)."""
+    v = hw.decoder_vector_length
+    entry = v * hw.decoder_entry_bits
+    position_bits = np.ceil(np.log2(np.maximum(hw.nm_group, 1)))
+    offset = np.where(
+        (np.asarray(hw.pe_kind) == PE_KIND_CODES[PEKind.NM])
+        & (v % np.maximum(hw.nm_group, 1) != 0),
+        position_bits,
+        0,
+    )
+    pad_counter = np.floor(np.log2(hw.rows)) + 1  # bits of 0..rows
+    control = 1 + v + pad_counter + offset
     table = hw.decoder_entries * entry * flop + (hw.decoder_entries - 1) * entry * mux2
-    return np.where(hw.weight_decoder == WEIGHT_DECODER_CODES[WeightDecoder.CODEBOOK], table, 0)
+    decoder = table + (entry + control) * flop
+    return np.where(hw.weight_decoder == WEIGHT_DECODER_CODES[WeightDecoder.CODEBOOK], decoder, 0)
 
 
 def area_breakdown(hw: ConfigColumns, table: CostTable | None = None) -> dict[str, np.ndarray]:
