@@ -32,14 +32,14 @@ def _layer_row(layer: LayerResult, unit: str) -> tuple[str, ...]:
         f"{base.cycles:,} -> {layer.cycles.total:,}",
         f"{layer.speedup:.2f} (ideal {ideal})",
         layer.limiter,
-        format_energy(base.energy_pj, unit) + " -> " + format_energy(layer.energy_pj.total, unit),
+        format_energy(base.energy, unit) + " -> " + format_energy(layer.energy.total, unit),
         f"{layer.energy_ratio:.2f}",
     )
 
 
 def _savings(result: SimResult) -> list[str]:
     unit = result.energy_unit
-    base = result.baseline.energy_pj
+    base = result.baseline.energy
     rows = [
         (
             s.source,
@@ -94,7 +94,7 @@ def compression_section(result: SimResult) -> list[str]:
         f"{result.config.cols} array (no zero gating, no decoder).",
         "",
         f"- **{result.speedup:.2f}x** faster: {base.cycles:,} -> {result.cycles.total:,} cycles",
-        f"- energy **x{result.energy_ratio:.2f}**: {format_energy(base.energy_pj, unit)} -> "
+        f"- energy **x{result.energy_ratio:.2f}**: {format_energy(base.energy, unit)} -> "
         f"{format_energy(result.energy.total, unit)}",
         f"- DRAM traffic {format_bytes(base.dram_bytes)} -> "
         f"{format_bytes(result.memory.dram_bytes)}",

@@ -145,7 +145,7 @@ def _energy(result: SimResult) -> list[str]:
         *markdown_table(("component", "energy", "share"), rows, "lrr"),
     ]
     top_actions = sorted(energy.by_action.items(), key=lambda kv: -kv[1])[:5]
-    layers = sorted(result.layers, key=lambda layer: -layer.energy_pj.total)[:5]
+    layers = sorted(result.layers, key=lambda layer: -layer.energy.total)[:5]
     lines += ["", "## Top energy consumers", "", "Actions:", ""]
     lines += markdown_table(
         ("action", "energy", "share"),
@@ -158,9 +158,9 @@ def _energy(result: SimResult) -> list[str]:
         [
             (
                 layer.name,
-                format_energy(layer.energy_pj.total, unit),
-                f"{layer.energy_pj.total / energy.total:.1%}",
-                max(layer.energy_pj.by_component.items(), key=lambda kv: kv[1])[0],
+                format_energy(layer.energy.total, unit),
+                f"{layer.energy.total / energy.total:.1%}",
+                max(layer.energy.by_component.items(), key=lambda kv: kv[1])[0],
             )
             for layer in layers
         ],
@@ -180,7 +180,7 @@ def _layer_row(layer: LayerResult, unit: str) -> tuple[str, ...]:
         f"{layer.cycles.stall:,}",
         f"{layer.utilization:.1%}",
         format_bytes(layer.memory.dram_bytes),
-        format_energy(layer.energy_pj.total, unit),
+        format_energy(layer.energy.total, unit),
         f"{roof.intensity:.3g}",
         roof.bound,
         f"{roof.roof_fraction:.0%}",

@@ -218,7 +218,7 @@ def energy_figure(result: SimResult) -> Figure:
     total = result.energy.total
     components = [c for c, v in result.energy.by_component.items() if v > 0]
     values = np.array(
-        [[layer.energy_pj.by_component[c] for c in components] for layer in result.layers]
+        [[layer.energy.by_component[c] for c in components] for layer in result.layers]
     )
     per_layer = values.sum(axis=1)
     scale, unit = energy_scale(float(per_layer.max()), result.energy_unit)

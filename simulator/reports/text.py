@@ -33,7 +33,7 @@ def layer_table(result: SimResult, max_name: int = 28) -> str:
                 _fmt_int(layer.cycles.stall),
                 _fmt_int(layer.cycles.scalesim_total),
                 f"{layer.utilization:6.1%}",
-                format_energy(layer.energy_pj.total, unit),
+                format_energy(layer.energy.total, unit),
                 layer.roofline.bound,
             )
         )
