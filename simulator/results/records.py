@@ -26,6 +26,7 @@ __all__ = [
     "LayerEnergy",
     "LayerMemory",
     "LayerWeights",
+    "OperandBytes",
     "OperandMemory",
     "RooflinePoint",
     "Roofs",
@@ -328,6 +329,16 @@ class CycleSplit:
     def share(self, name: str) -> float:
         """The share of the total of ``useful``, ``mapping_loss``, ... (0 when empty)."""
         return getattr(self, name) / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class OperandBytes:
+    """One copy of each operand as DRAM holds it (the distinct inputs of a convolution,
+    the weights at their stored width, the final outputs at ``activation_bits``)."""
+
+    input: float
+    weight: float
+    output: float
 
 
 @dataclass(frozen=True)

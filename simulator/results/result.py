@@ -30,6 +30,7 @@ from simulator.results.records import (
     LayerEnergy,
     LayerMemory,
     LayerWeights,
+    OperandBytes,
     OperandMemory,
     RooflinePoint,
     Roofs,
@@ -50,6 +51,7 @@ __all__ = [
     "LayerMemory",
     "LayerResult",
     "LayerWeights",
+    "OperandBytes",
     "OperandMemory",
     "RooflinePoint",
     "Roofs",
@@ -108,6 +110,9 @@ class LayerResult:
     """What keeps the layer from a speed-up of 1 / density (:func:`compression_limiter`)."""
     cycle_split: CycleSplit
     activations: LayerActivations
+    footprint: OperandBytes
+    """One copy of each operand in DRAM: the layer's compulsory traffic is the parts it
+    reads from or writes to DRAM (:attr:`dram_excess_bytes`)."""
     energy_unit: str = "pJ"
     tiling_alternative: TilingAlternative | None = None
 
@@ -124,6 +129,23 @@ class LayerResult:
     @property
     def dram_bytes(self) -> float:
         return self.memory.dram_bytes
+
+    @property
+    def dram_compulsory_bytes(self) -> float:
+        """One copy of what the layer must move: its weights (or second operand), its input
+        unless it was on chip, its output unless it stays, and residual reads from DRAM."""
+        act, fp = self.activations, self.footprint
+        return (
+            fp.weight
+            + (fp.input if act.input_from == "dram" else 0.0)
+            + (fp.output if act.output_to == "dram" else 0.0)
+            + act.residual_dram_bytes
+        )
+
+    @property
+    def dram_excess_bytes(self) -> float:
+        """DRAM bytes beyond :attr:`dram_compulsory_bytes`: refetches and spills."""
+        return max(0.0, self.dram_bytes - self.dram_compulsory_bytes)
 
     @property
     def speedup(self) -> float:
@@ -148,10 +170,12 @@ class LayerResult:
         out["baseline"] = asdict(self.baseline)
         out["cycle_split"] = asdict(self.cycle_split)
         out["activations"] = asdict(self.activations)
+        out["footprint"] = asdict(self.footprint)
         alternative = self.tiling_alternative
         out["tiling_alternative"] = None if alternative is None else asdict(alternative)
         out["limited_by"] = self.limited_by
         out["dram_bytes"] = self.dram_bytes
+        out["dram_compulsory_bytes"] = self.dram_compulsory_bytes
         out["speedup"] = self.speedup
         out["energy_ratio"] = self.energy_ratio
         if self.energy_unit == "pJ":
@@ -161,7 +185,8 @@ class LayerResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerResult:
-        derived = ("dram_bytes", "speedup", "energy_ratio", "energy_pj", "limited_by")
+        derived = ("dram_bytes", "speedup", "energy_ratio", "energy_pj", "limited_by",
+                   "dram_compulsory_bytes")  # fmt: skip
         data = {key: value for key, value in data.items() if key not in derived}
         energy = {k: v for k, v in data["energy"].items() if k != "unit"}
         baseline = {k: v for k, v in data["baseline"].items() if k != "energy_pj"}
@@ -175,6 +200,7 @@ class LayerResult:
                 "energy": LayerEnergy.from_dict(energy),
                 "cycle_split": CycleSplit(**data["cycle_split"]),
                 "activations": LayerActivations(**data["activations"]),
+                "footprint": OperandBytes(**data["footprint"]),
                 "roofline": RooflinePoint(**data["roofline"]),
                 "tiling_alternative": (
                     None
@@ -314,6 +340,13 @@ class SimResult:
         return self.cycle_split.limiter
 
     @property
+    def compulsory_dram_bytes(self) -> float:
+        """The least a workload moves: every layer's weights (and attention K, V) once, the
+        first layer's input and the last layer's output."""
+        weights = sum(layer.footprint.weight for layer in self.layers)
+        return weights + self.layers[0].footprint.input + self.layers[-1].footprint.output
+
+    @property
     def cycles(self) -> Cycles:
         total = Cycles(0, 0, 0, 0)
         for layer in self.layers:
@@ -425,6 +458,7 @@ class SimResult:
                 "macs_per_s": self.macs_per_s,
                 "memory": asdict(self.memory),
                 "dram_bytes": self.memory.dram_bytes,
+                "dram_compulsory_bytes": self.compulsory_dram_bytes,
                 "sram_bytes": self.memory.sram_bytes,
                 "energy": energy.to_dict(self.energy_unit),
                 "area_mm2": self.area_total_mm2,

@@ -34,6 +34,7 @@ from simulator.results.result import (
     LayerMemory,
     LayerResult,
     LayerWeights,
+    OperandBytes,
     OperandMemory,
     Roofs,
     SimResult,
@@ -260,8 +261,21 @@ def _layer_result(
         limiter=compression_limiter(weights, cycles, streamed, baseline, stream_is_k),
         cycle_split=CycleSplit(*(float(part[0, i]) for part in split)),
         activations=_activations(ev, i, config),
+        footprint=_footprint(ev, i, layer, config),
         energy_unit=ev.hw.tables[0].unit,
         tiling_alternative=alternative,
+    )
+
+
+def _footprint(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig) -> OperandBytes:
+    """One copy of layer ``i``'s operands as DRAM holds them."""
+    ly, shape = ev.layers, ev.total_cycles.shape
+    groups = layer.groups
+    weight_bits = float(np.broadcast_to(ev.widths.b_dram, shape)[0, i])
+    return OperandBytes(
+        input=float(ly.input_elements[0, i]) * groups * config.activation_bits / 8,
+        weight=layer.k * layer.n * groups * weight_bits / 8,
+        output=layer.m * layer.n * groups * config.activation_bits / 8,
     )
 
 

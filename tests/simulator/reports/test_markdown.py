@@ -79,8 +79,9 @@ def test_golden_report_md(small, update_golden):
 
 def test_report_contents(small):
     text = render_markdown(small)
-    for heading in ("## Summary", "## Area (mm^2)", "## Energy by component",
-                    "## Top energy consumers", "## Layers", "## Memory-bound layers"):  # fmt: skip
+    for heading in ("## Summary", "## Area (mm^2 at 45 nm)", "## Energy by component (at 45 nm)",
+                    "## Top energy consumers", "## Layers", "## What limits the layers",
+                    "## Activations between layers"):  # fmt: skip
         assert heading in text
     for layer in small.layers:
         assert f"| {layer.name} |" in text

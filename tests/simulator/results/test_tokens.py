@@ -16,6 +16,7 @@ from simulator.results.result import (
     LayerMemory,
     LayerResult,
     LayerWeights,
+    OperandBytes,
     OperandMemory,
     RooflinePoint,
     Roofs,
@@ -47,6 +48,7 @@ def _layer(name: str, kind: str, m: int, cycles: int, weight_dram: float) -> Lay
         weights=weights, baseline=baseline, limiter="dense",
         cycle_split=CycleSplit(cycles / 2, cycles / 2, 0.0, 0.0),
         activations=LayerActivations("dram", "dram", "inter_layer_activations: dram", 0, 0, 1),
+        footprint=OperandBytes(100.0, weight_dram, 10.0),
     )  # fmt: skip
 
 
