@@ -116,10 +116,13 @@ class StreamTiling(StrEnum):
 
     ``none``: every fold streams all of ``T`` (SCALE-Sim); an output block's partial
     sums (``T x cols`` at ``accumulator_bits``) spill to DRAM when they do not fit.
-    ``fit``: the streamed dimension is cut into tiles of ``Ts`` vectors, the most whose
-    partial sums fit the usable output buffer (at least 1), and every tile pays its own
-    preload and fill (TPUv1 and Gemmini tile this way). os never tiles: its partial
-    sums stay in the PEs. See :func:`simulator.model.mapping.stream_tile_limit`.
+    ``fit``: in ws and is the streamed dimension is cut into tiles of ``Ts`` vectors, the
+    most whose partial sums fit the usable output buffer (at least 1), and every tile pays
+    its own preload and fill (TPUv1 and Gemmini tile this way); in os ``k`` is cut, per
+    layer, into tiles whose slab of inputs fits the input buffer, where that saves more
+    input refetches than it adds partial-sum spills. See
+    :func:`simulator.model.mapping.stream_tile_limit` and
+    :func:`simulator.model.mapping.os_stream_tile`.
     """
 
     NONE = "none"

@@ -17,8 +17,8 @@ action                     count price (table entries, see below)
 ``weight_sram.metadata_read`` bit  as ``weight_sram.read`` (sparse formats' indices)
 ``dram.read/write``        bit   ``dram.read`` / ``dram.write``
 ``dram_interface.read/..`` bit   ``dram_interface.read`` / ``.write``: the controller's PHY
-``leakage.cycle``          cycle the technology's leakage density / clock x chip area
-                                 (``chip.leakage`` x area when an override sets it)
+``leakage.cycle``          cycle the technology's leakage density / clock x logic area
+                                 (``chip.leakage`` x chip area when an override sets it)
 ========================== ===== ===========================================================
 
 ``<buffer>`` is ``input``, ``weight`` or ``output``; ``p`` is ``sram.port_exponent``; a
@@ -203,8 +203,10 @@ class PricingInputs(NamedTuple):
     energy_scale: Any = 1.0
     """Technology factor for logic and SRAM prices (:meth:`EnergyTable.prices`)."""
     leakage_pj_per_cycle_mm2: Any = 0.0
-    """The technology's leakage per cycle and mm^2, used unless the table's own
+    """The technology's leakage per cycle and mm^2 of logic, used unless the table's own
     ``chip.leakage`` was overridden (pJ tables only)."""
+    logic_area_mm2: Any = 0.0
+    """The standard-cell logic the technology's leakage applies to."""
 
 
 @dataclass(frozen=True)
@@ -239,14 +241,16 @@ class EnergyTable:
 
         Logic and SRAM prices (MACs, selects, decoders, registers, hops, SRAM accesses)
         are multiplied by ``hw.energy_scale`` when the table has a ``technology_nm``;
-        DRAM and its interface are not. Leakage per cycle is ``chip.leakage`` when
-        :meth:`leakage_entry_used`, else ``hw.leakage_pj_per_cycle_mm2``, times the area.
+        DRAM and its interface are not. Leakage per cycle is ``chip.leakage`` times the
+        chip's area when :meth:`leakage_entry_used`, else the technology's
+        ``hw.leakage_pj_per_cycle_mm2`` times the logic area (SRAM macros are not counted).
         """
         e = self.entry
         scale = np.asarray(hw.energy_scale if self.technology_nm is not None else 1.0)
-        leakage = (
-            e("chip", "leakage").at() if self.leakage_entry_used() else hw.leakage_pj_per_cycle_mm2
-        )
+        if self.leakage_entry_used():
+            leakage = e("chip", "leakage").at() * np.asarray(hw.area_mm2)
+        else:
+            leakage = np.asarray(hw.leakage_pj_per_cycle_mm2) * np.asarray(hw.logic_area_mm2)
         out = {
             "pe.mac": e("pe", "multiply").at(hw.operand_bit_product)
             + e("pe", "add").at(hw.accumulator_bits),
@@ -273,7 +277,7 @@ class EnergyTable:
             "dram.write": e("dram", "write").at(),
             "dram_interface.read": e("dram_interface", "read").at(),
             "dram_interface.write": e("dram_interface", "write").at(),
-            "leakage.cycle": np.asarray(leakage) * np.asarray(hw.area_mm2),
+            "leakage.cycle": leakage,
         }
         return {key: out[key] for key in ACTION_KEYS}
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from simulator.config import AcceleratorConfig
-from simulator.model.area import area_breakdown
+from simulator.model.area import LOGIC_COMPONENTS, area_breakdown
 from simulator.model.columns import ConfigColumns, LayerColumns, Widths, operand_widths
 from simulator.model.energy import ActionCounts, PricingInputs, count_actions, energy_by_action
 from simulator.model.mapping import Operand
@@ -128,7 +128,7 @@ def sram_bandwidth_bits(ports: dict[Operand, np.ndarray]) -> np.ndarray:
     return ports[Operand.INPUT] + ports[Operand.WEIGHT] + 2 * ports[Operand.OUTPUT]
 
 
-def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, np.ndarray]:
+def _prices(hw: ConfigColumns, widths: Widths, ports, area) -> dict[str, np.ndarray]:
     halves = np.where(hw.double_buffered, 2, 1)
     technology = load_technology()
     inputs = PricingInputs(
@@ -136,8 +136,9 @@ def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, n
         accumulator_bits=widths.acc,
         sram_bank_bytes={operand: size / halves for operand, size in hw.sram_bytes.items()},
         sram_port_bits=ports,
-        area_mm2=area_total,
+        area_mm2=sum(area.values()),
         leakage_pj_per_cycle_mm2=technology.leakage_pj_per_cycle_mm2(hw.clock_hz),
+        logic_area_mm2=sum(area[name] for name in (*LOGIC_COMPONENTS, "logic_overhead")),
     )
     merged: dict[str, np.ndarray] = {}
     for i, table in enumerate(hw.tables):
@@ -182,7 +183,7 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     area = area_breakdown(hw)
     counts = count_actions(hw, ly, timing, traffic, widths, total, execution)
     ports = sram_port_bits(hw)
-    prices = _prices(hw, widths, ports, sum(area.values()))
+    prices = _prices(hw, widths, ports, area)
     macs = useful_macs(ly, execution)
     roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports, macs)
     return Evaluation(
