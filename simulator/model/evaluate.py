@@ -63,7 +63,12 @@ class CycleSplitArrays(NamedTuple):
 
     @property
     def limiter(self) -> np.ndarray:
-        return np.argmax(np.stack(np.broadcast_arrays(*self)), axis=0).astype(np.int8)
+        """The index of the largest part (the first on ties, as ``argmax``)."""
+        best, code = self.useful, np.zeros(np.shape(self.useful), dtype=np.int8)
+        for i, part in enumerate(self[1:], 1):
+            code = np.where(part > best, np.int8(i), code)
+            best = np.maximum(best, part)
+        return code
 
 
 def cycle_split(ev: Evaluation) -> CycleSplitArrays:

@@ -79,7 +79,13 @@ def _mapping_advice(layers: list[LayerResult], cfg: AcceleratorConfig) -> str:
 
 def _fill_advice(layers: list[LayerResult], cfg: AcceleratorConfig) -> str:
     layer = max(layers, key=lambda x: x.cycle_split.fill_drain)
-    remedies = ["longer streams (a larger batch or fewer stream tiles)"]
+    if all(x.kind == "matmul" for x in layers):
+        # Attention: every sample has its own second operand, so a batch adds GEMMs,
+        # not streamed vectors.
+        remedies = ["a dataflow that streams their long dimension (os streams k)",
+                    "a smaller array (a batch adds GEMMs, not longer streams)"]  # fmt: skip
+    else:
+        remedies = ["longer streams (a larger batch or fewer stream tiles)"]
     if cfg.fold_schedule is FoldSchedule.SEQUENTIAL and cfg.dataflow.value != "os":
         remedies.append("`fold_schedule: overlapped` (hides the stationary preloads)")
     return (

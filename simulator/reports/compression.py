@@ -7,7 +7,7 @@ hardware does differently from what the compression asked.
 
 from __future__ import annotations
 
-from simulator.reports.units import format_bytes, format_energy, markdown_table
+from simulator.reports.units import energy_node, format_bytes, format_energy, markdown_table
 from simulator.results.result import LayerResult, SimResult
 
 __all__ = ["compression_section"]
@@ -52,7 +52,8 @@ def _savings(result: SimResult) -> list[str]:
         for s in result.savings
     ]
     return [
-        "Energy saved against the dense baseline, step by step (negative: the step costs "
+        f"Energy saved against the dense baseline {energy_node(result)}, step by step "
+        "(negative: the step costs "
         "energy): `sparsity` is the keep-masks on this accelerator with values at its own "
         "width, `values` the layers' value formats (precision, weight sharing, entropy "
         "coding), `zero activations` the gating of zero inputs (only with `zero_gating`).",
@@ -84,7 +85,8 @@ def compression_section(result: SimResult) -> list[str]:
         else ""
     )
     header = ("layer", "weights", "source", "runs as", "density", "value bits", "stored",
-              "DRAM", "cycles dense -> here", "speed-up", "limiter", "energy", "ratio")  # fmt: skip
+              "DRAM", "cycles dense -> here", "speed-up", "limiter",
+              f"energy {energy_node(result)}", "ratio")  # fmt: skip
     rows = [_layer_row(layer, unit) for layer in result.layers if layer.weights.source != "dense"]
     lines = [
         "## Compression",
