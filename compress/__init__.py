@@ -63,7 +63,14 @@ from compress.recipe import Recipe, load_recipe, parse_recipe
 from compress.reference import LoadedModel, load_model
 from compress.report import model_table
 from compress.sparse_index import RelativeIndex, relative_index
-from compress.stats import GROUP_SIZES, Codebook, WeightStats, declared_stats, group_maxima
+from compress.stats import (
+    GROUP_SIZES,
+    Codebook,
+    WeightStats,
+    declared_density_stats,
+    declared_stats,
+    group_maxima,
+)
 from compress.tensor import (
     CompressedTensor,
     IndexKind,
@@ -134,6 +141,7 @@ __all__ = [
     "channel_mask",
     "compress_network",
     "compress_weights",
+    "declared_density_stats",
     "declared_stats",
     "decode",
     "dequantize_int",

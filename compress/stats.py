@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 
 import numpy as np
 
@@ -40,6 +39,7 @@ __all__ = [
     "GROUP_SIZES",
     "Codebook",
     "WeightStats",
+    "declared_density_stats",
     "declared_stats",
     "group_maxima",
     "structure_only",
@@ -137,6 +137,10 @@ class WeightStats:
         The same before entropy coding: what a Huffman decoder emits (values as
         ``stored entries x code bits``, positions as the sparsity stores them, the
         codebook without Huffman tables); equal to ``storage`` when not entropy coded.
+    binomial_density : float or None
+        Set for a density declared without a mask (:func:`declared_density_stats`):
+        every weight is kept independently with this probability, so per-column counts
+        are Binomial(``k``, density) and only their expectations are known.
     """
 
     name: str
@@ -157,10 +161,13 @@ class WeightStats:
     scale_granularity: str
     storage: StorageBits | None
     raw: StorageBits | None = None
+    binomial_density: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
-        object.__setattr__(self, "group_max", MappingProxyType(dict(self.group_max)))
+        # A plain dict (a MappingProxyType would not pickle, and sweeps ship summaries
+        # to worker processes); the summary is not to be mutated all the same.
+        object.__setattr__(self, "group_max", dict(self.group_max))
 
     @property
     def out(self) -> int:
@@ -302,6 +309,37 @@ def structure_only(stats: WeightStats) -> WeightStats:
         nonzeros=stats.kept,
         storage=None,
         raw=None,
+    )
+
+
+def declared_density_stats(name: str, shape: tuple[int, ...], density: float) -> WeightStats:
+    """The summary of a layer declared unstructured at ``density`` without weights: each
+    weight kept independently with probability ``density`` (Sparseloop's uniform
+    density model), so a column keeps ``k x density`` on average. The value format is
+    the accelerator's own; no group maxima are known (an N:M array runs it dense)."""
+    if not 0 < density <= 1:
+        raise ValueError(f"{name}: a declared weight density must be in (0, 1], not {density!r}")
+    out, k = shape[0], math.prod(shape[1:])
+    per_column = round(k * density)
+    return WeightStats(
+        name=name,
+        shape=tuple(shape),
+        sparsity=SparsityKind.UNSTRUCTURED,
+        nm=None,
+        index=IndexKind.BITMASK,
+        kept=out * per_column,
+        kept_per_column=np.full(out, per_column, dtype=np.int64),
+        group_max={},
+        nonzeros=out * per_column,
+        value_format="array",
+        value_bits=None,
+        vector_length=1,
+        codebook=None,
+        entropy_coded=False,
+        coded_symbols=0,
+        scale_granularity="none",
+        storage=None,
+        binomial_density=float(density),
     )
 
 

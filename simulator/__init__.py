@@ -5,7 +5,8 @@
 - :mod:`simulator.model`: mapping, timing, memory traffic, energy, area, roofline;
 - :mod:`simulator.results`: :func:`simulate` and :func:`evaluate_configs` and what they return;
 - :mod:`simulator.reports`: report.md, terminal tables and plots of a result;
-- :mod:`simulator.sweep` and :mod:`simulator.cli` on top.
+- :mod:`simulator.codesign`: a model and a recipe to a verdict on accelerators (``sparsa run``);
+- :mod:`simulator.sweep` (with recipes as an axis) and :mod:`simulator.cli` on top.
 """
 
 from simulator.config import (

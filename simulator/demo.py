@@ -13,6 +13,7 @@ from simulator.reports.markdown import write_report
 from simulator.reports.text import summary_lines
 from simulator.results.result import SimResult
 from simulator.results.simulate import simulate
+from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
 from simulator.workloads.sources import load_workload
 
 __all__ = [
@@ -108,9 +109,33 @@ def compress_step(out: Path) -> DemoStep:
     return DemoStep(title=f"compress: {DEMO_MODEL}", lines=lines, written=(npz, summary))
 
 
+NM_PATTERNS = ("2:4", "1:4")
+
+
+def sparse_variant(config: AcceleratorConfig) -> AcceleratorConfig:
+    """The demo accelerator with N:M PEs (2:4 and 1:4) and zero gating."""
+    return config.replace(
+        name=f"{config.name}-nm", pe_kind="nm", nm_patterns=list(NM_PATTERNS), zero_gating=True
+    )
+
+
+def compressed_step(out: Path, config: AcceleratorConfig, title: str, workload) -> DemoStep:
+    """``workload`` (with compressed weights bound) on ``config``, against its dense
+    baseline: result.json, report.md and the plots (compression.png among them)."""
+    result = simulate(workload, config)
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / "result.json"
+    result.write_json(table)
+    return DemoStep(
+        title=title, lines=tuple(summary_lines(result)), written=(table, *write_report(result, out))
+    )
+
+
 def run_demo(out_dir: str | Path, config: AcceleratorConfig | None = None) -> DemoRun:
     """The whole demo into ``out_dir``: the simulation and its report, the compression,
-    then every step another package registers in the ``sparsa.demo`` entry-point group
+    the compressed digits model and ResNet-18 with the same recipe on synthetic weights,
+    both on the N:M variant of the accelerator against their dense baselines, then every
+    step another package registers in the ``sparsa.demo`` entry-point group
     (``rtl`` adds the Verilog of the demo accelerator). A step is a callable
     ``(out_dir: Path, config: AcceleratorConfig) -> DemoStep``. ``config`` replaces the
     default accelerator (edge-32x32)."""
@@ -120,5 +145,22 @@ def run_demo(out_dir: str | Path, config: AcceleratorConfig | None = None) -> De
     result, simulated = simulate_step(out, config)
     plugins = sorted(entry_points(group=DEMO_STEP_GROUP), key=lambda e: e.name)
     steps = [simulated, compress_step(out / "compress")]
+    sparse = sparse_variant(config)
+    model = load_compressed_model(out / "compress")
+    digits = bind_compressed(load_workload(DEMO_MODEL), model, "the compress step").workload
+    steps.append(
+        compressed_step(
+            out / "compressed-digits", sparse,
+            f"simulate: compressed {DEMO_MODEL} on {sparse.name}", digits,
+        )
+    )  # fmt: skip
+    recipe = bind_recipe(load_workload(DEFAULT_WORKLOAD), DEMO_RECIPE).workload
+    steps.append(
+        compressed_step(
+            out / "recipe-resnet18", sparse,
+            f"simulate: {DEFAULT_WORKLOAD} with '{DEMO_RECIPE}' (synthetic weights) on "
+            f"{sparse.name}", recipe,
+        )
+    )  # fmt: skip
     steps.extend(entry.load()(out, config) for entry in plugins)
     return DemoRun(result=result, steps=tuple(steps))

@@ -45,16 +45,18 @@ def test_the_check_sees_imports(tmp_path):
 
 
 # Inside the simulator, layers import only downwards: the config, then workloads, the
-# model, results, reports, and the applications on top (sweeps, the demo, the CLI).
+# model, results, reports, and the applications on top (the co-design loop, sweeps, whose
+# recipe axis compresses models through the loop's inputs, the demo, the CLI).
 SIMULATOR_LAYERS = {
     "config": 0,
     "workloads": 1,
     "model": 2,
     "results": 3,
     "reports": 4,
-    "sweep": 5,
-    "demo": 6,
-    "cli": 6,
+    "codesign": 5,
+    "sweep": 6,
+    "demo": 7,
+    "cli": 7,
 }
 
 

@@ -17,7 +17,12 @@ from importlib.metadata import entry_points
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = ("simulator.cli.run", "simulator.cli.sweep", "simulator.cli.compress")
+_COMMAND_MODULES = (
+    "simulator.cli.run",
+    "simulator.cli.sweep",
+    "simulator.cli.compress",
+    "simulator.cli.codesign",
+)
 _ENTRY_POINT_GROUP = "sparsa.commands"
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
     sim.add_argument(
         "--workload",
-        help="zoo name (see `sparsa zoo`), topology .csv or .yaml (default with --compressed: "
-        "the compressed model's zoo entry, e.g. digits-mlp)",
+        help="zoo name (see `sparsa zoo`), topology .csv, .yaml or .onnx (default with "
+        "--compressed: the compressed model's zoo entry, e.g. digits-mlp)",
     )
     weights = sim.add_mutually_exclusive_group()
     weights.add_argument(

@@ -56,6 +56,11 @@ def _sweep(args: argparse.Namespace) -> int:
         max_chunks=args.max_chunks,
     )
     rows = len(outcome.table.get("point_id", ()))
+    if spec.recipe_axis is not None:
+        print(
+            f"recipes   {outcome.recipes_compressed} compressed, {outcome.recipes_reused} "
+            f"reused from {args.out / 'recipes'}"
+        )
     print(
         f"{spec.name}: {outcome.n_evaluated:,} of {spec.n_points:,} points evaluated "
         f"({rows:,} rows), {outcome.chunks_run} chunks run, {outcome.chunks_reused} reused, "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from compress import WeightStats, declared_stats
+from compress import WeightStats, declared_density_stats, declared_stats
 from simulator.config import (
     AcceleratorConfig,
     Dataflow,
@@ -252,6 +252,8 @@ def _weight_stats(layer: Layer) -> WeightStats | None:
         return layer.compressed
     if layer.nm is not None and layer.has_weights:
         return declared_stats(layer.name, layer.weight_shape, layer.nm)
+    if layer.weight_density < 1 and layer.has_weights:
+        return declared_density_stats(layer.name, layer.weight_shape, layer.weight_density)
     return None
 
 

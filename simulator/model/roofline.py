@@ -61,8 +61,8 @@ def roofline(
         The config's PEs, clock (Hz) and bandwidths (bytes/s).
     """
     macs = np.asarray(macs, dtype=np.float64)
-    intensity = macs / np.asarray(dram_bytes, dtype=np.float64)
-    sram_intensity = macs / np.asarray(sram_bytes, dtype=np.float64)
+    intensity = _ratio(macs, dram_bytes)
+    sram_intensity = _ratio(macs, sram_bytes)
     attained = macs * clock_hz / np.asarray(total_cycles, dtype=np.float64)
     peak = np.asarray(pes, dtype=np.float64) * clock_hz
     dram_roof = intensity * dram_bytes_per_s
@@ -79,5 +79,15 @@ def roofline(
         sram_roof_macs_per_s=np.broadcast_to(sram_roof, roof.shape),
         bound=bound,
         roof_macs_per_s=roof,
-        roof_fraction=attained / roof,
+        roof_fraction=_ratio(attained, roof),
     )
+
+
+def _ratio(numerator, denominator) -> np.ndarray:
+    """``numerator / denominator``; infinite over 0, and 0 for 0 / 0 (a layer whose
+    weights are all pruned does no useful MAC)."""
+    numerator, denominator = np.broadcast_arrays(
+        np.asarray(numerator, dtype=np.float64), np.asarray(denominator, dtype=np.float64)
+    )
+    out = np.where(numerator > 0, np.inf, 0.0)
+    return np.divide(numerator, denominator, out=out, where=denominator > 0)

@@ -34,7 +34,9 @@ the array, ``G`` the layer's GEMM groups, ``T`` the streamed dimension):
     ``ceil(g / floor(R / n_max))``.
 
 - ``skip`` (``pe_kind: skip`` in os): each column streams only its kept weights with
-  their indices; a fold lasts ``max_j kept_j + R + C - 2``.
+  their indices; a fold lasts ``max_j kept_j + R + C - 2``. For a density declared
+  without a mask, the longest stream is its expectation for Binomial(``k``, density)
+  columns, ``sum_{x<k} 1 - F(x)^C`` (:func:`expected_max_binomial`), rounded.
 
 Weights on chip are ``entries`` values (all ``k n G`` in dense mode; ``sum_j K_c(j)`` in
 nm; the kept ones in skip) at the layer's value bits (its own precision, at most the
@@ -53,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -68,6 +71,7 @@ __all__ = [
     "WeightExecution",
     "column_folds",
     "execution_notes",
+    "expected_max_binomial",
     "layer_format",
     "nm_column_slots",
     "weight_execution",
@@ -158,6 +162,8 @@ class LayerFormat(NamedTuple):
     value_bits: float
     """Bits of one stored value or index on chip (for the report)."""
     as_stored: bool
+    binomial_density: float | None = None
+    """A declared density without a mask: fold streams are Binomial expectations."""
 
 
 def _value_format(stats: WeightStats, key: tuple) -> tuple[float, float, bool, bool]:
@@ -251,6 +257,7 @@ def layer_format(stats: WeightStats, key: tuple, loads_pool: bool = True) -> Lay
         kept=stats.kept,
         value_bits=float(value_bits),
         as_stored=as_stored,
+        binomial_density=stats.binomial_density,
     )
 
 
@@ -273,6 +280,9 @@ def _fold_figures(fmt: LayerFormat, layer: tuple[int, int, int, int], cols: int,
     m, dataflow = key[2], Dataflow(key[1])
     work = fmt.work
     if fmt.mode == _SKIP:
+        if fmt.binomial_density is not None:
+            stream = _expected_stream_sum(k, fmt.binomial_density, n, cols)
+            return _Folds((), groups * stream, int(work.sum()), float(work.sum()))
         maxima, _ = column_folds(work, groups, cols)
         return _Folds((), int(maxima.sum()), int(work.sum()), float(work.sum()))
     if dataflow is Dataflow.IS:
@@ -287,6 +297,26 @@ def _fold_figures(fmt: LayerFormat, layer: tuple[int, int, int, int], cols: int,
     values, counts = np.unique(maxima, return_counts=True)
     bins = tuple(zip(values.tolist(), counts.tolist(), strict=True))
     return _Folds(bins, 0, int(entries.sum()), lanes)
+
+
+def expected_max_binomial(k: int, density: float, columns: int) -> float:
+    """E[max of ``columns`` iid Binomial(``k``, ``density``)] = ``sum_{x<k} 1 - F(x)^C``,
+    the expected longest column stream of a fold of ``columns`` columns whose weights
+    are kept independently (the note's TV5: 16, 0.5, 4 -> 10.041)."""
+    from scipy.stats import binom
+
+    cdf = binom.cdf(np.arange(k), k, density)
+    return float(np.sum(1.0 - cdf**columns))
+
+
+def _expected_stream_sum(k: int, density: float, n: int, cols: int) -> int:
+    """One group's sum over column folds of the expected longest stream, rounded to
+    whole cycles."""
+    full, last = divmod(n, cols)
+    total = full * expected_max_binomial(k, density, cols)
+    if last:
+        total += expected_max_binomial(k, density, last)
+    return round(total)
 
 
 def _row_folds(n_c: int, rows: np.ndarray, k: int, m: int) -> np.ndarray:
@@ -341,77 +371,127 @@ _FORMAT_FIELDS = (
 )  # fmt: skip
 
 
-def _groups_of(keys: Sequence) -> dict:
-    groups: dict = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)
-    return {key: np.array(idx) for key, idx in groups.items()}
+# Per tensor summary, what it becomes under an execution key and on an array shape: the
+# summaries are immutable, so their derivations are computed once and reused by every
+# chunk of configs and every later evaluation.
+_FORMATS: WeakKeyDictionary = WeakKeyDictionary()
+_FOLDS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _format_of(stats: WeightStats, key: tuple, loads_pool: bool) -> LayerFormat:
+    cache = _FORMATS.setdefault(stats, {})
+    entry = (key, loads_pool)
+    if entry not in cache:
+        cache[entry] = layer_format(stats, key, loads_pool)
+    return cache[entry]
+
+
+_FOLD_FIELDS = ("fold_positions", "streamed", "max_row_folds", "issued_macs", "lane_hops")
+
+
+def _folds_of(stats, fmt: LayerFormat, layer, key: tuple, rows: int, cols: int) -> tuple:
+    """``_FOLD_FIELDS`` of one layer on one array shape (cached: see above)."""
+    cache = _FOLDS.setdefault(stats, {})
+    entry = (key[:4], layer, rows, cols)
+    if entry not in cache:
+        cache[entry] = _fold_values(fmt, layer, key, rows, cols)
+    return cache[entry]
+
+
+def _fold_values(fmt: LayerFormat, layer, key: tuple, rows: int, cols: int) -> tuple:
+    m_rows, n, k, groups = layer
+    m, dataflow = key[2], Dataflow(key[1])
+    folds = _fold_figures(fmt, layer, cols, key)
+    if dataflow is Dataflow.OS:
+        row_folds = -(-m_rows // rows)
+        positions = groups * -(-n // cols) * row_folds
+        streamed, most = row_folds * folds.stream_sum, row_folds
+    else:
+        per_bin = [(count, int(_row_folds(n_c, rows, k, m))) for n_c, count in folds.bins]
+        positions = sum(count * rf for count, rf in per_bin)
+        streamed = positions * (m_rows if dataflow is Dataflow.WS else n)
+        most = max(rf for _, rf in per_bin)
+    return positions, streamed, most, m_rows * folds.issued_slots, m_rows * folds.lane_slots
+
+
+def _index(values: Sequence) -> tuple[list, np.ndarray]:
+    """The distinct ``values`` in order of appearance, and each value's index."""
+    distinct = list(dict.fromkeys(values))
+    where = {value: i for i, value in enumerate(distinct)}
+    return distinct, np.array([where[value] for value in values], dtype=np.int64)
 
 
 def weight_execution(hw: ConfigColumns, ly: LayerColumns) -> WeightExecution | None:
     """:class:`WeightExecution` of the layers ``ly`` on the configs ``hw``; None when no
-    layer has weight statistics (every layer then runs dense)."""
+    layer has weight statistics (every layer then runs dense).
+
+    Tables are built per distinct execution key (formats) and per distinct (key, rows,
+    cols) array shape (folds), then gathered into ``(C, L)`` arrays.
+    """
     if not ly.weights:
         return None
-    shape = (len(hw.execution_keys), len(ly.weights))
-    out = {name: np.zeros(shape) for name in (*_FORMAT_FIELDS, "issued_macs", "lane_hops")}
-    out.update(
-        mode=np.zeros(shape, np.int8), folded=np.zeros(shape, bool),
-        weighted=np.zeros(shape, bool), as_stored=np.zeros(shape, bool),
-        nonzero_macs=np.zeros(shape), kept_macs=np.zeros(shape),
-        fold_positions=np.zeros(shape, np.int64), streamed=np.zeros(shape, np.int64),
-        max_row_folds=np.zeros(shape, np.int64),
-    )  # fmt: skip
     dims = np.broadcast_arrays(ly.m, ly.n, ly.k, ly.groups)
-    layers = [tuple(int(d[0, i]) for d in dims) for i in range(shape[1])]
-    for key, idx in _groups_of(hw.execution_keys).items():
-        for i, stats in enumerate(ly.weights):
-            if stats is None:
-                continue
-            fmt = layer_format(stats, key, not ly.pool_first or ly.pool_first[i])
-            _fill_format(out, idx, i, fmt, layers[i])
-            if fmt.mode != _DENSE:
-                _fill_folds(out, hw, idx, i, fmt, layers[i], key)
+    layers = [tuple(int(d[0, i]) for d in dims) for i in range(len(ly.weights))]
+    keys, key_of = _index(hw.execution_keys)
+    loads = ly.pool_first or (True,) * len(layers)
+    formats = [
+        [None if w is None else _format_of(w, key, loads[i]) for i, w in enumerate(ly.weights)]
+        for key in keys
+    ]
+    tables = _format_tables(formats, layers)
+    out = {name: table[key_of] for name, table in tables.items()}
+    # Folds depend on the structure part of the key (PE kind, dataflow, M, N values) and
+    # the array shape, not on widths or decoders: one representative key per structure.
+    _, structure_of = _index([key[:4] for key in keys])
+    representative = {structure_of[f]: f for f in range(len(keys))}
+    shapes, shape_of = _index(
+        list(
+            zip(structure_of[key_of].tolist(), hw.rows[:, 0].tolist(), hw.cols[:, 0].tolist(),
+                strict=True)
+        )
+    )  # fmt: skip
+    fold = {
+        name: np.array([tables[name][representative[s[0]]] for s in shapes])
+        for name in _FOLD_FIELDS
+    }
+    folded = np.zeros((len(shapes), len(layers)), dtype=bool)
+    for s, (structure, rows, cols) in enumerate(shapes):
+        key_index = representative[structure]
+        for i, fmt in enumerate(formats[key_index]):
+            if fmt is not None and fmt.mode != _DENSE:
+                values = _folds_of(ly.weights[i], fmt, layers[i], keys[key_index], rows, cols)
+                for name, value in zip(_FOLD_FIELDS, values, strict=True):
+                    fold[name][s, i] = value
+                folded[s, i] = True
+    out.update({name: table[shape_of] for name, table in fold.items()}, folded=folded[shape_of])
     return WeightExecution(**out)
 
 
-def _fill_format(out: dict, idx, i: int, fmt: LayerFormat, layer) -> None:
-    m_rows, n, k, groups = layer
-    for name in _FORMAT_FIELDS:
-        out[name][idx, i] = getattr(fmt, name)
-    out["mode"][idx, i] = fmt.mode
-    out["weighted"][idx, i] = True
-    out["as_stored"][idx, i] = fmt.as_stored
-    # Every nonzero weight meets every input of the streamed dimension once.
-    out["nonzero_macs"][idx, i] = m_rows * fmt.nonzeros
-    out["kept_macs"][idx, i] = m_rows * fmt.kept
-    out["issued_macs"][idx, i] = m_rows * n * k * groups
-    out["lane_hops"][idx, i] = m_rows * n * k * groups
-
-
-def _fill_folds(out: dict, hw: ConfigColumns, idx, i: int, fmt, layer, key) -> None:
-    m_rows, n, k, groups = layer
-    m, dataflow = key[2], Dataflow(key[1])
-    cols_of = hw.cols[idx, 0]
-    for cols in np.unique(cols_of):
-        sub = idx[cols_of == cols]
-        rows = hw.rows[sub, 0]
-        folds = _fold_figures(fmt, layer, int(cols), key)
-        out["folded"][sub, i] = True
-        if dataflow is Dataflow.OS:
-            row_folds = -(-m_rows // rows)
-            out["fold_positions"][sub, i] = groups * -(-n // int(cols)) * row_folds
-            out["streamed"][sub, i] = row_folds * folds.stream_sum
-            out["max_row_folds"][sub, i] = row_folds
-        else:
-            per_bin = [(count, _row_folds(n_c, rows, k, m)) for n_c, count in folds.bins]
-            positions = sum(count * rf for count, rf in per_bin)
-            t = m_rows if dataflow is Dataflow.WS else n
-            out["fold_positions"][sub, i] = positions
-            out["streamed"][sub, i] = positions * t
-            out["max_row_folds"][sub, i] = np.max([rf for _, rf in per_bin], axis=0)
-        out["issued_macs"][sub, i] = m_rows * folds.issued_slots
-        out["lane_hops"][sub, i] = m_rows * folds.lane_slots
+def _format_tables(formats: list[list[LayerFormat | None]], layers: list) -> dict:
+    """Per (key, layer) tables of every field that depends on the format only."""
+    shape = (len(formats), len(layers))
+    out = {name: np.zeros(shape) for name in (*_FORMAT_FIELDS, "issued_macs", "lane_hops")}
+    out.update(
+        mode=np.zeros(shape, np.int8), weighted=np.zeros(shape, bool),
+        as_stored=np.zeros(shape, bool), nonzero_macs=np.zeros(shape),
+        kept_macs=np.zeros(shape), fold_positions=np.zeros(shape, np.int64),
+        streamed=np.zeros(shape, np.int64), max_row_folds=np.zeros(shape, np.int64),
+    )  # fmt: skip
+    for f, row in enumerate(formats):
+        for i, fmt in enumerate(row):
+            if fmt is None:
+                continue
+            m_rows, n, k, groups = layers[i]
+            for name in _FORMAT_FIELDS:
+                out[name][f, i] = getattr(fmt, name)
+            out["mode"][f, i] = fmt.mode
+            out["weighted"][f, i] = True
+            out["as_stored"][f, i] = fmt.as_stored
+            # Every nonzero (kept) weight meets every input of the streamed dimension once.
+            out["nonzero_macs"][f, i] = m_rows * fmt.nonzeros
+            out["kept_macs"][f, i] = m_rows * fmt.kept
+            out["issued_macs"][f, i] = out["lane_hops"][f, i] = m_rows * n * k * groups
+    return out
 
 
 def execution_notes(config: AcceleratorConfig, stats: WeightStats | None) -> tuple[str, ...]:

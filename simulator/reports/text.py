@@ -101,8 +101,10 @@ def _compression_lines(result: SimResult) -> list[str]:
     if not result.compressed:
         return []
     base = result.baseline
-    synthetic = " (synthetic weights)" if result.synthetic_weights else ""
     source = result.weights_from or "declared N:M patterns (no weights)"
+    synthetic = (
+        " (synthetic weights)" if result.synthetic_weights and "synthetic" not in source else ""
+    )
     return [
         f"weights   {source}{synthetic}",
         f"vs dense  {result.speedup:.2f}x faster ({base.cycles:,} -> {result.cycles.total:,} "

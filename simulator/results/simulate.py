@@ -301,7 +301,7 @@ def _activations(ev: Evaluation, i: int, config: AcceleratorConfig) -> LayerActi
 def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig):
     """The :class:`LayerWeights` record of layer ``i``."""
     ex, stats = ev.execution, layer.compressed
-    if stats is None and layer.nm is not None:
+    if stats is None and (layer.nm is not None or layer.weight_density < 1):
         stats = ev.layers.weights[i]
     if not layer.has_weights:
         return LayerWeights("dense", "activations (no weights)", 1.0, config.activation_bits,
@@ -324,7 +324,8 @@ def _layer_weights(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConf
 
 
 def _baseline(base: Evaluation, i: int) -> Baseline:
-    energy = sum(float(value[0, i]) for value in base.energy_by_action.values())
+    by_action = {key: float(value[0, i]) for key, value in base.energy_by_action.items()}
+    energy = sum(_by_component(by_action).values())  # summed as LayerEnergy.total is
     return Baseline(
         cycles=int(base.total_cycles[0, i]),
         compute_cycles=int(base.timing.compute_cycles[0, i]),

@@ -1,7 +1,8 @@
 """Sweep constraints: small arithmetic comparisons over config fields and result metrics.
 
 ``rows * cols <= 16384``, ``area_mm2 <= 10 and latency_s < 0.01``,
-``dataflow != "is"``. The grammar is a safe subset of Python expressions (numbers,
+``dataflow != "is"``, and in a recipe sweep ``accuracy >= 0.95``. The grammar is a safe
+subset of Python expressions (numbers,
 strings, names, ``+ - * / // % **``, comparisons, ``and or not``, parentheses),
 evaluated with numpy over whole columns at once. A constraint that names only config
 fields is applied before evaluation (those points are never simulated); one that names
@@ -22,6 +23,8 @@ from simulator.config import FIELD_NAMES
 __all__ = ["METRIC_NAMES", "Constraint", "ConstraintError", "parse_constraint"]
 
 METRIC_NAMES: tuple[str, ...] = (
+    "accuracy",
+    "storage_ratio_fp32",
     "cycles",
     "latency_s",
     "energy_pj",

@@ -7,6 +7,12 @@ no shared file system) and can be killed at any moment: running the same command
 evaluates only the missing chunks. The final table has one row per (config, workload)
 with the swept fields, the metrics, ``feasible`` (result constraints) and ``pareto``
 (optimal in latency, energy and area among the feasible rows of its workload).
+
+With a recipe axis (:mod:`simulator.sweep.recipes`) the recipes are compressed (or read
+from the sweep folder's cache) before any chunk runs, each chunk carries the bound
+workloads, and a row is a (config, recipe): its ``recipe``, ``accuracy`` (after
+compression), ``accuracy_before`` and ``storage_ratio_fp32`` beside the metrics; the
+Pareto front is then over accuracy (maximized), latency, energy and area.
 """
 
 from __future__ import annotations
@@ -18,17 +24,18 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simulator.config import AcceleratorConfig
+from simulator.config import AcceleratorConfig, ConfigError
 from simulator.results.batch import BatchResult, evaluate_configs
 from simulator.sweep.pareto import pareto_mask
+from simulator.sweep.recipes import PreparedRecipe, prepare_recipes
 from simulator.sweep.sampling import sample_points
-from simulator.sweep.spec import SweepSpec
+from simulator.sweep.spec import SpecError, SweepSpec
 from simulator.sweep.store import SweepStore, Table, concat_tables, write_table
 from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_workload
@@ -38,6 +45,8 @@ __all__ = ["EXECUTORS", "ChunkTask", "SweepOutcome", "evaluate_chunk", "run_swee
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "dask")
 PARETO_OBJECTIVES = ("latency_s", "energy_pj", "area_mm2")
+RECIPE_OBJECTIVE = "accuracy"
+"""Maximized beside :data:`PARETO_OBJECTIVES` when the sweep has a recipe axis."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,31 @@ class ChunkTask:
     points: dict[str, list[Any]]
     workloads: tuple[str, ...]
     batch: int | None
+    bundles: dict[str, dict[str, dict[str, Any]]] | None = None
+    """Per bundle axis: label -> the config fields it sets."""
+    recipes: tuple[PreparedRecipe, ...] = ()
+    """With a recipe axis: every recipe with its bound workload (``workloads`` unused)."""
+
+    def configs(self) -> list[AcceleratorConfig]:
+        """The chunk's configs: the base with each point's axis values (and bundles)."""
+        base = AcceleratorConfig.from_dict(self.base)
+        names = [name for name in self.points if name != "point_id"]
+        return [
+            point_config(base, {name: self.points[name][i] for name in names}, self.bundles)
+            for i in range(len(self.points["point_id"]))
+        ]
+
+
+def point_config(
+    base: AcceleratorConfig,
+    point: dict[str, Any],
+    bundles: dict[str, dict[str, dict[str, Any]]] | None,
+) -> AcceleratorConfig:
+    """``base`` with one point's axis values, a bundle axis's label standing for its fields."""
+    changes: dict[str, Any] = {}
+    for name, value in point.items():
+        changes.update(bundles[name][value] if bundles and name in bundles else {name: value})
+    return base.replace(**changes)
 
 
 @dataclass(frozen=True)
@@ -63,6 +97,9 @@ class SweepOutcome:
     chunks_reused: int
     seconds: float
     complete: bool
+    recipes_compressed: int = 0
+    """Recipes compressed by this run (the rest were read from the sweep's cache)."""
+    recipes_reused: int = 0
 
     @property
     def results_path(self) -> Path:
@@ -75,19 +112,32 @@ def _workload(spec: str, batch: int | None) -> Workload:
 
 
 def evaluate_chunk(task: ChunkTask) -> Table:
-    """Evaluate one chunk for every workload: rows ordered by workload, then point."""
-    base = AcceleratorConfig.from_dict(task.base)
+    """Evaluate one chunk for every workload (or every recipe's bound workload): rows
+    ordered by workload or recipe, then point."""
     names = [name for name in task.points if name != "point_id"]
     n = len(task.points["point_id"])
-    configs = [base.replace(**{name: task.points[name][i] for name in names}) for i in range(n)]
-    tables = []
-    for spec in task.workloads:
-        result = evaluate_configs(_workload(spec, task.batch), configs)
+    configs = task.configs()
+
+    def rows(label: str) -> Table:
         table: Table = {"point_id": np.asarray(task.points["point_id"], dtype=np.int64)}
-        table["workload"] = np.full(n, spec, dtype=object)
+        table["workload"] = np.full(n, label, dtype=object)
         for name in names:
             table[name] = _column(task.points[name])
-        table.update(metric_columns(result))
+        return table
+
+    tables = []
+    for recipe in task.recipes:
+        table = rows(recipe.workload.name)
+        table["recipe_id"] = np.full(n, recipe.index, dtype=np.int64)
+        table["recipe"] = np.full(n, recipe.recipe, dtype=object)
+        table["accuracy"] = np.full(n, recipe.accuracy)
+        table["accuracy_before"] = np.full(n, recipe.accuracy_before)
+        table["storage_ratio_fp32"] = np.full(n, recipe.storage_ratio_fp32)
+        table.update(metric_columns(evaluate_configs(recipe.workload, configs)))
+        tables.append(table)
+    for spec in () if task.recipes else task.workloads:
+        table = rows(spec)
+        table.update(metric_columns(evaluate_configs(_workload(spec, task.batch), configs)))
         tables.append(table)
     return concat_tables(tables)
 
@@ -133,22 +183,41 @@ def _column(values: list[Any]) -> np.ndarray:
     return array if array.dtype.kind in "biuf" else np.array([str(v) for v in values], dtype=object)
 
 
-def make_tasks(spec: SweepSpec) -> list[ChunkTask]:
-    """The chunks of the points that pass the config-only constraints."""
+def _field_columns(spec: SweepSpec, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every config field per point: the base, the field axes and the bundles' fields."""
+    n = spec.n_points
+    columns = {k: np.full(n, v, dtype=object) for k, v in spec.base.to_dict().items()}
+    for axis in spec.axes:
+        if not axis.bundle:
+            columns[axis.name] = points[axis.name]
+            continue
+        for label in axis.values:
+            rows = points[axis.name] == label
+            for field, value in axis.fields_of(label).items():
+                # Lists (nm_patterns) as the config writes them: "2:4,1:4".
+                text = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+                columns[field][rows] = text
+    return columns
+
+
+def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> list[ChunkTask]:
+    """The chunks of the points that pass the config-only constraints (each carrying the
+    prepared ``recipes`` of a recipe sweep)."""
     points = sample_points(spec)
     keep = np.ones(spec.n_points, dtype=bool)
     pre = [c for c in spec.constraints if not c.needs_results]
     if pre:
-        columns = {
-            **{k: np.full(spec.n_points, v, dtype=object) for k, v in spec.base.to_dict().items()}
-        }
-        columns.update(points)
+        columns = _field_columns(spec, points)
         for constraint in pre:
             keep &= constraint.evaluate(_numeric(columns))
     kept = {name: column[keep] for name, column in points.items()}
     n_kept = int(keep.sum())
     base = spec.base.to_dict()
-    return [
+    bundles = {
+        name: {label: dict(axis.fields_of(label)) for label in axis.values}
+        for name, axis in spec.bundles.items()
+    }
+    tasks = [
         ChunkTask(
             index=i,
             base=base,
@@ -158,9 +227,28 @@ def make_tasks(spec: SweepSpec) -> list[ChunkTask]:
             },
             workloads=spec.workloads,
             batch=spec.batch,
+            bundles=bundles or None,
+            recipes=recipes,
         )
         for i, start in enumerate(range(0, n_kept, spec.chunk_size))
     ]
+    if bundles:
+        _check_combinations(tasks)
+    return tasks
+
+
+def _check_combinations(tasks: list[ChunkTask]) -> None:
+    """Bundle values are checked against the base alone; here every point's whole config,
+    so that a combination no config allows is an error before anything runs."""
+    for task in tasks:
+        base = AcceleratorConfig.from_dict(task.base)
+        names = [name for name in task.points if name != "point_id"]
+        for i in range(len(task.points["point_id"])):
+            point = {name: task.points[name][i] for name in names}
+            try:
+                point_config(base, point, task.bundles)
+            except ConfigError as exc:
+                raise SpecError(f"point {point}: {exc}") from None
 
 
 def _numeric(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -176,11 +264,10 @@ def _numeric(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _workload_digests(spec: SweepSpec) -> dict[str, str]:
     import hashlib
 
-    return {
-        w: hashlib.sha256(Path(w).read_bytes()).hexdigest()[:16]
-        for w in spec.workloads
-        if Path(w).is_file()
-    }
+    files = [w for w in spec.workloads if Path(w).is_file()]
+    if spec.recipe_axis is not None:
+        files += spec.recipe_axis.files
+    return {w: hashlib.sha256(Path(w).read_bytes()).hexdigest()[:16] for w in dict.fromkeys(files)}
 
 
 def _local(tasks: Sequence[ChunkTask], workers: int) -> Iterator[tuple[int, Table]]:
@@ -260,6 +347,10 @@ def run_sweep(
     tasks = make_tasks(spec)
     fingerprint = spec.fingerprint(_workload_digests(spec))
     store = SweepStore.open(Path(out), fingerprint, spec.to_dict(), len(tasks))
+    compressed = 0
+    if spec.recipe_axis is not None:
+        recipes, compressed = prepare_recipes(spec.recipe_axis, Path(out))
+        tasks = [replace(task, recipes=recipes) for task in tasks]
     done = store.done()
     todo = [task for task in tasks if task.index not in done]
     if max_chunks is not None:
@@ -290,6 +381,8 @@ def run_sweep(
         chunks_reused=len(done),
         seconds=time.perf_counter() - start,
         complete=complete,
+        recipes_compressed=compressed,
+        recipes_reused=len(spec.recipe_axis.recipes) - compressed if spec.recipe_axis else 0,
     )
 
 
@@ -300,6 +393,16 @@ def _progress(items: Iterable, total: int, show: bool | None) -> Iterable:
     return tqdm(items, total=total, desc="sweep", unit="chunk", disable=disable)
 
 
+def pareto_objectives(table: Table) -> np.ndarray:
+    """The minimized objectives of every row: latency, energy, area, and, when the rows
+    carry a measured accuracy (a recipe sweep on a model with data), minus the accuracy."""
+    columns = [np.asarray(table[name], dtype=np.float64) for name in PARETO_OBJECTIVES]
+    accuracy = table.get(RECIPE_OBJECTIVE)
+    if accuracy is not None and np.isfinite(accuracy).all():
+        columns.insert(0, -np.asarray(accuracy, dtype=np.float64))
+    return np.stack(columns, axis=1)
+
+
 def finalize(spec: SweepSpec, table: Table) -> Table:
     """Add ``feasible`` (result constraints) and ``pareto`` (per workload) columns."""
     n = len(table["point_id"])
@@ -308,7 +411,7 @@ def finalize(spec: SweepSpec, table: Table) -> Table:
         if constraint.needs_results:
             feasible &= constraint.evaluate(_numeric(dict(table)))
     pareto = np.zeros(n, dtype=bool)
-    objectives = np.stack([table[name] for name in PARETO_OBJECTIVES], axis=1)
+    objectives = pareto_objectives(table)
     for workload in np.unique(table["workload"]):
         rows = np.flatnonzero((table["workload"] == workload) & feasible)
         pareto[rows] = pareto_mask(objectives[rows])
@@ -327,9 +430,14 @@ def _write_summary(spec: SweepSpec, out: Path, table: Table) -> None:
     for workload in np.unique(table["workload"]):
         rows = np.flatnonzero((table["workload"] == workload) & table["feasible"])
         if len(rows):
+            picks = {
+                metric: np.argmin(table[metric][rows]) for metric in (*PARETO_OBJECTIVES, "edp")
+            }
+            if RECIPE_OBJECTIVE in table and np.isfinite(table[RECIPE_OBJECTIVE][rows]).all():
+                picks[RECIPE_OBJECTIVE] = np.argmax(table[RECIPE_OBJECTIVE][rows])
             best[str(workload)] = {
-                metric: {k: _plain(table[k][rows[np.argmin(table[metric][rows])]]) for k in table}
-                for metric in (*PARETO_OBJECTIVES, "edp")
+                metric: {k: _plain(table[k][rows[pick]]) for k in table}
+                for metric, pick in picks.items()
             }
     summary["best"] = best
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

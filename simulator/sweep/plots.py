@@ -1,4 +1,5 @@
-"""Plots of a finished sweep: the Pareto scatter, a heatmap over two axes, per-dataflow panels.
+"""Plots of a finished sweep: the Pareto scatter, a heatmap over two axes, per-dataflow panels,
+and for a recipe sweep accuracy against latency, energy and area, one colour per recipe.
 
 All figures are written as PNG next to the results, one set per workload. Drawn with
 matplotlib's object API on the Agg canvas (no pyplot, no global backend change);
@@ -287,6 +288,42 @@ def _dataflow_panels(table: Table, rows: np.ndarray, title: str, path: Path) -> 
     fig.savefig(path, dpi=130)
 
 
+def _accuracy_figure(table: Table, rows: np.ndarray, title: str, path: Path) -> None:
+    """Accuracy against latency, energy and area, a colour per recipe, the Pareto rows
+    (in accuracy, latency, energy and area) ringed."""
+    from matplotlib.ticker import NullFormatter
+
+    e_scale, e_label, t_scale, t_label = _units(table)
+    feasible = rows[table["feasible"][rows]]
+    recipes = list(dict.fromkeys(table["recipe"][rows].tolist()))
+    fig = _figure(13.5, 4.8)
+    panels = fig.subplots(1, 3, sharey=True)
+    columns = (
+        (table["latency_s"] * t_scale, t_label),
+        (table["energy_pj"] * e_scale, e_label),
+        (table["area_mm2"], _LABELS["area_mm2"]),
+    )
+    accuracy = table["accuracy"] * 100
+    for ax, (values, label) in zip(panels, columns, strict=True):
+        for number, recipe in enumerate(recipes):
+            subset = feasible[table["recipe"][feasible] == recipe]
+            ax.scatter(values[subset], accuracy[subset], s=14, color=f"C{number % 10}",
+                       label=recipe, zorder=2)  # fmt: skip
+        optimal = feasible[table["pareto"][feasible]]
+        ax.scatter(values[optimal], accuracy[optimal], s=60, facecolors="none",
+                   edgecolors="black", linewidths=0.9, zorder=3,
+                   label="Pareto-optimal in (accuracy, latency, energy, area)")  # fmt: skip
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+    panels[0].set_ylabel("accuracy after compression (%)")
+    handles, labels = panels[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=130)
+
+
 def plot_sweep(
     root: str | Path, metric: str = "edp", x: str | None = None, y: str | None = None
 ) -> list[Path]:
@@ -294,6 +331,9 @@ def plot_sweep(
     root = Path(root)
     table, manifest = load_results(root)
     axes = list(manifest["spec"]["axes"])
+    recipes = "recipe" in table
+    if recipes:
+        axes.append("recipe")
     if metric not in table:
         raise ValueError(
             f"metric {metric!r} is not a result column; use one of {', '.join(_LABELS)}"
@@ -313,6 +353,12 @@ def plot_sweep(
             continue
         suffix = "" if len(workloads) == 1 else f"_{_slug(workload)}"
         title = f"{manifest['spec']['name']}: {workload}, {len(rows)} configs"
+        if recipes:
+            n_recipes = len(np.unique(table["recipe"][rows]))
+            title = (
+                f"{manifest['spec']['name']}: {workload}, {len(rows) // n_recipes} configs x "
+                f"{n_recipes} recipes"
+            )
         paths = [
             root / f"pareto{suffix}.png",
             root / f"heatmap_{metric}_{x}_{y}{suffix}.png",
@@ -321,5 +367,8 @@ def plot_sweep(
         _pareto_figure(table, rows, axes, title, paths[0])
         _heatmap(table, rows, metric, x, y, title, paths[1])
         _dataflow_panels(table, rows, title, paths[2])
+        if recipes:
+            paths.append(root / f"accuracy{suffix}.png")
+            _accuracy_figure(table, rows, title, paths[-1])
         written.extend(paths)
     return written

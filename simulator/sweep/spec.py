@@ -21,6 +21,20 @@ A spec in YAML::
 Axes are named by :class:`~simulator.config.AcceleratorConfig` fields. Every axis value
 is validated against the config when the spec is read, so a bad value is reported with
 the axis name before anything runs.
+
+Two other kinds of axis:
+
+- a *bundle* axis, named freely, whose values are mappings of config fields set together
+  (fields that only make sense together, such as an N:M array's PE kind and patterns);
+  ``label`` names a value in the results (default: its fields)::
+
+      array:
+        - {label: dense}
+        - {label: "2:4", pe_kind: nm, nm_patterns: ["2:4"]}
+        - {label: codebook, weight_decoder: codebook, decoder_entries: 16}
+
+- ``recipe``: compression recipes applied to ``model`` (:mod:`simulator.sweep.recipes`);
+  every config point runs every recipe.
 """
 
 from __future__ import annotations
@@ -37,12 +51,19 @@ import yaml
 
 from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, parse_bytes
 from simulator.sweep.constraints import Constraint, parse_constraint
+from simulator.sweep.recipes import RecipeAxis, RecipeError, parse_recipe_axis
 from simulator.workloads.sources import load_config
 
 __all__ = ["Axis", "SpecError", "SweepSpec", "load_spec"]
 
 SAMPLING_METHODS = ("grid", "random", "lhs")
-_SPEC_KEYS = {"name", "base", "workloads", "batch", "sampling", "axes", "constraints", "chunk_size"}
+_SPEC_KEYS = {
+    "name", "base", "workloads", "batch", "sampling", "axes", "constraints", "chunk_size",
+    "model", "compression",
+}  # fmt: skip
+RECIPE_AXIS = "recipe"
+RECIPE_METRICS = ("accuracy", "storage_ratio_fp32")
+_LABEL = "label"
 _INT_FIELDS = {
     name
     for name, value in AcceleratorConfig(rows=1, cols=1).to_dict().items()
@@ -60,7 +81,8 @@ class Axis:
     """One swept config field.
 
     Either ``values`` (a discrete set, sampled by index) or a continuous ``low..high``
-    interval (``scale`` linear or log), which only random and LHS sampling can use.
+    interval (``scale`` linear or log), which only random and LHS sampling can use. A
+    bundle axis has ``fields``: the config fields each of its ``values`` (labels) sets.
     """
 
     name: str
@@ -68,6 +90,17 @@ class Axis:
     low: float | None = None
     high: float | None = None
     scale: str = "linear"
+    fields: tuple[Mapping[str, Any], ...] | None = None
+
+    @property
+    def bundle(self) -> bool:
+        return self.fields is not None
+
+    def fields_of(self, label: Any) -> Mapping[str, Any]:
+        """The config fields a bundle value sets (``{name: value}`` for a field axis)."""
+        if self.fields is None:
+            return {self.name: label}
+        return self.fields[self.values.index(label)]
 
     @property
     def discrete(self) -> bool:
@@ -89,6 +122,13 @@ class Axis:
         return np.rint(x).astype(np.int64) if self.is_int else x
 
     def to_dict(self) -> dict[str, Any]:
+        if self.bundle:
+            return {
+                "values": [
+                    {_LABEL: label, **fields}
+                    for label, fields in zip(self.values, self.fields, strict=True)
+                ]
+            }
         if self.discrete:
             return {"values": list(self.values)}
         return {"range": [self.low, self.high], "scale": self.scale}
@@ -108,6 +148,13 @@ class SweepSpec:
     batch: int | None = None
     constraints: tuple[Constraint, ...] = ()
     chunk_size: int = 256
+    recipe_axis: RecipeAxis | None = None
+    """Recipes applied to a model, crossed with every config point (None: no recipes)."""
+
+    @property
+    def bundles(self) -> dict[str, Axis]:
+        """The bundle axes by name."""
+        return {axis.name: axis for axis in self.axes if axis.bundle}
 
     @property
     def n_points(self) -> int:
@@ -127,17 +174,51 @@ class SweepSpec:
             "axes": {axis.name: axis.to_dict() for axis in self.axes},
             "constraints": [c.text for c in self.constraints],
             "chunk_size": self.chunk_size,
+            **({} if self.recipe_axis is None else {"recipe": self.recipe_axis.to_dict()}),
         }
 
     def fingerprint(self, workload_digests: Mapping[str, str] | None = None) -> str:
-        """A hash of the canonical spec (plus the content of workload files)."""
+        """A hash of the canonical spec (plus the content of workload, model and recipe
+        files)."""
         payload = {"spec": self.to_dict(), "workload_files": dict(workload_digests or {})}
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _bundle_axis(name: str, values: list, base: AcceleratorConfig) -> Axis:
+    """An axis whose values are mappings of config fields set together."""
+    where = f"axis '{name}'"
+    labels, bundles = [], []
+    for raw in values:
+        fields = {k: v for k, v in raw.items() if k != _LABEL}
+        unknown = sorted(set(fields) - set(FIELD_NAMES) | ({"name"} & set(fields)))
+        if unknown:
+            raise SpecError(
+                f"{where}: {unknown[0]!r} is not a sweepable config field; a bundle value "
+                f"sets fields of {', '.join(FIELD_NAMES[1:])} (and an optional label)"
+            )
+        fields = {k: parse_bytes(v) if k.endswith("_bytes") else v for k, v in fields.items()}
+        label = raw.get(_LABEL) or ",".join(f"{k}={v}" for k, v in fields.items()) or "base"
+        try:
+            base.replace(**fields)
+        except ConfigError as exc:
+            raise SpecError(f"{where}: value {label!r}: {exc}") from None
+        labels.append(str(label))
+        bundles.append(fields)
+    if len(set(labels)) != len(labels):
+        raise SpecError(f"{where}: repeated labels {labels!r}; give each value its own label")
+    return Axis(name=name, values=tuple(labels), fields=tuple(bundles))
+
+
 def _axis(name: str, raw: Any, base: AcceleratorConfig) -> Axis:
     where = f"axis '{name}'"
+    if (
+        name not in FIELD_NAMES
+        and isinstance(raw, list | tuple)
+        and raw
+        and all(isinstance(v, Mapping) for v in raw)
+    ):
+        return _bundle_axis(name, list(raw), base)
     if name not in FIELD_NAMES or name == "name":
         raise SpecError(
             f"{where}: not a sweepable config field; use one of {', '.join(FIELD_NAMES[1:])}"
@@ -251,11 +332,15 @@ def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSp
         )
     root = root or Path.cwd()
     base = _base(data.get("base"), root)
-    workloads = _workloads(data.get("workloads"), root)
     axes_raw = data.get("axes")
     if not isinstance(axes_raw, Mapping) or not axes_raw:
         raise SpecError("axes must be a non-empty mapping of config field -> values")
+    recipe_axis, workloads = _recipes(data, axes_raw, root)
+    axes_raw = {name: raw for name, raw in axes_raw.items() if name != RECIPE_AXIS}
+    if not axes_raw:
+        raise SpecError("axes: the recipe axis needs at least one config axis beside it")
     axes = tuple(_axis(str(name), raw, base) for name, raw in axes_raw.items())
+    _check_bundles(axes)
     method, samples, seed = _sampling(data.get("sampling"))
     if method == "grid":
         continuous = [axis.name for axis in axes if not axis.discrete]
@@ -265,6 +350,12 @@ def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSp
     if not isinstance(constraints_raw, list):
         raise SpecError("constraints must be a list of expressions such as 'rows * cols <= 16384'")
     constraints = tuple(parse_constraint(str(text)) for text in constraints_raw)
+    for constraint in constraints:
+        per_recipe = constraint.names & set(RECIPE_METRICS)
+        if per_recipe and recipe_axis is None:
+            raise SpecError(
+                f"constraint {constraint.text!r}: {sorted(per_recipe)[0]} needs a recipe axis"
+            )
     batch = data.get("batch")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise SpecError(f"batch must be a positive integer, not {batch!r}")
@@ -273,8 +364,37 @@ def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSp
         raise SpecError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     name = str(data.get("name") or "sweep")
     return SweepSpec(
-        name, base, workloads, axes, method, samples, seed, batch, constraints, chunk_size
-    )
+        name, base, workloads, axes, method, samples, seed, batch, constraints, chunk_size,
+        recipe_axis,
+    )  # fmt: skip
+
+
+def _recipes(
+    data: Mapping[str, Any], axes_raw: Mapping[str, Any], root: Path
+) -> tuple[RecipeAxis | None, tuple[str, ...]]:
+    """The recipe axis (or None) and the workloads: the model's own with recipes."""
+    if RECIPE_AXIS not in axes_raw:
+        for key in ("model", "compression"):
+            if key in data:
+                raise SpecError(f"{key}: only with a recipe axis (axes: recipe: [...])")
+        return None, _workloads(data.get("workloads"), root)
+    try:
+        axis = parse_recipe_axis(axes_raw[RECIPE_AXIS], data, data.get("workloads"), root)
+    except RecipeError as exc:
+        raise SpecError(str(exc)) from None
+    return axis, (axis.workload or axis.model,)
+
+
+def _check_bundles(axes: tuple[Axis, ...]) -> None:
+    """No config field is set by two axes."""
+    owner: dict[str, str] = {}
+    for axis in axes:
+        for name in {f for fields in (axis.fields or ({axis.name: None},)) for f in fields}:
+            if name in owner:
+                raise SpecError(
+                    f"axis '{axis.name}': sets '{name}', which axis '{owner[name]}' sets too"
+                )
+            owner[name] = axis.name
 
 
 def _base(raw: Any, root: Path) -> AcceleratorConfig:

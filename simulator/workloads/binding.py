@@ -77,11 +77,13 @@ def _layer_name(tensor_name: str) -> str:
 def bind_tensors(
     workload: Workload,
     tensors: Mapping[str, CompressedTensor | WeightStats],
-    source: WeightSource,
+    source: WeightSource | Mapping[str, WeightSource],
     description: str,
     activation_density: Mapping[str, float] | None = None,
 ) -> Binding:
-    """Bind ``tensors`` (by name: ``LAYER`` or ``LAYER.weight``) to ``workload``'s layers.
+    """Bind ``tensors`` (by name: ``LAYER`` or ``LAYER.weight``, or the layer's
+    ``weights_name``) to ``workload``'s layers; ``source`` is every tensor's
+    :class:`WeightSource`, or one per layer name.
 
     Raises
     ------
@@ -90,13 +92,17 @@ def bind_tensors(
         layer without weights (an attention matmul).
     """
     by_layer: dict[str, WeightStats] = {}
+    named: dict[str, str] = {}
     for name, tensor in tensors.items():
         stats = tensor.stats if isinstance(tensor, CompressedTensor) else tensor
         by_layer[_layer_name(name)] = stats
+        named[_layer_name(name)] = name
     densities = dict(activation_density or {})
     layers, bound, unmatched = [], [], []
     for layer in workload.layers:
         stats = by_layer.pop(layer.name, None)
+        if stats is None and layer.weights_name:
+            stats = by_layer.pop(_layer_name(layer.weights_name), None)
         changes = {}
         if layer.name in densities:
             changes["activation_density"] = float(densities[layer.name])
@@ -111,7 +117,12 @@ def bind_tensors(
                     f"tensor {stats.name!r} has shape {tuple(stats.shape)}, layer "
                     f"{layer.name!r} needs {layer.weight_shape}"
                 )
-            changes.update(compressed=stats, weight_source=source, nm=None)
+            own = (
+                source.get(layer.name, WeightSource.COMPRESSED)
+                if isinstance(source, Mapping)
+                else source
+            )
+            changes.update(compressed=stats, weight_source=own, nm=None, weight_density=1.0)
             bound.append(layer.name)
         elif layer.has_weights and layer.nm is None:
             unmatched.append(layer.name)
@@ -120,18 +131,20 @@ def bind_tensors(
     if unmatched:
         notes.append(f"no compressed weights for {len(unmatched)} layers (they run dense): "
                      + ", ".join(unmatched))  # fmt: skip
-    if by_layer:
-        notes.append(f"{len(by_layer)} tensors match no layer: " + ", ".join(sorted(by_layer)))
+    left = sorted(named[key] for key in by_layer)
+    if left:
+        notes.append(f"{len(left)} tensors match no layer: " + ", ".join(left))
     bound_workload = replace(
         workload, layers=tuple(layers), weights_from=description, notes=tuple(notes)
     )
-    return Binding(bound_workload, tuple(bound), tuple(unmatched), tuple(sorted(by_layer)))
+    return Binding(bound_workload, tuple(bound), tuple(unmatched), tuple(left))
 
 
 def dense_workload(workload: Workload) -> Workload:
     """``workload`` with every weight dense: no compressed tensor, no declared pattern."""
     layers = tuple(
-        replace(layer, compressed=None, weight_source=None, nm=None) for layer in workload.layers
+        replace(layer, compressed=None, weight_source=None, nm=None, weight_density=1.0)
+        for layer in workload.layers
     )
     return replace(workload, layers=layers)
 
@@ -182,9 +195,10 @@ def synthetic_weights(workload: Workload, seed: int = 0) -> dict[str, np.ndarray
 
 
 def bind_recipe(workload: Workload, recipe: Recipe | str, seed: int = 0) -> Binding:
-    """Apply ``recipe`` to :func:`synthetic_weights` of ``workload`` and bind the result.
-
-    Layers the recipe leaves out bind as dense.
+    """Apply ``recipe`` to the layers' weights and bind the result: a layer's own weights
+    when the workload carries them (an ONNX model's initializers: source ``compressed``),
+    else :func:`synthetic_weights` (source ``recipe``). No fine-tuning; layers the recipe
+    leaves out bind as dense.
     """
     declared = [layer.name for layer in workload.layers if layer.nm is not None]
     if declared:
@@ -192,7 +206,18 @@ def bind_recipe(workload: Workload, recipe: Recipe | str, seed: int = 0) -> Bind
         workload = replace(
             workload, layers=tuple(replace(layer, nm=None) for layer in workload.layers)
         )
-    model = compress_weights(synthetic_weights(workload, seed), recipe, seed=seed)
+    synthetic = synthetic_weights(workload, seed)
+    real = {f"{x.name}.weight": x.weights for x in workload.layers if x.weights is not None}
+    model = compress_weights({**synthetic, **real}, recipe, seed=seed)
     text = recipe if isinstance(recipe, str) else model.recipe
-    description = f"recipe '{text}' on synthetic weights (seed {seed})"
-    return bind_tensors(workload, model.tensors, WeightSource.RECIPE, description)
+    if not real:
+        description = f"recipe '{text}' on synthetic weights (seed {seed})"
+        return bind_tensors(workload, model.tensors, WeightSource.RECIPE, description)
+    sources = {
+        _layer_name(name): WeightSource.COMPRESSED if name in real else WeightSource.RECIPE
+        for name in model.tensors
+    }
+    description = f"recipe '{text}' on the model's own weights"
+    if len(real) < len(model.tensors):
+        description += f", synthetic weights (seed {seed}) where it has none"
+    return bind_tensors(workload, model.tensors, sources, description)

@@ -86,6 +86,13 @@ class Conv2d:
     depthwise conv). Output size: ``out_h = floor((h + 2*pad_h - r) / stride_h) + 1``, or
     with ``ceil_mode`` the ceiling, which counts a last partial window as SCALE-Sim's
     topologies do (its ``ceil((h - r + stride) / stride)``).
+
+    ``dilation`` (int or ``(h, w)``) spaces the kernel taps: a window spans
+    ``dilation * (r - 1) + 1`` rows, which sets the output size, while the GEMM still
+    reduces over the ``r * s * c / groups`` taps. ``padding_end`` is the bottom/right
+    padding when it differs from the top/left ``padding`` (ONNX's asymmetric ``pads``,
+    e.g. TensorFlow's "SAME" at stride 2); None means symmetric. Then
+    ``out_h = floor((h + pad_top + pad_bottom - dilation_h * (r - 1) - 1) / stride_h) + 1``.
     """
 
     h: int
@@ -98,6 +105,8 @@ class Conv2d:
     padding: int | tuple[int, int] = 0
     groups: int = 1
     ceil_mode: bool = False
+    dilation: int | tuple[int, int] = 1
+    padding_end: int | tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         where = "conv"
@@ -107,29 +116,44 @@ class Conv2d:
             _positive_int(where, name, getattr(self, name))
         object.__setattr__(self, "stride", _pair(where, "stride", self.stride, minimum=1))
         object.__setattr__(self, "padding", _pair(where, "padding", self.padding, minimum=0))
+        object.__setattr__(self, "dilation", _pair(where, "dilation", self.dilation, minimum=1))
+        if self.padding_end is not None:
+            end = _pair(where, "padding_end", self.padding_end, minimum=0)
+            object.__setattr__(self, "padding_end", None if end == self.padding else end)
         if self.c % self.groups or self.k % self.groups:
             raise WorkloadError(
                 f"{where}: groups={self.groups} must divide both channels c={self.c} "
                 f"and filters k={self.k}"
             )
-        pad_h, pad_w = self.padding
-        if self.r > self.h + 2 * pad_h or self.s > self.w + 2 * pad_w:
+        (span_h, span_w), (padded_h, padded_w) = self.window, self.padded
+        if span_h > padded_h or span_w > padded_w:
             raise WorkloadError(
-                f"{where}: filter {self.r}x{self.s} is larger than the padded input "
-                f"{self.h + 2 * pad_h}x{self.w + 2 * pad_w}"
+                f"{where}: filter window {span_h}x{span_w} is larger than the padded input "
+                f"{padded_h}x{padded_w}"
             )
 
-    def _out(self, size: int, pad: int, kernel: int, stride: int) -> int:
-        span = size + 2 * pad - kernel
+    @property
+    def window(self) -> tuple[int, int]:
+        """Rows and columns one (dilated) kernel window spans."""
+        return (self.dilation[0] * (self.r - 1) + 1, self.dilation[1] * (self.s - 1) + 1)
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        """Input height and width with the zero padding on both sides."""
+        end = self.padding if self.padding_end is None else self.padding_end
+        return (self.h + self.padding[0] + end[0], self.w + self.padding[1] + end[1])
+
+    def _out(self, padded: int, window: int, stride: int) -> int:
+        span = padded - window
         return (-(-span // stride) if self.ceil_mode else span // stride) + 1
 
     @property
     def out_h(self) -> int:
-        return self._out(self.h, self.padding[0], self.r, self.stride[0])
+        return self._out(self.padded[0], self.window[0], self.stride[0])
 
     @property
     def out_w(self) -> int:
-        return self._out(self.w, self.padding[1], self.s, self.stride[1])
+        return self._out(self.padded[1], self.window[1], self.stride[1])
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -245,6 +269,12 @@ class Layer:
     activation_density : float
         Fraction of the layer's input activations that are nonzero, in (0, 1]
         (measured on calibration data, or given); zero gating saves their MACs' energy.
+    weights_name : str
+        The name the layer's weights carry where they came from (an ONNX initializer),
+        when it is not ``NAME`` or ``NAME.weight``; compressed tensors bind by either.
+    weight_density : float
+        A declared unstructured weight density in (0, 1] without a mask (1: dense): each
+        weight kept independently (:func:`compress.declared_density_stats`).
     """
 
     name: str
@@ -255,6 +285,8 @@ class Layer:
     compressed: WeightStats | None = field(default=None, compare=False, repr=False)
     weight_source: WeightSource | None = None
     activation_density: float = 1.0
+    weights_name: str = ""
+    weight_density: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -281,12 +313,17 @@ class Layer:
                         f"the operator needs {expected}"
                     )
         self._check_weight_source()
-        density = self.activation_density
-        is_number = isinstance(density, int | float) and not isinstance(density, bool)
-        if not is_number or not 0 < density <= 1:
+        for field_name in ("activation_density", "weight_density"):
+            density = getattr(self, field_name)
+            is_number = isinstance(density, int | float) and not isinstance(density, bool)
+            if not is_number or not 0 < density <= 1:
+                raise WorkloadError(
+                    f"layer {self.name!r}: {field_name} must be a number in (0, 1], not {density!r}"
+                )
+        if self.weight_density < 1 and (self.nm is not None or self.compressed is not None):
             raise WorkloadError(
-                f"layer {self.name!r}: activation_density must be a number in (0, 1], "
-                f"not {density!r}"
+                f"layer {self.name!r}: declare weight_density, nm or compressed weights, "
+                "not two of them"
             )
 
     def _check_weight_source(self) -> None:
@@ -301,7 +338,8 @@ class Layer:
                     f"layer {self.name!r}: compressed weights need weight_source "
                     "'compressed' or 'recipe'"
                 )
-            derived = WeightSource.DECLARED if self.nm is not None else WeightSource.DENSE
+            declared = self.nm is not None or self.weight_density < 1
+            derived = WeightSource.DECLARED if declared else WeightSource.DENSE
             object.__setattr__(self, "weight_source", derived)
             return
         source = WeightSource(self.weight_source)
@@ -366,13 +404,23 @@ class Layer:
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML form of this layer (without weights)."""
-        body = {key: _plain(value) for key, value in vars(self.op).items()}
+        body = {
+            key: _plain(value)
+            for key, value in vars(self.op).items()
+            if (key, value) not in _OMITTED_DEFAULTS
+        }
         out: dict[str, Any] = {"name": self.name, self.kind.value: body}
         if self.nm is not None:
             out["nm"] = str(self.nm)
-        if self.activation_density != 1.0:
-            out["activation_density"] = self.activation_density
+        for key in ("activation_density", "weight_density"):
+            if getattr(self, key) != 1.0:
+                out[key] = getattr(self, key)
         return out
+
+
+# Conv fields added after the YAML format was fixed: written only when they matter, so
+# files and results of convs without them stay as they were.
+_OMITTED_DEFAULTS = {("dilation", (1, 1)), ("padding_end", None)}
 
 
 def _plain(value: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Where inputs come from: workloads (a zoo name, a SCALE-Sim topology CSV or a sparsa YAML
-file) and accelerator configs (sparsa YAML or a SCALE-Sim ``.cfg``)."""
+"""Where inputs come from: workloads (a zoo name, a SCALE-Sim topology CSV, a sparsa YAML
+file or an ONNX model) and accelerator configs (sparsa YAML or a SCALE-Sim ``.cfg``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from simulator.config import AcceleratorConfig, load_config_yaml
 from simulator.workloads.layer import Workload, WorkloadError
+from simulator.workloads.onnx import load_onnx_workload
 from simulator.workloads.scalesim import (
     load_scalesim_cfg,
     load_scalesim_topology,
@@ -42,15 +43,19 @@ def load_workload(spec: str, batch: int | None = None) -> Workload:
     """Resolve ``spec`` to a workload.
 
     ``spec`` is a file (``.csv``: SCALE-Sim topology, conv or GEMM form; ``.yaml`` /
-    ``.yml``: sparsa's format) or a zoo name with optional parameters
-    (``llama7b-decode:kv_len=4096``). ``batch`` overrides the file's batch when given
-    (zoo networks default to 1).
+    ``.yml``: sparsa's format; ``.onnx``: an ONNX model, see
+    :mod:`simulator.workloads.onnx`, needs ``pip install sparsa[onnx]``) or a zoo name
+    with optional parameters (``llama7b-decode:kv_len=4096``). ``batch`` overrides the
+    file's batch when given (zoo networks default to 1; an ONNX model's symbolic batch
+    is 1).
     """
     path = Path(spec)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".yaml", ".yml"):
+    if suffix in (".csv", ".yaml", ".yml", ".onnx"):
         if not path.is_file():
             raise FileNotFoundError(f"workload file {spec} does not exist")
+        if suffix == ".onnx":
+            return load_onnx_workload(path, batch=batch)
         if suffix == ".csv":
             return load_scalesim_topology(path, batch=batch or 1)
         workload = load_workload_yaml(path)
@@ -59,6 +64,7 @@ def load_workload(spec: str, batch: int | None = None) -> Workload:
         return zoo_workload(spec, batch=batch or 1)
     if "/" in spec or "." in spec:
         raise WorkloadError(
-            f"workload {spec!r}: not a zoo name, and files must end in .csv, .yaml or .yml"
+            f"workload {spec!r}: not a zoo name, and files must end in .csv, .yaml or .yml "
+            "(or .onnx for an ONNX model)"
         )
     return zoo_workload(spec, batch=batch or 1)

@@ -10,7 +10,8 @@
       - {name: scores, matmul: {m: 128, k: 64, n: 128, count: 12}}
       - {name: proj, gemm: {m: 128, n: 768, k: 768}, nm: "2:4", activation_density: 0.6}
 
-``nm`` declares a uniform N:M pattern (no mask); ``activation_density`` is the fraction of
+``nm`` declares a uniform N:M pattern (no mask), ``weight_density`` an unstructured
+density (each weight kept independently); ``activation_density`` is the fraction of
 the layer's inputs that are nonzero (default 1), which zero gating turns into saved MAC
 energy. Unknown keys are errors that name the layer and the key.
 """
@@ -68,7 +69,7 @@ def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
         raise WorkloadError(f"{where}: layer #{index} must be a mapping, not {item!r}")
     name = item.get("name", f"layer{index}")
     here = f"{where}: layer {name!r}"
-    _reject_unknown(here, item, {"name", "nm", "activation_density", *OP_OF_KEY})
+    _reject_unknown(here, item, {"name", "nm", "activation_density", "weight_density", *OP_OF_KEY})
     op_keys = [key for key in OP_OF_KEY if key in item]
     if len(op_keys) != 1:
         raise WorkloadError(
@@ -87,14 +88,14 @@ def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
         raise WorkloadError(f"{here}: {exc}") from None
     except WorkloadError as exc:
         raise WorkloadError(f"{here}: {exc}") from None
-    density = item.get("activation_density", 1.0)
     try:
         return Layer(
             name=str(name),
             op=op,
             batch=batch,
             nm=parse_nm(item.get("nm"), here),
-            activation_density=density,
+            activation_density=item.get("activation_density", 1.0),
+            weight_density=item.get("weight_density", 1.0),
         )
     except WorkloadError as exc:
         raise WorkloadError(f"{where}: {exc}") from None

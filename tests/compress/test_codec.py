@@ -227,3 +227,14 @@ def test_invalid_tensors_are_refused(rng):
         replace(ct, codes=ct.codes[:-1])
     with pytest.raises(ValueError, match="values must be a float32 array"):
         replace(ct, values=ct.values.astype(np.float64))
+
+
+def test_weight_stats_pickle(rng):
+    """Summaries cross process boundaries (sweep workers)."""
+    import pickle
+
+    ct = build_tensor("w", rng.normal(size=(4, 8)).astype(np.float32), Sparsity(),
+                      IntValues(IntSpec(8)))  # fmt: skip
+    again = pickle.loads(pickle.dumps(ct.stats))
+    assert again.storage == ct.stats.storage
+    assert np.array_equal(again.group_max[4], ct.stats.group_max[4])

@@ -115,10 +115,20 @@ def test_config_error_pickles():
     assert again.field == "rows"
 
 
-@pytest.mark.parametrize("name", ["edge-32x32", "tpuv1-256x256", "cloud-128x128"])
-def test_shipped_configs_load(name):
-    config = load_config(ROOT / "configs" / f"{name}.yaml")
-    assert config.name == name
+SHIPPED = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.stem.startswith("sweep-"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_configs_load(path):
+    config = load_config(path)
+    assert config.name == path.stem
+
+
+def test_the_sparse_edge_config_is_the_demo_s_sparse_variant():
+    from simulator.demo import sparse_variant
+
+    shipped = load_config(ROOT / "configs" / "edge-32x32-nm.yaml")
+    assert shipped == sparse_variant(DEFAULT_ACCELERATOR)
 
 
 def test_shipped_config_sizes():

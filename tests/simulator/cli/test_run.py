@@ -236,3 +236,60 @@ def test_simulate_clock_mhz_end_to_end(capsys, tmp_path):
     assert "1000 MHz, sparsa's default" in default_report
     assert "SRAM bank conflicts (OnChipMemoryBanks, OnChipMemoryBankPorts)" in default_report
     assert slow["input_notes"][0].endswith("250 MHz from --clock-mhz.")
+
+
+def _accel(tmp_path, name, **fields):
+    path = tmp_path / f"{name}.yaml"
+    body = {"name": name, "rows": 16, "cols": 16, **fields}
+    path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in body.items()))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "fields", "mode"),
+    [
+        ("prune 2:4 -> int8 per-channel", {"pe_kind": "nm", "nm_patterns": ["2:4", "1:4"]}, "nm"),
+        ("prune 80% -> int8 per-channel", {"pe_kind": "skip", "dataflow": "os"}, "skip"),
+        ("kmeans 4bit", {"weight_decoder": "codebook", "decoder_entries": 16}, "dense"),
+    ],
+)
+def test_compress_then_simulate_compressed_shows_what_it_buys(
+    capsys, tmp_path, recipe, fields, mode
+):
+    """`sparsa compress` then `sparsa simulate --compressed` on the digits MLP (its zoo
+    entry found from the model's name): data-dependent cycles, traffic and energy."""
+    compressed = tmp_path / "c"
+    code, _, err = run(capsys, "compress", "--model", "digits-mlp", "--recipe", recipe,
+                       "--out", str(compressed))  # fmt: skip
+    assert code == 0, err
+    accel = _accel(tmp_path, "sparse", **fields)
+    code, out, err = run(capsys, "simulate", "--accel", accel, "--compressed", str(compressed),
+                         "--out", str(tmp_path / "s"))  # fmt: skip
+    assert code == 0, err
+    assert "vs dense" in out and "compressed digits-mlp" in out
+    result = json.loads((tmp_path / "s" / "result.json").read_text())
+    summary = json.loads((compressed / "summary.json").read_text())
+    for layer, stored in zip(result["layers"], summary["layers"], strict=True):
+        assert layer["weights"]["mode"] == mode
+        assert layer["weights"]["stored_bits"] == stored["storage_bits"]["total"]
+    total = result["total"]
+    assert total["dram_bytes"] < total["baseline"]["dram_bytes"]
+    assert total["energy_ratio"] < 1
+    if mode != "dense":
+        assert total["speedup"] > 1
+    assert (tmp_path / "s" / "compression.png").stat().st_size > 0
+    assert "## Compression" in (tmp_path / "s" / "report.md").read_text()
+
+
+def test_simulate_recipe_and_bad_weight_options(capsys, tmp_path):
+    accel = _accel(tmp_path, "nm", pe_kind="nm", nm_patterns=["2:4"])
+    code, out, err = run(capsys, "simulate", "--accel", accel, "--workload", "digits-cnn",
+                         "--recipe", "prune 2:4 -> int8 per-channel", "--seed", "3",
+                         "--out", str(tmp_path / "r"))  # fmt: skip
+    assert code == 0, err
+    assert "synthetic weights (seed 3)" in out
+    code, _, err = run(capsys, "simulate", "--accel", accel, "--out", str(tmp_path / "x"))
+    assert code == 2 and "--workload is required" in err
+    code, _, err = run(capsys, "simulate", "--accel", accel, "--compressed",
+                       str(tmp_path / "nothing"), "--out", str(tmp_path / "x"))  # fmt: skip
+    assert code == 2 and "written by `sparsa compress`" in err

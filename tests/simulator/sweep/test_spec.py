@@ -139,7 +139,7 @@ def test_constraints_evaluate_vectorized():
     assert parse_constraint("area_mm2 <= 10").needs_results
 
 
-@pytest.mark.parametrize("name", ["sweep-example.yaml", "sweep-large.yaml"])
+@pytest.mark.parametrize("name", ["sweep-example.yaml", "sweep-large.yaml", "sweep-recipes.yaml"])
 def test_shipped_specs_load(name):
     s = load_spec(ROOT / "configs" / name)
     assert s.n_points >= 100

@@ -44,6 +44,34 @@ def test_rectangular_stride_and_padding():
     assert Conv2d(h=3, w=21, c=1, k=1, r=3, s=5, stride=3).out_w == 6
 
 
+def test_dilation_and_asymmetric_padding():
+    # A 3x3 kernel dilated (2, 1) spans 5 rows x 3 cols; the reduction stays 3*3*4 taps.
+    op = Conv2d(h=10, w=10, c=4, k=2, r=3, s=3, dilation=(2, 1))
+    assert op.window == (5, 3) and (op.out_h, op.out_w) == (6, 8)
+    assert Layer("d", op).gemm == (48, 2, 36, 1)
+    # Padding 1 on top/left, 2 on bottom and 0 on the right: 10 + 3 - 3 + 1, 10 + 1 - 3 + 1.
+    op = Conv2d(h=10, w=10, c=1, k=1, r=3, s=3, padding=1, padding_end=(2, 0))
+    assert op.padded == (13, 11) and (op.out_h, op.out_w) == (11, 9)
+    # An end padding equal to the start is symmetric, stored as None.
+    assert Conv2d(h=4, w=4, c=1, k=1, r=3, s=3, padding=1, padding_end=1).padding_end is None
+    with pytest.raises(WorkloadError, match="window 5x5 is larger than the padded input 4x4"):
+        Conv2d(h=4, w=4, c=1, k=1, r=3, s=3, dilation=2)
+    with pytest.raises(WorkloadError, match="dilation must be an integer >= 1"):
+        Conv2d(h=4, w=4, c=1, k=1, r=3, s=3, dilation=0)
+
+
+def test_new_conv_fields_are_written_only_when_set():
+    plain = Layer("c", Conv2d(h=8, w=8, c=3, k=4, r=3, s=3, padding=1))
+    assert plain.to_dict() == {
+        "name": "c",
+        "conv": {"h": 8, "w": 8, "c": 3, "k": 4, "r": 3, "s": 3, "stride": 1, "padding": 1,
+                 "groups": 1, "ceil_mode": False},
+    }  # fmt: skip
+    dilated = Layer("d", Conv2d(h=8, w=8, c=3, k=4, r=3, s=3, dilation=2, padding_end=(0, 1)))
+    assert dilated.to_dict()["conv"]["dilation"] == 2
+    assert dilated.to_dict()["conv"]["padding_end"] == [0, 1]
+
+
 def test_linear_matmul_gemm_and_batch():
     fc = Layer("fc", Linear(in_features=768, out_features=3072, tokens=128), batch=2)
     assert fc.gemm == (256, 3072, 768, 1)
@@ -105,6 +133,7 @@ def test_yaml_round_trip(tmp_path):
         "tiny",
         (
             Layer("conv", Conv2d(h=8, w=8, c=3, k=4, r=3, s=3, stride=(1, 2), padding=1)),
+            Layer("dil", Conv2d(h=8, w=8, c=3, k=4, r=3, s=3, dilation=2, padding_end=(2, 1))),
             Layer("fc", Linear(in_features=16, out_features=10), nm=(2, 4)),
             Layer("qk", MatMul(m=4, k=8, n=4, count=2)),
             Layer("g", Gemm(m=3, n=5, k=7)),

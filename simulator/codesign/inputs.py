@@ -1,0 +1,148 @@
+"""What the co-design loop starts from: a model's weights, keyed by the layers they run in.
+
+A model is named as ``sparsa compress --model`` names it, and the loop also needs the
+workload its layers run as:
+
+- ``digits-mlp`` / ``digits-cnn``: trained from the seed (:func:`compress.load_model`),
+  with the digits data (accuracy, fine-tuning); the workload is the zoo entry of the
+  same name.
+- a weights file (``.npz``, ``.pt``) whose names and shapes match a built-in network:
+  scored like the built-in one, run as its zoo entry. Any other weights file has no
+  data and no layer shapes: the workload must be given (a zoo name, a topology or a
+  YAML file with layers named after the tensors, ``fc1`` for ``fc1.weight``).
+- an ONNX file: when its initializers match a built-in network (a PyTorch export of
+  ``digits-mlp`` keeps ``fc1.weight``), as above; otherwise the file is its own
+  workload (:func:`simulator.workloads.sources.load_workload`: shapes from ONNX shape
+  inference, each layer's weights from its initializer, in ``[out, in]`` layout), and
+  the weights to compress are the layers' own, keyed ``LAYER.weight`` so they bind
+  back to the same layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compress import CompressedModel, Digits, Recipe, compress_network, load_model
+from compress.pipeline import FINETUNE_LR
+from simulator.workloads.binding import Binding, bind_compressed
+from simulator.workloads.layer import Workload, WorkloadError
+from simulator.workloads.sources import load_workload
+
+__all__ = ["ModelInput", "bind_model", "compress_model", "load_model_input"]
+
+_ONNX = ".onnx"
+
+
+@dataclass(frozen=True, eq=False)
+class ModelInput:
+    """A model's weights, its network and data when known, and its workload.
+
+    ``params`` are named ``LAYER.weight`` (and ``LAYER.bias``...) so that the compressed
+    tensors bind to ``workload``'s layers by name.
+    """
+
+    name: str
+    params: dict[str, np.ndarray]
+    net: object | None
+    data: Digits | None
+    workload: Workload
+    origin: str
+    """Where the weights came from (the model argument), for the reports."""
+
+    @property
+    def has_data(self) -> bool:
+        """Accuracy can be measured and the model fine-tuned."""
+        return self.net is not None and self.data is not None
+
+
+def load_model_input(
+    model: str | Path, workload: str | None = None, seed: int = 0, batch: int | None = None
+) -> ModelInput:
+    """Resolve ``model`` (see the module docstring) and the workload it runs as.
+
+    Parameters
+    ----------
+    model : str or Path
+        ``digits-mlp``, ``digits-cnn``, or a ``.npz`` / ``.pt`` / ``.onnx`` file.
+    workload : str, optional
+        The workload the weights bind to (a zoo name or a workload file); needed only for
+        a weights file that matches no built-in network. An ONNX model that matches none
+        is its own workload and takes none.
+    seed : int
+        Seed of the built-in models' training.
+    batch : int, optional
+        Batch of the workload (default: its own, 1 for the zoo).
+
+    Raises
+    ------
+    ValueError
+        For a model that is neither built in nor a weights file, or a weights file that
+        needs a workload and has none.
+    """
+    spec = str(model)
+    is_onnx = Path(spec).suffix.lower() == _ONNX
+    loaded = load_model(spec, seed=seed)
+    if loaded.net is not None:
+        # A built-in network, or a file whose names and shapes match one.
+        layers = load_workload(workload or loaded.net.name, batch=batch)
+        return ModelInput(loaded.name, loaded.params, loaded.net, loaded.data, layers, spec)
+    if is_onnx:
+        if workload is not None:
+            raise ValueError(
+                f"{spec}: an ONNX model is its own workload; leave the workload out "
+                f"(not {workload!r})"
+            )
+        layers = load_workload(spec, batch=batch)
+        params = {
+            f"{layer.name}.weight": np.asarray(layer.weights, dtype=np.float32)
+            for layer in layers.layers
+            if layer.weights is not None
+        }
+        if not params:
+            raise WorkloadError(f"{spec}: no layer of the ONNX model has constant weights")
+        return ModelInput(Path(spec).name, params, None, None, layers, spec)
+    if workload is None:
+        raise ValueError(
+            f"{spec}: its tensors match no built-in network, so its layer shapes are not "
+            "known; give the workload they bind to (a zoo name or a workload file whose "
+            "layers are named after the tensors)"
+        )
+    return ModelInput(
+        loaded.name, loaded.params, None, None, load_workload(workload, batch=batch), spec
+    )
+
+
+def compress_model(
+    source: ModelInput,
+    recipe: str | Recipe,
+    finetune_epochs: int = 0,
+    seed: int = 0,
+    lr: float = FINETUNE_LR,
+    activations: str | None = None,
+) -> CompressedModel:
+    """:func:`compress.compress_network` on ``source``: fine-tuning and quantized
+    activations where the model has data (a refusal otherwise, as ``sparsa compress``)."""
+    if (finetune_epochs or activations) and not source.has_data:
+        raise ValueError(
+            f"fine-tuning and quantized activations need a known network and data; "
+            f"{source.origin} has neither"
+        )
+    return compress_network(
+        source.net,
+        source.params,
+        recipe,
+        data=source.data,
+        finetune_epochs=finetune_epochs,
+        seed=seed,
+        lr=lr,
+        model=source.name,
+        activations=activations,
+    )
+
+
+def bind_model(source: ModelInput, model: CompressedModel, origin: str = "") -> Binding:
+    """``model``'s tensors bound to ``source``'s workload by layer name."""
+    return bind_compressed(source.workload, model, origin or source.origin)
