@@ -79,7 +79,7 @@ def main() -> None:
     for i in range(0, args.configs, max(1, args.configs // 5)):
         single = simulate(workload, configs[i])
         assert single.cycles.total == batch.cycles_total[i]
-        assert single.energy.total == batch.energy_pj[i]
+        assert single.energy.total == batch.energy[i]
     cells = args.configs * len(workload)
     print(
         f"{args.configs:,} configs x {args.workload} ({len(workload)} layers, {cells:,} cells, "

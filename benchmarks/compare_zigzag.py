@@ -132,7 +132,7 @@ def _layer_name(onnx_path: str) -> str:
 
 
 def sparsa_row(layer: LayerResult) -> Row:
-    by_component = layer.energy_pj.by_component
+    by_component = layer.energy.by_component
     energy = {c: sum(by_component[name] for name in names) for c, names in CATEGORIES.items()}
     return Row(layer.name, layer.macs, layer.cycles.total, energy)
 

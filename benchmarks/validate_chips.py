@@ -158,6 +158,17 @@ def tpu_checks() -> list[Check]:
                 2.0,
             )
         )
+    resnet = simulate(zoo_workload("resnet50", 8), config)
+    checks.append(
+        Check(
+            chip,
+            "resnet50 batch 8: DRAM traffic over compulsory (weights, first input, last output)",
+            "x",
+            resnet.memory.dram_bytes / resnet.compulsory_dram_bytes,
+            None,
+            "model only: no published figure (the chip keeps activations in its unified buffer)",
+        )
+    )
     for app, measured in (("CNN0", 86.0), ("CNN1", 14.1)):
         checks.append(
             Check(

@@ -30,6 +30,7 @@ __all__ = [
     "ConfigError",
     "Dataflow",
     "FoldSchedule",
+    "InterLayerActivations",
     "Overflow",
     "PEKind",
     "ScaleSimSparsity",
@@ -41,6 +42,8 @@ __all__ = [
 
 KIB = 1024
 _MAX_ARRAY_SIDE = 1 << 16
+TECHNOLOGY_NM_RANGE = (7, 180)
+"""The nodes Stillmaker and Baas (Integration 2017) give scaling factors for."""
 
 
 class ConfigError(ValueError):
@@ -113,14 +116,31 @@ class StreamTiling(StrEnum):
 
     ``none``: every fold streams all of ``T`` (SCALE-Sim); an output block's partial
     sums (``T x cols`` at ``accumulator_bits``) spill to DRAM when they do not fit.
-    ``fit``: the streamed dimension is cut into tiles of ``Ts`` vectors, the most whose
-    partial sums fit the usable output buffer (at least 1), and every tile pays its own
-    preload and fill (TPUv1 and Gemmini tile this way). os never tiles: its partial
-    sums stay in the PEs. See :func:`simulator.model.mapping.stream_tile_limit`.
+    ``fit``: in ws and is the streamed dimension is cut into tiles of ``Ts`` vectors, the
+    most whose partial sums fit the usable output buffer (at least 1), and every tile pays
+    its own preload and fill (TPUv1 and Gemmini tile this way); in os ``k`` is cut, per
+    layer, into tiles whose slab of inputs fits the input buffer, where that saves more
+    input refetches than it adds partial-sum spills. See
+    :func:`simulator.model.mapping.stream_tile_limit` and
+    :func:`simulator.model.mapping.os_stream_tile`.
     """
 
     NONE = "none"
     FIT = "fit"
+
+
+class InterLayerActivations(StrEnum):
+    """Where a layer's output waits for the layers that read it.
+
+    ``dram``: every layer reads its input from DRAM and writes its output back (each
+    layer alone, as SCALE-Sim runs them). ``on_chip``: an output stays in the input
+    (activation) buffer when it fits beside the other activations still needed by later
+    layers (residual inputs included), and goes to DRAM only when it does not (see
+    :mod:`simulator.model.residency`).
+    """
+
+    DRAM = "dram"
+    ON_CHIP = "on_chip"
 
 
 class ScaleSimSparsity(StrEnum):
@@ -192,6 +212,17 @@ def _name(value: Any) -> str | None:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*", value):
         return "must be a non-empty name of letters, digits, '_', '-' or '.'"
     return None
+
+
+def _number_in(low: float, high: float) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number from {low:g} to {high:g}"
+        if not low <= value <= high:  # also refuses NaN
+            return f"must be a number from {low:g} to {high:g}"
+        return None
+
+    return check
 
 
 def _bool(value: Any) -> str | None:
@@ -358,6 +389,17 @@ class AcceleratorConfig:
         default=0.0,
         metadata=_spec(_non_negative_number, "Huffman decoder throughput (0: no decoder)"),
     )
+    inter_layer_activations: InterLayerActivations = dataclasses.field(
+        default=InterLayerActivations.DRAM,
+        metadata=_spec(_enum(InterLayerActivations), "where outputs wait for the next layers"),
+    )
+    technology_nm: float = dataclasses.field(
+        default=45,
+        metadata=_spec(
+            _number_in(TECHNOLOGY_NM_RANGE[0], TECHNOLOGY_NM_RANGE[1]),
+            "CMOS node energies and areas are scaled to (nm)",
+        ),
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -490,6 +532,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "stream_tiling": StreamTiling,
     "weight_decoder": WeightDecoder,
     "scalesim_sparsity": ScaleSimSparsity,
+    "inter_layer_activations": InterLayerActivations,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
 _FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AcceleratorConfig)}

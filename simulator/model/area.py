@@ -16,11 +16,18 @@ component                 area
                           multiplexers, read-port register and control
                           (``weight_decoder: codebook``, see :func:`_decoder_um2`)
 ``<buffer>_sram``         ``bytes * 8 * sram.bitcell / sram.array_efficiency``
+``logic_overhead``        wiring, clock tree and placement around the standard cells:
+                          ``logic * (1 / placement_utilization - 1)``, logic being the PE
+                          components and the decoders (utilization 0.6, technology.yaml)
+``dram_interface``        ``GB/s * mm^2 per GB/s`` (DRAM bandwidth at the clock; none for a
+                          stall-free bandwidth)
 ========================= =================================================================
 
-All in mm^2; the chip estimate is their sum (no control, clock tree, DRAM interface or
-routing overhead). Vectorized like the rest of the model: arguments broadcast over
-configs.
+All in mm^2 at the config's ``technology_nm``: every component but the DRAM interface
+is the 45 nm figure times the node's area factor (:mod:`simulator.model.technology`); the
+interface (I/O and analog) is not scaled. The chip estimate is their sum (no control
+logic beyond the array's). Vectorized like the rest of the model: arguments broadcast
+over configs.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from simulator.model.mapping import (
     WEIGHT_DECODER_CODES,
     mapping_table,
 )
+from simulator.model.technology import load_technology
 
 if TYPE_CHECKING:
     from simulator.model.columns import ConfigColumns
@@ -64,7 +72,13 @@ AREA_COMPONENTS = (
     "input_sram",
     "weight_sram",
     "output_sram",
+    "logic_overhead",
+    "dram_interface",
 )
+LOGIC_COMPONENTS = ("pe_multipliers", "pe_adders", "pe_registers", "pe_select", "weight_decoder")
+STALL_FREE_BYTES_PER_CYCLE = 1e12
+"""Bandwidths at or above this stand for "never stalls" (SCALE-Sim's CALC mode, 1e15
+B/cycle in :mod:`simulator.workloads.scalesim`): no physical interface, no area."""
 _UM2_PER_MM2 = 1e6
 _TABLE = mapping_table()
 
@@ -148,6 +162,16 @@ def area_breakdown(hw: ConfigColumns, table: CostTable | None = None) -> dict[st
             for operand, size in hw.sram_bytes.items()
         },
     }
-    return {
-        name: np.asarray(um2[name], dtype=np.float64) / _UM2_PER_MM2 for name in AREA_COMPONENTS
-    }
+    technology = load_technology()
+    node = np.asarray(hw.technology_nm, dtype=np.float64)
+    scale = technology.area_factor(node) / technology.area_factor(table.technology_nm or 45)
+    logic = sum(um2[name] for name in LOGIC_COMPONENTS)
+    um2["logic_overhead"] = logic * (1 / technology.placement_utilization.value - 1)
+    mm2 = {name: np.asarray(um2[name], dtype=np.float64) * scale / _UM2_PER_MM2 for name in um2}
+    bandwidth = np.asarray(hw.dram_bytes_per_cycle, dtype=np.float64)
+    gb_per_s = bandwidth * hw.clock_hz / 1e9
+    mm2["dram_interface"] = np.where(
+        bandwidth >= STALL_FREE_BYTES_PER_CYCLE, 0.0, gb_per_s * technology.dram_area.value
+    )
+    shape = np.broadcast_shapes(*(np.shape(v) for v in mm2.values()))
+    return {name: np.broadcast_to(mm2[name], shape).astype(np.float64) for name in AREA_COMPONENTS}

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from compress import WeightStats, declared_density_stats, declared_stats
-from simulator.config import AcceleratorConfig, ScaleSimSparsity, WeightDecoder
+from simulator.config import (
+    AcceleratorConfig,
+    Dataflow,
+    InterLayerActivations,
+    ScaleSimSparsity,
+    StreamTiling,
+    WeightDecoder,
+)
 from simulator.model.energy import EnergyTable, load_energy_table
 from simulator.model.mapping import (
     PE_KIND_CODES,
@@ -65,7 +72,11 @@ class ConfigColumns(NamedTuple):
     schedule: np.ndarray
     """Fold-schedule codes (:data:`simulator.model.timing.SCHEDULE_CODES`)."""
     stream_tile_limit: np.ndarray
-    """The stream tile ``Ts`` (0: untiled), :func:`simulator.model.mapping.stream_tile_limit`."""
+    """The stream tile ``Ts`` of ws and is (0: untiled; always 0 in os),
+    :func:`simulator.model.mapping.stream_tile_limit`."""
+    os_stream_tiling: np.ndarray
+    """bool: an os config with ``stream_tiling: fit`` (k tiles per layer,
+    :func:`simulator.model.mapping.os_stream_tile`)."""
     a_bits: np.ndarray
     w_bits: np.ndarray
     acc_bits: np.ndarray
@@ -94,6 +105,10 @@ class ConfigColumns(NamedTuple):
     scalesim_sparsity: np.ndarray
     """1 where ``scalesim_sparsity: layerwise`` (``scalesim_total`` follows SCALE-Sim's
     layer-wise N:M), else 0."""
+    technology_nm: np.ndarray
+    """float64: the CMOS node energies and areas are scaled to."""
+    on_chip_activations: np.ndarray
+    """bool: ``inter_layer_activations: on_chip`` (:mod:`simulator.model.residency`)."""
     execution_keys: tuple[tuple, ...]
     """Per config, what decides how compressed weights execute on it apart from the
     array's size (:func:`simulator.model.sparsity.execution_key`)."""
@@ -128,12 +143,20 @@ class ConfigColumns(NamedTuple):
         }
         tiling = column([STREAM_TILING_CODES[c.stream_tiling] for c in configs])
         usable = {op: usable_buffer_bits(size, double_buffered) for op, size in sram_bytes.items()}
+        dataflow = column([dataflow_code(c.dataflow) for c in configs])
+        os_code = dataflow_code(Dataflow.OS)
+        fit = tiling == STREAM_TILING_CODES[StreamTiling.FIT]
         return cls(
             rows=column([c.rows for c in configs]),
             cols=cols,
-            dataflow=column([dataflow_code(c.dataflow) for c in configs]),
+            dataflow=dataflow,
             schedule=column([SCHEDULE_CODES[c.fold_schedule] for c in configs]),
-            stream_tile_limit=stream_tile_limit(tiling, cols, acc_bits, usable[Operand.OUTPUT]),
+            stream_tile_limit=np.where(
+                dataflow == os_code,
+                0,
+                stream_tile_limit(tiling, cols, acc_bits, usable[Operand.OUTPUT]),
+            ),
+            os_stream_tiling=fit & (dataflow == os_code),
             a_bits=column([c.activation_bits for c in configs]),
             w_bits=column([c.weight_bits for c in configs]),
             acc_bits=acc_bits,
@@ -156,6 +179,10 @@ class ConfigColumns(NamedTuple):
             ),
             scalesim_sparsity=column(
                 [c.scalesim_sparsity is ScaleSimSparsity.LAYERWISE for c in configs]
+            ),
+            technology_nm=column([c.technology_nm for c in configs], np.float64),
+            on_chip_activations=column(
+                [c.inter_layer_activations is InterLayerActivations.ON_CHIP for c in configs], bool
             ),
             execution_keys=tuple(execution_key(c) for c in configs),
         )

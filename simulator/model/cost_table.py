@@ -5,6 +5,7 @@ carries a value or interpolation points, a unit and the source it comes from::
 
     name: horowitz45
     unit: pJ
+    technology_nm: 45                            # optional: the node of the figures
     entries:
       sram:
         read:
@@ -108,6 +109,8 @@ class CostTable:
     reference: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overridden: tuple[tuple[str, str], ...] = ()
     """Entries replaced by an override file, in the order they were given."""
+    technology_nm: float | None = None
+    """The CMOS node the figures are for (None: a normalized table, never scaled)."""
 
     def __getitem__(self, key: tuple[str, str]) -> TableEntry:
         return self.entries[key]
@@ -226,7 +229,7 @@ def load_table(path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]) -> 
     where = str(path)
     if not isinstance(data, Mapping):
         raise _fail(where, "must be a mapping with name, unit and entries")
-    unknown = set(data) - {"name", "unit", "description", "entries", "reference"}
+    unknown = set(data) - {"name", "unit", "description", "entries", "reference", "technology_nm"}
     if unknown:
         raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
     for key in ("name", "unit"):
@@ -241,8 +244,16 @@ def load_table(path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]) -> 
         if not isinstance(item, Mapping) or not str(item.get("source", "")).strip():
             raise _fail(f"{where}: reference.{name}", "needs value, unit and source")
     ordered = {key: entries[key] for key in specs}
+    node = data.get("technology_nm")
+    if node is not None:
+        node = _number(f"{where}: technology_nm", node, positive=True)
     return CostTable(
-        data["name"], data["unit"], str(data.get("description", "")), ordered, dict(reference)
+        data["name"],
+        data["unit"],
+        str(data.get("description", "")),
+        ordered,
+        dict(reference),
+        technology_nm=node,
     )
 
 

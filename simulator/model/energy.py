@@ -16,7 +16,9 @@ action                     count price (table entries, see below)
 ``<buffer>_sram.write``    bit   the same with ``sram.write``
 ``weight_sram.metadata_read`` bit  as ``weight_sram.read`` (sparse formats' indices)
 ``dram.read/write``        bit   ``dram.read`` / ``dram.write``
-``leakage.cycle``          cycle ``chip.leakage x chip area (mm^2)``
+``dram_interface.read/..`` bit   ``dram_interface.read`` / ``.write``: the controller's PHY
+``leakage.cycle``          cycle the technology's leakage density / clock x logic area
+                                 (``chip.leakage`` x chip area when an override sets it)
 ========================== ===== ===========================================================
 
 ``<buffer>`` is ``input``, ``weight`` or ``output``; ``p`` is ``sram.port_exponent``; a
@@ -25,7 +27,13 @@ Width scaling: ``pe.multiply`` is interpolated over the product of the operand w
 and ``pe.add`` over the accumulator width (log-log through the table's points; in the
 default table through Horowitz's 8- and 32-bit figures, exponents 0.988 and 0.868, so a
 multiplier costs about the product of its widths and an adder about its width).
-Storage and movement are priced per bit.
+Storage and movement are priced per bit. In the default table PE registers and systolic
+hops are flip-flops: a write costs a NanGate FreePDK45 DFF_X1 write per bit (clock pin,
+data pin, output transition and its net), a read nothing (the flip-flop's output drives
+the multiplier directly); register-file prices are kept for real register files (the
+decoder tables). A table with a ``technology_nm`` (horowitz45: 45) has its logic and SRAM
+prices scaled to the config's node (:mod:`simulator.model.technology`); DRAM, the DRAM
+interface and normalized tables (eyeriss, MAC16) are not scaled.
 
 Counts per layer (``macs`` useful MACs; ``st`` the stationary operand's bits: weights in
 ws, inputs in is, the ``accumulator_bits`` accumulator in os):
@@ -34,6 +42,7 @@ ws, inputs in is, the ``accumulator_bits`` accumulator in os):
   register writes: os ``macs * acc`` (accumulate in place), ws/is one latch write per
   preloaded element (``G k n`` weights, ``G m k`` inputs) at its width, per stream tile
   (``nt`` preloads of each element with ``stream_tiling: fit``, :mod:`simulator.model.timing`);
+  os drains its sums once per k tile (``nt`` drains with ``stream_tiling: fit``);
 - hops: each MAC receives its two moving operands from a neighbour (os: ``a + b`` bits,
   ws: ``a + acc``, is: ``b + acc``), plus the preload (ws, is: an element for row ``r``
   passes ``r`` PEs, ``nt`` times) or the drain (os: an output in column ``c`` passes the
@@ -104,6 +113,8 @@ ENERGY_SPECS: dict[tuple[str, str], EntrySpec] = {
     ("sram", "port_exponent"): EntrySpec(None, "1", "access energy ~ port width ** exponent"),
     ("dram", "read"): EntrySpec(None, "{E}/bit", "DRAM read, per bit"),
     ("dram", "write"): EntrySpec(None, "{E}/bit", "DRAM write, per bit"),
+    ("dram_interface", "read"): EntrySpec(None, "{E}/bit", "DRAM PHY receiving, per bit"),
+    ("dram_interface", "write"): EntrySpec(None, "{E}/bit", "DRAM PHY transmitting, per bit"),
     ("chip", "leakage"): EntrySpec(None, "{E}/cycle/mm^2", "static energy per cycle and mm^2"),
 }
 
@@ -136,6 +147,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("decoder", "huffman", "symbol"),
     Action("dram", "read", "bit"),
     Action("dram", "write", "bit"),
+    Action("dram_interface", "read", "bit"),
+    Action("dram_interface", "write", "bit"),
     Action("leakage", "cycle", "cycle"),
 )
 ACTION_KEYS: tuple[str, ...] = tuple(a.key for a in ACTIONS)
@@ -187,6 +200,13 @@ class PricingInputs(NamedTuple):
     sram_port_bits: Mapping[Operand, Any]
     """Per operand's buffer: width of the array-side (write) port."""
     area_mm2: Any
+    energy_scale: Any = 1.0
+    """Technology factor for logic and SRAM prices (:meth:`EnergyTable.prices`)."""
+    leakage_pj_per_cycle_mm2: Any = 0.0
+    """The technology's leakage per cycle and mm^2 of logic, used unless the table's own
+    ``chip.leakage`` was overridden (pJ tables only)."""
+    logic_area_mm2: Any = 0.0
+    """The standard-cell logic the technology's leakage applies to."""
 
 
 @dataclass(frozen=True)
@@ -206,9 +226,31 @@ class EnergyTable:
     def entry(self, component: str, name: str) -> TableEntry:
         return self.table[(component, name)]
 
+    @property
+    def technology_nm(self) -> float | None:
+        """The node of the table's figures (None: normalized, never scaled)."""
+        return self.table.technology_nm
+
+    def leakage_entry_used(self) -> bool:
+        """Whether ``chip.leakage`` prices leakage (overridden, or a table the technology
+        default does not apply to), rather than the technology default."""
+        return ("chip", "leakage") in self.table.overridden or self.technology_nm is None
+
     def prices(self, hw: PricingInputs) -> dict[str, np.ndarray]:
-        """Energy per counted unit of every action (formulas in the module docstring)."""
+        """Energy per counted unit of every action (formulas in the module docstring).
+
+        Logic and SRAM prices (MACs, selects, decoders, registers, hops, SRAM accesses)
+        are multiplied by ``hw.energy_scale`` when the table has a ``technology_nm``;
+        DRAM and its interface are not. Leakage per cycle is ``chip.leakage`` times the
+        chip's area when :meth:`leakage_entry_used`, else the technology's
+        ``hw.leakage_pj_per_cycle_mm2`` times the logic area (SRAM macros are not counted).
+        """
         e = self.entry
+        scale = np.asarray(hw.energy_scale if self.technology_nm is not None else 1.0)
+        if self.leakage_entry_used():
+            leakage = e("chip", "leakage").at() * np.asarray(hw.area_mm2)
+        else:
+            leakage = np.asarray(hw.leakage_pj_per_cycle_mm2) * np.asarray(hw.logic_area_mm2)
         out = {
             "pe.mac": e("pe", "multiply").at(hw.operand_bit_product)
             + e("pe", "add").at(hw.accumulator_bits),
@@ -220,18 +262,23 @@ class EnergyTable:
             "register.read": e("register", "read").at(),
             "register.write": e("register", "write").at(),
             "array.hop": e("array", "hop").at(),
-            "dram.read": e("dram", "read").at(),
-            "dram.write": e("dram", "write").at(),
-            "leakage.cycle": e("chip", "leakage").at() * np.asarray(hw.area_mm2),
         }
+        out = {key: value * scale for key, value in out.items()}
         exponent = e("sram", "port_exponent").at()
         for operand in Operand:
             width = np.asarray(hw.sram_port_bits[operand], dtype=np.float64)
             per_bit = (width / 64.0) ** (exponent - 1.0) / 64.0
             for action in ("read", "write"):
                 per_access = e("sram", action).at(hw.sram_bank_bytes[operand])
-                out[f"{operand.value}_sram.{action}"] = per_access * per_bit
+                out[f"{operand.value}_sram.{action}"] = per_access * per_bit * scale
         out["weight_sram.metadata_read"] = out["weight_sram.read"]
+        out |= {
+            "dram.read": e("dram", "read").at(),
+            "dram.write": e("dram", "write").at(),
+            "dram_interface.read": e("dram_interface", "read").at(),
+            "dram_interface.write": e("dram_interface", "write").at(),
+            "leakage.cycle": leakage,
+        }
         return {key: out[key] for key in ACTION_KEYS}
 
 
@@ -299,7 +346,7 @@ def count_actions(
     edge_hops = np.where(
         preloads,
         timing.sc * _triangle(timing.sr, hw.rows) * stationary_bits * nt * weights_held,
-        timing.sr * _triangle(timing.sc, hw.cols) * acc_bits,
+        timing.sr * _triangle(timing.sc, hw.cols) * acc_bits * nt,
     )
     act_hops = np.where(activation_moves, a_bits * lanes, 0)
     counts = {
@@ -318,6 +365,8 @@ def count_actions(
     for operand, t in traffic.operands.items():
         counts[f"{operand.value}_sram.read"] = t.sram_read_bits
         counts[f"{operand.value}_sram.write"] = t.sram_write_bits
+    counts["dram_interface.read"] = counts["dram.read"]
+    counts["dram_interface.write"] = counts["dram.write"]
     if execution is not None:
         counts.update(_decoder_counts(ly, traffic, execution))
     shape = np.broadcast_shapes(*(np.shape(v) for v in counts.values()))

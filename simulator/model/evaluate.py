@@ -12,21 +12,77 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from simulator.config import AcceleratorConfig
-from simulator.model.area import area_breakdown
+from simulator.model.area import LOGIC_COMPONENTS, area_breakdown
 from simulator.model.columns import ConfigColumns, LayerColumns, Widths, operand_widths
 from simulator.model.energy import ActionCounts, PricingInputs, count_actions, energy_by_action
 from simulator.model.mapping import Operand
 from simulator.model.memory import MemoryTraffic, memory_traffic, sram_port_bits, stall_cycles
+from simulator.model.residency import Residency, activation_graph, residency
 from simulator.model.roofline import Roofline, roofline
 from simulator.model.sparsity import WeightExecution, weight_execution
+from simulator.model.technology import load_technology
 from simulator.model.timing import DenseTiming, dense_timing
 from simulator.workloads.layer import Workload
 
-__all__ = ["Evaluation", "evaluate", "sram_bandwidth_bits", "useful_macs"]
+__all__ = [
+    "LIMITERS",
+    "CycleSplitArrays",
+    "Evaluation",
+    "cycle_split",
+    "evaluate",
+    "sram_bandwidth_bits",
+    "useful_macs",
+]
+
+LIMITERS: tuple[str, ...] = ("compute", "mapping loss", "fill/drain", "DRAM stall")
+"""What limits a layer (:class:`CycleSplitArrays`): its ``limiter`` codes index this tuple."""
+
+
+class CycleSplitArrays(NamedTuple):
+    """Where a layer's cycles go, ``(C, L)`` float64 arrays that add up to the total.
+
+    ``useful``: cycles the useful MACs would take on every PE, ``macs_useful / (R C)``;
+    ``mapping_loss``: the rest of the streaming cycles (``streamed``, one vector per
+    cycle), in which PEs idle because the layer does not fill the array (partial folds,
+    dimensions below the array's, zero padding of N:M slots); ``fill_drain``: the
+    compute cycles that stream no vector, ``compute - streamed`` (skew fill, drain and
+    the stationary preloads); ``dram_stall``: the stall cycles. ``limiter``: the largest
+    of the four (``int8`` codes into :data:`LIMITERS`; ``compute`` when the useful
+    cycles dominate).
+    """
+
+    useful: np.ndarray
+    mapping_loss: np.ndarray
+    fill_drain: np.ndarray
+    dram_stall: np.ndarray
+
+    @property
+    def limiter(self) -> np.ndarray:
+        """The index of the largest part (the first on ties, as ``argmax``)."""
+        best, code = self.useful, np.zeros(np.shape(self.useful), dtype=np.int8)
+        for i, part in enumerate(self[1:], 1):
+            code = np.where(part > best, np.int8(i), code)
+            best = np.maximum(best, part)
+        return code
+
+
+def cycle_split(ev: Evaluation) -> CycleSplitArrays:
+    """The :class:`CycleSplitArrays` of every layer on every config of ``ev``."""
+    shape = ev.total_cycles.shape
+    useful = np.broadcast_to(ev.useful_macs, shape) / ev.hw.pes
+    streamed = np.broadcast_to(ev.timing.streamed, shape).astype(np.float64)
+    compute = ev.timing.compute_cycles.astype(np.float64)
+    return CycleSplitArrays(
+        useful=useful,
+        mapping_loss=streamed - useful,
+        fill_drain=compute - streamed,
+        dram_stall=np.broadcast_to(ev.stall_cycles, shape).astype(np.float64),
+    )
 
 
 @dataclass(frozen=True)
@@ -40,6 +96,8 @@ class Evaluation:
     widths: Widths
     timing: DenseTiming
     traffic: MemoryTraffic
+    residency: Residency | None
+    """Activations kept on chip between layers (None when no config keeps them)."""
     stall_cycles: np.ndarray
     total_cycles: np.ndarray
     counts: ActionCounts
@@ -75,18 +133,23 @@ def sram_bandwidth_bits(ports: dict[Operand, np.ndarray]) -> np.ndarray:
     return ports[Operand.INPUT] + ports[Operand.WEIGHT] + 2 * ports[Operand.OUTPUT]
 
 
-def _prices(hw: ConfigColumns, widths: Widths, ports, area_total) -> dict[str, np.ndarray]:
+def _prices(hw: ConfigColumns, widths: Widths, ports, area) -> dict[str, np.ndarray]:
     halves = np.where(hw.double_buffered, 2, 1)
+    technology = load_technology()
     inputs = PricingInputs(
         operand_bit_product=widths.a * widths.b_mac,
         accumulator_bits=widths.acc,
         sram_bank_bytes={operand: size / halves for operand, size in hw.sram_bytes.items()},
         sram_port_bits=ports,
-        area_mm2=area_total,
+        area_mm2=sum(area.values()),
+        leakage_pj_per_cycle_mm2=technology.leakage_pj_per_cycle_mm2(hw.clock_hz),
+        logic_area_mm2=sum(area[name] for name in (*LOGIC_COMPONENTS, "logic_overhead")),
     )
     merged: dict[str, np.ndarray] = {}
     for i, table in enumerate(hw.tables):
-        prices = table.prices(inputs)
+        node = table.technology_nm or technology.reference_node_nm
+        scale = technology.energy_factor(hw.technology_nm) / technology.energy_factor(node)
+        prices = table.prices(inputs._replace(energy_scale=scale))
         if len(hw.tables) == 1:
             return prices
         use = hw.table_index == i
@@ -116,13 +179,16 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
     execution = weight_execution(hw, ly)
     timing = dense_timing(hw, ly, execution)
     widths = operand_widths(hw, ly, execution)
-    traffic = memory_traffic(hw, ly, timing, widths)
+    resident = None
+    if np.any(hw.on_chip_activations):
+        resident = residency(hw, activation_graph(workload, ly))
+    traffic = memory_traffic(hw, ly, timing, widths, resident)
     stall = stall_cycles(hw, ly, timing, traffic)
     total = timing.compute_cycles + stall
     area = area_breakdown(hw)
     counts = count_actions(hw, ly, timing, traffic, widths, total, execution)
     ports = sram_port_bits(hw)
-    prices = _prices(hw, widths, ports, sum(area.values()))
+    prices = _prices(hw, widths, ports, area)
     macs = useful_macs(ly, execution)
     roof, array_bits = _roofline(hw, ly, traffic, total, widths, ports, macs)
     return Evaluation(
@@ -132,6 +198,7 @@ def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evalua
         widths=widths,
         timing=timing,
         traffic=traffic,
+        residency=resident,
         stall_cycles=stall,
         total_cycles=total,
         counts=counts,

@@ -5,7 +5,7 @@ For ``C[m x n] = A[m x k] @ B[k x n]`` (A: input activations, B: weights):
 ======== =========== =========== ========= ===================== ========= ==========
 dataflow array rows  array cols  streamed  stays in the PEs      preload   stream tiles
 ======== =========== =========== ========= ===================== ========= ==========
-os       m           n           k         outputs (accumulate)  none      never
+os       m           n           k         outputs (accumulate)  none      per layer
 ws       k           n           m         weights               ``rows``  with ``fit``
 is       k           m           n         inputs                ``rows``  with ``fit``
 ======== =========== =========== ========= ===================== ========= ==========
@@ -20,9 +20,17 @@ of at most ``Ts`` vectors, the most whose partial sums (``Ts x cols`` values at
 
     Ts = max(1, floor(U / (cols * accumulator_bits)))      nt = ceil(T / Ts)
 
-(:func:`stream_tile_limit`). os never tiles: its partial sums stay in the PEs. ``Ts`` is
-a property of the config, sized for the full array width as an accumulator array is
-(TPUv1: 4 MiB of 32-bit accumulators over 256 columns, double-buffered: ``Ts = 2048``).
+(:func:`stream_tile_limit`). ``Ts`` is a property of the config, sized for the full array
+width as an accumulator array is (TPUv1: 4 MiB of 32-bit accumulators over 256 columns,
+double-buffered: ``Ts = 2048``).
+
+os with ``fit`` tiles its streamed ``k`` differently, per layer: there the problem is not
+partial sums (they stay in the PEs within a fold) but the input ``A``, which every column
+block streams again and which is refetched from DRAM when it does not fit. The k tiles
+are the outermost loop (k tiles > column folds > row folds), each tile's ``m x Ks`` slab
+of ``A`` the most that fits the usable input buffer, and the PEs' sums are added into the
+output buffer after each tile (:func:`os_stream_tile`). It is used only where the
+refetch it saves exceeds the partial-sum spills it adds.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ __all__ = [
     "config_stream_tile_limit",
     "dataflow_code",
     "mapping_table",
+    "os_stream_tile",
     "stream_tile_limit",
     "usable_buffer_bits",
 ]
@@ -227,8 +236,50 @@ def stream_tile_limit(tiling, cols, accumulator_bits, usable_output_bits) -> np.
     return np.where(fit, np.maximum(1, usable // (cols * acc)), 0)
 
 
+def os_stream_tile(
+    m, n, k, col_folds, a_dram_bits, acc_bits, usable_input_bits, usable_output_bits
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k tile ``Ks`` of an os layer with ``stream_tiling: fit``, and where it is used.
+
+    Parameters
+    ----------
+    m, n, k : array_like of int
+        One GEMM's dimensions (os: ``m`` over the rows, ``n`` over the columns, ``k``
+        streamed).
+    col_folds : array_like of int
+        ``Fo = ceil(n / cols)``: how often an untiled layer streams all of ``A``.
+    a_dram_bits : array_like of float
+        DRAM bits per element of ``A`` (``activation_bits``, scaled by the distinct share
+        of a convolution's im2col matrix).
+    acc_bits, usable_input_bits, usable_output_bits : array_like
+        Partial-sum width and the usable input and output buffers (bits).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``Ks = max(1, floor(U_in / (m a)))``, the most ``k`` columns whose ``A`` slab
+        fits, and a bool that is True where tiling is used: ``Ks < k``, ``Fo > 1`` and
+        the untiled refetch of ``A``, ``(Fo - 1) max(0, m k a - U_in)``, exceeds the
+        spills tiling adds, ``2 (nt - 1) max(0, m n acc - U_out)`` with
+        ``nt = ceil(k / Ks)``.
+    """
+    m, n, k, fo = (np.asarray(x, dtype=np.int64) for x in (m, n, k, col_folds))
+    a = np.asarray(a_dram_bits, dtype=np.float64)
+    u_in = np.asarray(usable_input_bits, dtype=np.float64)
+    u_out = np.asarray(usable_output_bits, dtype=np.float64)
+    ks = np.maximum(1, np.floor(u_in / np.maximum(m * a, 1e-300))).astype(np.int64)
+    ks = np.minimum(ks, k)
+    tiles = -(-k // ks)
+    saved = (fo - 1) * np.maximum(0.0, m * k * a - u_in)
+    cost = 2 * (tiles - 1) * np.maximum(0.0, m * n * np.asarray(acc_bits, np.float64) - u_out)
+    return ks, (ks < k) & (fo > 1) & (saved > cost)
+
+
 def config_stream_tile_limit(config: AcceleratorConfig) -> int:
-    """The stream tile ``Ts`` of one config (:func:`stream_tile_limit`); 0: untiled."""
+    """The stream tile ``Ts`` of one ws or is config (:func:`stream_tile_limit`); 0: untiled
+    (and for os, which tiles per layer, :func:`os_stream_tile`)."""
+    if config.dataflow is Dataflow.OS:
+        return 0
     usable = usable_buffer_bits(config.ofmap_sram_bytes, config.sram_double_buffered)
     code = STREAM_TILING_CODES[config.stream_tiling]
     return int(stream_tile_limit(code, config.cols, config.accumulator_bits, usable))

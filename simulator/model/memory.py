@@ -122,7 +122,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from simulator.config import FoldSchedule
+from simulator.config import Dataflow, FoldSchedule
 from simulator.model.mapping import (
     OPERAND_EDGES,
     OPERAND_ROLES,
@@ -130,11 +130,13 @@ from simulator.model.mapping import (
     Edge,
     Operand,
     Role,
+    dataflow_code,
 )
 from simulator.model.timing import DenseTiming
 
 if TYPE_CHECKING:
     from simulator.model.columns import ConfigColumns, LayerColumns, Widths
+    from simulator.model.residency import Residency
 
 __all__ = [
     "MemoryTraffic",
@@ -198,10 +200,14 @@ class _Loops(NamedTuple):
     """Streamed vectors per full tile (``T`` untiled); also the first tile's."""
     tile_last: np.ndarray
     stream: np.ndarray
+    stream_outer: np.ndarray
+    """True where the stream tiles are the outermost loop (os with k tiles)."""
 
 
-def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
+def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray, dataflow=None) -> _Loops:
     fo, fi, nt = timing.col_folds, timing.inner_passes, timing.stream_tiles
+    os_code = dataflow_code(Dataflow.OS)
+    stream_outer = (np.asarray(dataflow) == os_code) & (nt > 1) if dataflow is not None else False
     return _Loops(
         outer_folds=fo,
         inner_folds=fi,
@@ -215,6 +221,7 @@ def _loops(timing: DenseTiming, rows: np.ndarray, cols: np.ndarray) -> _Loops:
         tile_side=timing.stream_tile,
         tile_last=timing.t - (nt - 1) * timing.stream_tile,
         stream=timing.t,
+        stream_outer=np.asarray(stream_outer),
     )
 
 
@@ -270,19 +277,31 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
             for w in (lp.outer_side, lp.outer_last)
         )
 
-    def slabs():  # every outer block's slab over all inner folds
+    outer = lp.stream_outer if tiled else False
+    whole = functools.cache(lambda: _excess(elems * bits, usable))
+
+    def slabs():  # ws, is: every outer block's slab over all inner folds; os: all of it
         if not tiled:
             return 0
         inner = lp.inner_extent
-        return _line_excess(fo, lp.outer_side * inner, lp.outer_last * inner, bits, usable)
+        slab = _line_excess(fo, lp.outer_side * inner, lp.outer_last * inner, bits, usable)
+        return np.where(outer, whole(), slab) if np.any(outer) else slab
+
+    def inner_units():  # ws, is: the whole operand; os k tiles: each tile's slab
+        if not np.any(outer):
+            return whole()
+        inner = lp.inner_extent
+        tiles = _line_excess(nt, inner * lp.tile_side, inner * lp.tile_last, bits, usable)
+        return np.where(outer, tiles, whole())
 
     passes = _by_role(role, lambda: fi, lambda: fo, lambda: nt)
     # Residency units: outer-only, an (outer block, stream tile) block; inner-only, the
-    # whole operand; both, an outer block's slab.
+    # whole operand (os k tiles: one tile's slab); both, an outer block's slab (os k
+    # tiles: the whole operand, as every k tile touches all of it).
     per_unit = _by_role(
         role,
         lambda: (fo - 1) * over_stream()[0] + over_stream()[1],
-        lambda: _excess(elems * bits, usable),
+        inner_units,
         slabs,
     )
     # Phase 1 (first outer block): an inner-only operand is loaded whole, with no refetch
@@ -311,28 +330,35 @@ def _operand(role, elems, bits, usable, lp: _Loops) -> _Operand:
     return _Operand(passes, (passes - 1) * per_unit, phase1, phase1_refetch, first, last)
 
 
-def _input_counts(op: _Operand, elems, bits, dram_bits):
+def _input_counts(op: _Operand, elems, bits, dram_bits, from_dram=1.0):
     """(reads, writes, SRAM read/write bits, DRAM read/write bits) of an input operand,
-    per GEMM, and its phase-1 DRAM bits."""
+    per GEMM, and its phase-1 DRAM bits. ``from_dram`` is 0 where the operand is already
+    on chip (a resident activation: written once into the buffer by its producer)."""
     reads = elems * op.passes
-    dram_read = elems * dram_bits + op.refetch_bits
-    counts = (reads, np.zeros_like(reads), reads * bits, dram_read, dram_read, 0 * dram_read)
-    return counts, op.phase1_elems * dram_bits + op.phase1_refetch_bits
+    dram_read = (elems * dram_bits + op.refetch_bits) * from_dram
+    fills = np.where(from_dram == 0, elems * dram_bits, dram_read)
+    counts = (reads, np.zeros_like(reads), reads * bits, fills, dram_read, 0 * dram_read)
+    return counts, (op.phase1_elems * dram_bits + op.phase1_refetch_bits) * from_dram
 
 
-def _output_counts(op: _Operand, elems, acc_bits, out_bits):
+def _output_counts(op: _Operand, elems, acc_bits, out_bits, to_dram=1.0):
     """The same for the output: partial sums written every pass and read back before every
-    pass but the first; the excess over the usable buffer spilled to DRAM and back."""
+    pass but the first; the excess over the usable buffer spilled to DRAM and back. The
+    final outputs go to DRAM where ``to_dram`` is 1 (0: they stay on chip)."""
     spill = op.refetch_bits
     reads, writes = elems * (op.passes - 1), elems * op.passes
     sram_read = (reads + elems) * acc_bits + spill  # read-backs, final drain, spills out
     sram_write = writes * acc_bits + spill  # array writes, spills back in
-    counts = (reads, writes, sram_read, sram_write, spill, elems * out_bits + spill)
-    return counts, op.phase1_elems * out_bits + 2 * op.phase1_refetch_bits
+    counts = (reads, writes, sram_read, sram_write, spill, elems * out_bits * to_dram + spill)
+    return counts, op.phase1_elems * out_bits * to_dram + 2 * op.phase1_refetch_bits
 
 
 def memory_traffic(
-    hw: ConfigColumns, ly: LayerColumns, timing: DenseTiming, widths: Widths
+    hw: ConfigColumns,
+    ly: LayerColumns,
+    timing: DenseTiming,
+    widths: Widths,
+    resident: Residency | None = None,
 ) -> MemoryTraffic:
     """SRAM and DRAM traffic per operand of the layers ``ly`` on the configs ``hw``
     (formulas in the module docstring).
@@ -347,6 +373,11 @@ def memory_traffic(
         The layers' timing on the same configs (its folds and extents).
     widths : Widths
         Bits of A, B, partial sums and final outputs.
+    resident : Residency, optional
+        Activations kept on chip between layers (:mod:`simulator.model.residency`): an
+        input on chip is not read from DRAM, an output kept is not written, and residual
+        reads of tensors that spilled are read from DRAM (added to the input operand's
+        DRAM reads and fills). None: every layer alone (``inter_layer_activations: dram``).
 
     Returns
     -------
@@ -359,7 +390,7 @@ def memory_traffic(
     rows, cols, dataflow = (np.asarray(x, dtype=np.int64) for x in (hw.rows, hw.cols, hw.dataflow))
     acc_bits, out_bits = widths.acc, widths.out
     usable_bits = hw.usable_bits
-    lp = _loops(timing, rows, cols)
+    lp = _loops(timing, rows, cols, dataflow)
     sizes = {Operand.INPUT: m * k, Operand.WEIGHT: k * n, Operand.OUTPUT: m * n}
     bits_of = widths.by_operand
     # DRAM and residency see the distinct input elements; the array reads the im2col
@@ -373,6 +404,8 @@ def memory_traffic(
     # A decoder on the fill path (Huffman) may take longer than the DRAM transfer: the
     # stall model sees the weights' fill as max(bits, symbols x bandwidth / rate).
     fill = {Operand.WEIGHT: np.asarray(widths.b_fill) / np.maximum(widths.b_dram, 1e-300)}
+    from_dram = 1.0 if resident is None else np.where(resident.input_on_chip, 0.0, 1.0)
+    to_dram = 1.0 if resident is None else np.where(resident.output_on_chip, 0.0, 1.0)
     traffic, phase1, first_load, stall_total = {}, 0, 0, 0
     for j, operand in enumerate(Operand):
         role, elems, bits = OPERAND_ROLES[dataflow, j], sizes[operand], bits_of[operand]
@@ -380,15 +413,23 @@ def memory_traffic(
         op = _operand(role, elems, dram_bits, usable_bits[operand], lp)
         ratio = fill.get(operand, 1.0)
         if operand is Operand.OUTPUT:
-            counts, share = _output_counts(op, elems, acc_bits, out_bits)
-            last_store = op.last_fold_elems * out_bits
+            counts, share = _output_counts(op, elems, acc_bits, out_bits, to_dram)
+            last_store = op.last_fold_elems * out_bits * to_dram
         else:
-            counts, share = _input_counts(op, elems, bits, dram_bits)
-            first_load = first_load + op.first_fold_elems * dram_bits * ratio
+            own = from_dram if operand is Operand.INPUT else 1.0
+            counts, share = _input_counts(op, elems, bits, dram_bits, own)
+            first_load = first_load + op.first_fold_elems * dram_bits * ratio * own
         phase1 = phase1 + share * ratio
         traffic[operand] = OperandTraffic(*(groups * x for x in counts))
         stall_total = stall_total + (traffic[operand].dram_read_bits
                                      + traffic[operand].dram_write_bits) * ratio  # fmt: skip
+    if resident is not None and np.any(resident.extra_dram_elements):
+        extra = resident.extra_dram_elements * widths.a
+        t = traffic[Operand.INPUT]
+        traffic[Operand.INPUT] = t._replace(
+            sram_write_bits=t.sram_write_bits + extra, dram_read_bits=t.dram_read_bits + extra
+        )
+        stall_total = stall_total + extra
     total = stall_total
     phase1 = groups * phase1
     return MemoryTraffic(
@@ -413,7 +454,7 @@ def stall_cycles(
     rows, cols = (np.asarray(x, np.int64) for x in (hw.rows, hw.cols))
     schedule, double_buffered = hw.schedule, hw.double_buffered
     dram_bits_per_cycle = hw.dram_bytes_per_cycle * 8
-    lp = _loops(timing, rows, cols)
+    lp = _loops(timing, rows, cols, hw.dataflow)
     overlapped = np.asarray(schedule) == SCHEDULE_CODES[FoldSchedule.OVERLAPPED]
     # Phase 1 is the first column block of every group, a 1/Fo share of the folds (and
     # the one exposed preload of the overlapped schedule).

@@ -48,8 +48,14 @@ one fold position's ``nt`` passes add up to::
     overlapped:  cycles = P + G * F * pass       = P + G * Fo * Fi * (nt * (R + C - 2) + T)
 
 In the overlapped schedule every preload but the layer's first hides under the previous
-fold's pass, as untiled: a pass is at least ``R + C - 1 >= R`` cycles. Otherwise
-``nt = 1`` and both formulas are the untiled ones: os never tiles, and with ``Fi = 1``
+fold's pass, as untiled: a pass is at least ``R + C - 1 >= R`` cycles.
+
+os with ``fit`` cuts its streamed ``k`` into ``nt`` tiles of ``Ks`` (chosen per layer from
+the input buffer, :func:`simulator.model.mapping.os_stream_tile`, the k tiles outermost)
+and adds each tile's sums into the output buffer; with ``P = 0`` the same formulas hold:
+``cycles = G * Fo * Fi * (nt * (R + C - 2) + T)``, one fill and drain per tile.
+
+Otherwise ``nt = 1`` and the formulas are the untiled ones: in ws and is with ``Fi = 1``
 each output leaves the array complete, so there is no partial-sum block to fit and
 splitting the stream would only reload the same stationary tile. ``scalesim_cycles``
 is SCALE-Sim's figure for the layer, untiled, whatever the tiling.
@@ -69,7 +75,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from simulator.config import FoldSchedule
-from simulator.model.mapping import SCHEDULE_CODES, mapping_table
+from simulator.model.mapping import SCHEDULE_CODES, Operand, mapping_table, os_stream_tile
 
 if TYPE_CHECKING:
     from simulator.model.columns import ConfigColumns, LayerColumns
@@ -134,6 +140,25 @@ def _scalesim_sequential(hw, ly, rows, cols, dataflow, preload) -> np.ndarray:
     return ly.groups * folds * (preload + rows + cols + t - 2)
 
 
+def _os_tiles(hw, ly, sr, sc, t, col_folds, execution):
+    """``(Ks, tiled)`` of os layers on configs with ``stream_tiling: fit``
+    (:func:`simulator.model.mapping.os_stream_tile`); compressed layers that fold
+    differently (nm, skip) are not tiled."""
+    fit = np.asarray(getattr(hw, "os_stream_tiling", False), dtype=bool)
+    if not np.any(fit):
+        return t, np.zeros(np.shape(t), dtype=bool)
+    m, k = np.asarray(ly.m, dtype=np.int64), np.asarray(ly.k, dtype=np.int64)
+    a_dram = hw.a_bits * (np.asarray(ly.input_elements, dtype=np.float64) / (m * k))
+    ks, use = os_stream_tile(
+        sr, sc, t, col_folds, a_dram, hw.acc_bits,
+        hw.usable_bits[Operand.INPUT], hw.usable_bits[Operand.OUTPUT],
+    )  # fmt: skip
+    use = use & fit
+    if execution is not None:
+        use = use & ~np.asarray(execution.folded, dtype=bool)
+    return ks, use
+
+
 def dense_timing(
     hw: ConfigColumns, ly: LayerColumns, execution: WeightExecution | None = None
 ) -> DenseTiming:
@@ -177,8 +202,11 @@ def dense_timing(
         streamed = np.where(folded, execution.streamed, streamed)
     preload = _TABLE["preload_rows"][dataflow] * rows
     tiled = (_TABLE["tiles_stream"][dataflow] == 1) & (row_folds > 1) & (limit > 0)
-    if np.any(tiled):
-        stream_tile = np.where(tiled, np.minimum(np.maximum(limit, 1), t), t)
+    os_tile, os_tiled = _os_tiles(hw, ly, sr, sc, t, col_folds, execution)
+    if np.any(tiled) or np.any(os_tiled):
+        stream_tile = np.where(
+            tiled, np.minimum(np.maximum(limit, 1), t), np.where(os_tiled, os_tile, t)
+        )
         stream_tiles = -(-t // stream_tile)
     else:  # the same numbers, without the division
         stream_tile, stream_tiles = t, np.ones_like(t)

@@ -7,7 +7,7 @@ hardware does differently from what the compression asked.
 
 from __future__ import annotations
 
-from simulator.reports.units import format_bytes, format_energy, markdown_table
+from simulator.reports.units import energy_node, format_bytes, format_energy, markdown_table
 from simulator.results.result import LayerResult, SimResult
 
 __all__ = ["compression_section"]
@@ -32,14 +32,14 @@ def _layer_row(layer: LayerResult, unit: str) -> tuple[str, ...]:
         f"{base.cycles:,} -> {layer.cycles.total:,}",
         f"{layer.speedup:.2f} (ideal {ideal})",
         layer.limiter,
-        format_energy(base.energy_pj, unit) + " -> " + format_energy(layer.energy_pj.total, unit),
+        format_energy(base.energy, unit) + " -> " + format_energy(layer.energy.total, unit),
         f"{layer.energy_ratio:.2f}",
     )
 
 
 def _savings(result: SimResult) -> list[str]:
     unit = result.energy_unit
-    base = result.baseline.energy_pj
+    base = result.baseline.energy
     rows = [
         (
             s.source,
@@ -52,7 +52,8 @@ def _savings(result: SimResult) -> list[str]:
         for s in result.savings
     ]
     return [
-        "Energy saved against the dense baseline, step by step (negative: the step costs "
+        f"Energy saved against the dense baseline {energy_node(result)}, step by step "
+        "(negative: the step costs "
         "energy): `sparsity` is the keep-masks on this accelerator with values at its own "
         "width, `values` the layers' value formats (precision, weight sharing, entropy "
         "coding), `zero activations` the gating of zero inputs (only with `zero_gating`).",
@@ -84,7 +85,8 @@ def compression_section(result: SimResult) -> list[str]:
         else ""
     )
     header = ("layer", "weights", "source", "runs as", "density", "value bits", "stored",
-              "DRAM", "cycles dense -> here", "speed-up", "limiter", "energy", "ratio")  # fmt: skip
+              "DRAM", "cycles dense -> here", "speed-up", "limiter",
+              f"energy {energy_node(result)}", "ratio")  # fmt: skip
     rows = [_layer_row(layer, unit) for layer in result.layers if layer.weights.source != "dense"]
     lines = [
         "## Compression",
@@ -94,7 +96,7 @@ def compression_section(result: SimResult) -> list[str]:
         f"{result.config.cols} array (no zero gating, no decoder).",
         "",
         f"- **{result.speedup:.2f}x** faster: {base.cycles:,} -> {result.cycles.total:,} cycles",
-        f"- energy **x{result.energy_ratio:.2f}**: {format_energy(base.energy_pj, unit)} -> "
+        f"- energy **x{result.energy_ratio:.2f}**: {format_energy(base.energy, unit)} -> "
         f"{format_energy(result.energy.total, unit)}",
         f"- DRAM traffic {format_bytes(base.dram_bytes)} -> "
         f"{format_bytes(result.memory.dram_bytes)}",

@@ -1,9 +1,10 @@
 """The markdown report a hardware architect reads, and the files ``sparsa simulate`` writes.
 
-``report.md``: a summary (latency, throughput, energy per MAC, area, DRAM traffic, what
-bounds the workload), area and energy by component, the top energy consumers, a
-per-layer table, the layers bound by DRAM or SRAM bandwidth with what would help, and the
-three plots of :mod:`simulator.reports.plots`. Everything is rendered from a
+``report.md``: a summary (cycles and where they go, the limiter, latency, throughput,
+energy per MAC and area at the technology node, DRAM traffic against the compulsory, the
+roofline), area and energy by component, the top energy consumers, a per-layer table,
+what limits the layers with advice that follows each limiter, where the activations
+between layers live, and the plots of :mod:`simulator.reports.plots`. Everything is rendered from a
 :class:`~simulator.results.result.SimResult`, so ``sparsa report result.json`` re-renders it
 without simulating.
 """
@@ -12,12 +13,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from simulator.config import AcceleratorConfig, Dataflow, StreamTiling
+from simulator.config import Dataflow
+from simulator.reports.advice import activation_section, limits_section
 from simulator.reports.compression import compression_section
 from simulator.reports.plots import write_plots
-from simulator.reports.units import format_bytes, format_energy, format_si, markdown_table
+from simulator.reports.units import (
+    energy_node,
+    format_bytes,
+    format_energy,
+    format_si,
+    markdown_table,
+)
+from simulator.results.records import LIMITERS
 from simulator.results.result import LayerResult, SimResult
 
 __all__ = ["REPORT_FILE", "render_markdown", "write_report"]
@@ -42,34 +49,58 @@ def _setup_rows(result: SimResult) -> list[tuple[str, str]]:
         ("memory", f"SRAM input/weight/output {sram} ({buffering}); DRAM "
                    f"{cfg.dram_bytes_per_cycle:g} B/cycle = {dram_bw}"),
         ("clock", f"{cfg.clock_mhz:g} MHz"),
+        ("technology", f"{cfg.technology_nm:g} nm (energy and area scaled from the 45 nm "
+                       "tables, Stillmaker and Baas 2017)"),
+        ("activations", f"{cfg.inter_layer_activations.value} between layers"),
     ]  # fmt: skip
 
 
 def _outcome_rows(result: SimResult) -> list[tuple[str, str]]:
-    """What it cost: time, energy, area, traffic and the binding roof."""
+    """What it cost: time and where it goes, energy, area, traffic, the roofline."""
     cycles, energy, roof, unit = result.cycles, result.energy, result.roofline, result.energy_unit
     table = result.energy_table["name"]
     if result.energy_table["overridden"]:
         table += " with overrides: " + ", ".join(result.energy_table["overridden"])
-    bounds = ", ".join(
+    roofs = ", ".join(
         f"{sum(layer.roofline.bound == name for layer in result.layers)} {name}"
         for name in ("compute", "dram", "sram")
     )
+    limiters = ", ".join(
+        f"{count} {name}"
+        for name in LIMITERS
+        if (count := sum(layer.limited_by == name for layer in result.layers))
+    )
+    split = result.cycle_split
+    shares = ", ".join(
+        f"{label} {split.share(field):.0%}"
+        for label, field in (("useful MACs", "useful"), ("mapping loss", "mapping_loss"),
+                             ("fill/drain", "fill_drain"), ("DRAM stall", "dram_stall"))
+    )  # fmt: skip
     util = f"utilization {result.utilization:.1%}"
     per_mac = format_energy(energy.total / result.macs, unit)
+    node = f"{result.config.technology_nm:g} nm"
+    dram = result.memory.dram_bytes
     return [
         ("cycles", f"{cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} DRAM stall)"),
+        ("where they go", f"{shares}"),
+        ("limited by", f"**{result.limited_by}**; layers: {limiters}"),
         ("latency", f"{result.latency_s * 1e3:.4g} ms "
                     f"({result.inferences_per_s:.4g} inferences/s)"),
         ("throughput", f"{format_si(result.macs_per_s, 'MAC/s')} of "
                        f"{format_si(roof.peak, 'MAC/s')} peak ({util})"),
-        ("energy", f"{format_energy(energy.total, unit)} ({per_mac}/MAC, table {table})"),
-        ("area", f"{result.area_total_mm2:.4g} mm^2"),
-        ("DRAM traffic", f"{format_bytes(result.memory.dram_bytes)} "
-                         f"({roof.intensity:.3g} MAC/byte)"),
-        ("bound", f"{roof.bound} overall ({roof.roof_fraction:.0%} of that roof); "
-                  f"layers: {bounds}"),
+        ("energy", f"{format_energy(energy.total, unit)} {energy_node(result)} "
+                   f"({per_mac}/MAC, table {table})"),
+        ("area", f"{result.area_total_mm2:.4g} mm^2 at {node}"),
+        ("DRAM traffic", f"{format_bytes(dram)} ({roof.intensity:.3g} MAC/byte); the "
+                         f"workload's compulsory {format_bytes(result.compulsory_dram_bytes)} "
+                         "(weights once, its first input, its last output)"),
+        ("roofline", f"under the {_roof_name(roof.bound)} roof overall ({roof.roof_fraction:.0%} "
+                     f"of it); layers under each roof: {roofs}"),
     ]  # fmt: skip
+
+
+def _roof_name(bound: str) -> str:
+    return {"compute": "compute", "dram": "DRAM", "sram": "SRAM"}[bound]
 
 
 def _summary(result: SimResult) -> list[str]:
@@ -123,12 +154,15 @@ def _area(result: SimResult) -> list[str]:
         if mm2 > 0
     ]
     rows.append(("**chip**", f"**{total:.4g}**", "100%"))
+    node = f"{result.config.technology_nm:g} nm"
     return [
-        "## Area (mm^2)",
+        f"## Area (mm^2 at {node})",
         "",
-        *markdown_table(("component", "mm^2", "share"), rows, "lrr"),
+        *markdown_table(("component", f"mm^2 at {node}", "share"), rows, "lrr"),
         "",
-        "PE array and SRAM buffers only (no control, clock tree or DRAM interface).",
+        "The PE array, its decoders and the SRAM buffers, the wiring, clock tree and "
+        "placement around the logic (`logic_overhead`, 60 % placement utilization) and the "
+        "DRAM interface's receivers; no controller or host interface.",
     ]
 
 
@@ -139,28 +173,29 @@ def _energy(result: SimResult) -> list[str]:
         for name, value in sorted(energy.by_component.items(), key=lambda kv: -kv[1])
         if value > 0
     ]
+    node = energy_node(result)
     lines = [
-        "## Energy by component",
+        f"## Energy by component ({node})",
         "",
-        *markdown_table(("component", "energy", "share"), rows, "lrr"),
+        *markdown_table(("component", f"energy {node}", "share"), rows, "lrr"),
     ]
     top_actions = sorted(energy.by_action.items(), key=lambda kv: -kv[1])[:5]
-    layers = sorted(result.layers, key=lambda layer: -layer.energy_pj.total)[:5]
+    layers = sorted(result.layers, key=lambda layer: -layer.energy.total)[:5]
     lines += ["", "## Top energy consumers", "", "Actions:", ""]
     lines += markdown_table(
-        ("action", "energy", "share"),
+        ("action", f"energy {node}", "share"),
         [(k, format_energy(v, unit), f"{v / energy.total:.1%}") for k, v in top_actions if v > 0],
         "lrr",
     )
     lines += ["", "Layers:", ""]
     lines += markdown_table(
-        ("layer", "energy", "share", "largest component"),
+        ("layer", f"energy {node}", "share", "largest component"),
         [
             (
                 layer.name,
-                format_energy(layer.energy_pj.total, unit),
-                f"{layer.energy_pj.total / energy.total:.1%}",
-                max(layer.energy_pj.by_component.items(), key=lambda kv: kv[1])[0],
+                format_energy(layer.energy.total, unit),
+                f"{layer.energy.total / energy.total:.1%}",
+                max(layer.energy.by_component.items(), key=lambda kv: kv[1])[0],
             )
             for layer in layers
         ],
@@ -179,10 +214,11 @@ def _layer_row(layer: LayerResult, unit: str) -> tuple[str, ...]:
         f"{layer.cycles.total:,}",
         f"{layer.cycles.stall:,}",
         f"{layer.utilization:.1%}",
+        layer.limited_by,
         format_bytes(layer.memory.dram_bytes),
-        format_energy(layer.energy_pj.total, unit),
+        format_energy(layer.energy.total, unit),
         f"{roof.intensity:.3g}",
-        roof.bound,
+        _roof_name(roof.bound),
         f"{roof.roof_fraction:.0%}",
     )
 
@@ -196,20 +232,23 @@ def _layers(result: SimResult) -> list[str]:
         "cycles",
         "stall",
         "util",
+        "limited by",
         "DRAM",
-        "energy",
+        f"energy {energy_node(result)}",
         "MAC/B",
-        "bound",
+        "under roof",
         "of roof",
     )
     rows = [_layer_row(layer, result.energy_unit) for layer in result.layers]
     return [
         "## Layers",
         "",
-        *markdown_table(header, rows, "llrrrrrrrrlr"),
+        *markdown_table(header, rows, "llrrrrrlrrrlr"),
         "",
-        "MAC/B: MACs per DRAM byte. bound: the lowest roof at the layer's intensities; "
-        "of roof: attained MAC/s as a share of it.",
+        "limited by: the largest share of the layer's cycles (useful MACs: `compute`; "
+        "`mapping loss`: PEs idle while vectors stream; `fill/drain`: skew fill, drain and "
+        "preloads; `DRAM stall`). MAC/B: MACs per DRAM byte. under roof: the lowest "
+        "roofline roof at the layer's intensities; of roof: attained MAC/s as a share of it.",
     ]
 
 
@@ -219,82 +258,6 @@ def _tiling_note(result: SimResult) -> str:
     if not tile or result.config.dataflow is Dataflow.OS:
         return ""
     return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
-
-
-def _spill_advice(spilling: list[LayerResult], cfg: AcceleratorConfig) -> str:
-    """The remedy besides a bigger buffer: stream tiling, with its cost in these layers
-    (the model's figures for the other tiling, recorded in each layer's result)."""
-    if cfg.stream_tiling is StreamTiling.FIT:
-        return (
-            f" Tiling is on, but even one streamed vector's partial sums ({cfg.cols} x "
-            f"{cfg.accumulator_bits} bits) exceed the usable output buffer."
-        )
-    alternatives = [layer.tiling_alternative for layer in spilling]
-    if any(alt is None for alt in alternatives):
-        return ""
-    extra_cycles = np.array(
-        [
-            alt.compute_cycles - layer.cycles.compute
-            for alt, layer in zip(alternatives, spilling, strict=True)
-        ]
-    )
-    extra_preloads = np.array(
-        [
-            layer.groups * layer.row_folds * layer.col_folds * (alt.stream_tiles - 1)
-            for alt, layer in zip(alternatives, spilling, strict=True)
-        ]
-    )
-    worst = np.argsort(-extra_cycles, kind="stable")[:3]
-    each = "; ".join(
-        f"{spilling[i].name} {alternatives[i].stream_tiles} tiles, "
-        f"+{int(extra_preloads[i]):,} preloads, +{int(extra_cycles[i]):,} cycles"
-        for i in worst
-    )
-    added = int(extra_cycles.sum())
-    untiled = sum(layer.cycles.compute for layer in spilling)
-    stream_tile = max(alt.stream_tile for alt in alternatives)
-    return (
-        f" Or `stream_tiling: fit` keeps them on chip by streaming at most "
-        f"{stream_tile:,} vectors per fold, at the cost of "
-        f"{int(extra_preloads.sum()):,} more preloads and fills in these layers: "
-        f"+{added:,} compute cycles (+{added / untiled:.1%}) "
-        f"before any saved stalls (most: {each})."
-    )
-
-
-def _bound_layers(result: SimResult) -> list[str]:
-    lines = ["## Memory-bound layers", ""]
-    cfg = result.config
-    halves = 2 if cfg.sram_double_buffered else 1
-    for level, what in (("dram", "DRAM bandwidth"), ("sram", "SRAM port bandwidth")):
-        bound = [layer for layer in result.layers if layer.roofline.bound == level]
-        if not bound:
-            lines += [f"- No layer is bound by {what}."]
-            continue
-        worst = sorted(bound, key=lambda layer: -layer.cycles.stall)[:8]
-        names = ", ".join(f"{layer.name} ({layer.roofline.roof_fraction:.0%})" for layer in worst)
-        more = f" and {len(bound) - len(worst)} more" if len(bound) > len(worst) else ""
-        lines += [f"- **{len(bound)} layers bound by {what}**: {names}{more}."]
-    spilling = [layer for layer in result.layers if layer.memory.output.dram_read_bytes > 0]
-    if spilling:
-        spill = sum(layer.memory.output.dram_read_bytes + layer.memory.output.dram_write_bytes
-                    - layer.m * layer.n * layer.groups * cfg.activation_bits / 8
-                    for layer in spilling)  # fmt: skip
-        needed = halves * max(layer.psum_block_bytes for layer in spilling)
-        lines += [
-            f"- **Partial sums spill to DRAM** in {len(spilling)} layers ({format_bytes(spill)} "
-            f"written and read back): the output buffer ({format_bytes(cfg.ofmap_sram_bytes)}, "
-            f"{'half' if halves == 2 else 'all'} of it usable) cannot hold one output block's "
-            f"partial sums; `ofmap_sram_bytes` >= {format_bytes(needed)} keeps them on chip."
-            + _spill_advice(spilling, cfg)
-        ]
-    stalled = sum(layer.cycles.stall for layer in result.layers)
-    if stalled:
-        lines += [
-            f"- DRAM stalls are {stalled / result.cycles.total:.1%} of all cycles; "
-            f"doubling `dram_bytes_per_cycle` or enlarging the SRAMs shortens them."
-        ]
-    return lines
 
 
 def render_markdown(result: SimResult) -> str:
@@ -314,9 +277,10 @@ def render_markdown(result: SimResult) -> str:
         "",
         "Dense timing exactly as SCALE-Sim; memory traffic from the fold loop nest with the "
         "reuse model in `simulator/model/memory.py` (an operand that fits its usable SRAM is read "
-        "from DRAM once; partial sums stay on chip when an output block fits); energy = "
-        "action counts x the energy table; see the README section *Memory, energy, area and "
-        "roofline*.",
+        "from DRAM once; partial sums stay on chip when an output block fits); activations "
+        "between layers as `simulator/model/residency.py` places them; energy = action "
+        "counts x the energy table (PE registers and hops as flip-flop writes), scaled to "
+        "the technology node; see the README section *Memory, energy, area and roofline*.",
     ]
     sections = [
         [title],
@@ -327,7 +291,8 @@ def render_markdown(result: SimResult) -> str:
         _energy(result),
         _layers(result),
         compression_section(result),
-        _bound_layers(result),
+        limits_section(result),
+        activation_section(result),
         plots,
         notes,
     ]

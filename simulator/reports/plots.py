@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.reports.units import energy_scale, format_energy, format_si
+from simulator.reports.units import energy_node, format_energy, format_si, plot_energy_scale
 from simulator.results.result import SimResult
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ __all__ = [
     "compression_figure",
     "cycles_figure",
     "energy_figure",
+    "ridge_points",
     "roofline_figure",
     "write_plots",
 ]
@@ -49,6 +50,7 @@ _COMPONENT_COLORS = {
     "weight_sram": "#ccb974",
     "output_sram": "#937860",
     "dram": "#c44e52",
+    "dram_interface": "#e29a9c",
     "leakage": "#8c8c8c",
 }
 _DRAM_COLOR, _SRAM_COLOR = "#c44e52", "#4c72b0"
@@ -79,16 +81,33 @@ def _layer_axis(ax, names: list[str]) -> None:
     ax.set_xlabel("layer (in execution order)")
 
 
-def _place_labels(fig: Figure, ax, points, labels, obstacles) -> None:
-    """Annotate ``points`` with ``labels`` where a label overlaps no other label and no
-    marker (``obstacles``: data coordinates); a label with no free place is left out."""
+def _title(fig: Figure, text: str, fontsize: float = 10) -> str:
+    """``text`` wrapped to the figure's width, so that no title is clipped."""
+    import textwrap
+
+    chars = int(fig.get_figwidth() * 72 / (0.55 * fontsize))  # ~0.55 em per character
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
+def _place_labels(fig: Figure, ax, points, labels, obstacles, radii=None, texts=()) -> None:
+    """Annotate ``points`` with ``labels`` where a label overlaps no other label, no
+    marker (``obstacles``: data coordinates, ``radii`` their half-sizes in points) and none
+    of ``texts`` (annotations already drawn); a label with no free place is left out."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     to_display = ax.transData.transform
-    taken = [Bbox.from_bounds(x - 5, y - 5, 10, 10) for x, y in to_display(obstacles)]
+    pixels = fig.dpi / 72
+    radii = np.full(len(obstacles), 5 / pixels) if radii is None else np.asarray(radii)
+    taken = [
+        Bbox.from_bounds(x - r * pixels, y - r * pixels, 2 * r * pixels, 2 * r * pixels)
+        for (x, y), r in zip(to_display(obstacles), radii, strict=True)
+    ]
+    for text in texts:
+        text.update_positions(renderer)
+        taken.append(Text.get_window_extent(text, renderer))
     directions = [(1, 0.6), (1, -1), (-1, 0.6), (-1, -1), (0.3, 1.5), (0.3, -2), (-0.3, 1.5)]
     offsets = [(r * dx, r * dy) for r in (10, 22, 36, 52) for dx, dy in directions]
     for (x, y), label in zip(points, labels, strict=True):
@@ -104,7 +123,9 @@ def _place_labels(fig: Figure, ax, points, labels, obstacles) -> None:
                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"},
             )
             text.set_in_layout(False)
-            # The text's own box, not Annotation's, which includes the leader line.
+            # The text's own box, not Annotation's, which includes the leader line; place
+            # the text first (an annotation positions itself only when drawn).
+            text.update_positions(renderer)
             box = Text.get_window_extent(text, renderer).expanded(1.04, 1.2)
             if not any(box.overlaps(other) for other in taken):
                 taken.append(box)
@@ -113,13 +134,13 @@ def _place_labels(fig: Figure, ax, points, labels, obstacles) -> None:
 
 
 def _label_groups(result: SimResult, xs: np.ndarray, ys: np.ndarray):
-    """The largest layers by MACs, layers at the same point sharing one label."""
+    """The layers that take the most cycles, layers at the same point sharing one label."""
     groups: dict[tuple[float, float], list[int]] = {}
     for i in range(len(xs)):
         groups.setdefault(
             (round(float(np.log10(xs[i])), 3), round(float(np.log10(ys[i])), 3)), []
         ).append(i)
-    ranked = sorted(groups.values(), key=lambda g: -sum(result.layers[i].macs for i in g))
+    ranked = sorted(groups.values(), key=lambda g: -sum(result.layers[i].cycles.total for i in g))
     points, labels = [], []
     for members in ranked[:_MAX_LABELLED]:
         first = members[0]
@@ -142,11 +163,16 @@ def _draw_roofs(ax, roofs, xs: np.ndarray) -> None:
         ax.plot(xs, np.minimum(peak, xs * bw * 1e-9), color=color, lw=2, ls="--", label=label)
 
 
+def _marker_sizes(result: SimResult) -> np.ndarray:
+    """Marker areas (points^2): 18 plus up to 120 by the square root of the MAC share."""
+    return 18 + 120 * np.sqrt([layer.macs / result.macs for layer in result.layers])
+
+
 def _draw_layers(ax, result: SimResult, dram_x, sram_x, attained) -> None:
     """Each layer at its DRAM and its SRAM intensity, joined by a thin line."""
     for i in range(len(attained)):
         ax.plot([dram_x[i], sram_x[i]], [attained[i], attained[i]], color="0.8", lw=0.6, zorder=1)
-    sizes = 18 + 120 * np.sqrt([layer.macs / result.macs for layer in result.layers])
+    sizes = _marker_sizes(result)
     ax.scatter(dram_x, attained, s=sizes, color=_DRAM_COLOR, edgecolor="white", zorder=3,
                label="layer at its DRAM intensity (MAC per DRAM byte)")  # fmt: skip
     ax.scatter(sram_x, attained, s=sizes, facecolor="none", edgecolor=_SRAM_COLOR, zorder=3,
@@ -170,35 +196,66 @@ def _draw_moves(ax, result: SimResult, dram_x, attained) -> float:
     return float(base_x.min()) if picked else float("inf")
 
 
+def ridge_points(roofs) -> dict[str, float]:
+    """Operational intensity (MAC/byte) where each memory roof meets the compute roof."""
+    return {
+        "DRAM": roofs.peak_macs_per_s / roofs.dram_bytes_per_s,
+        "SRAM": roofs.peak_macs_per_s / roofs.sram_bytes_per_s,
+    }
+
+
+def _draw_ridges(ax, roofs):
+    """Mark and annotate both ridge points above the compute roof; return them (data
+    coordinates) and their annotations."""
+    peak = roofs.peak_macs_per_s * 1e-9
+    points, texts = [], []
+    for what, x in ridge_points(roofs).items():
+        color = _DRAM_COLOR if what == "DRAM" else _SRAM_COLOR
+        ax.scatter([x], [peak], marker="D", s=36, color=color, edgecolor="black", zorder=4)
+        texts.append(ax.annotate(
+            f"{what} ridge\n{x:,.4g} MAC/B", (x, peak), xytext=(0, 7), textcoords="offset points",
+            ha="center", va="bottom", fontsize=7, color=color,
+        ))  # fmt: skip
+        points.append((x, peak))
+    return points, texts
+
+
 def roofline_figure(result: SimResult) -> Figure:
-    """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs."""
+    """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs,
+    with both ridge points marked; the layers that take the most cycles are labelled."""
     roofs = result.roofs
     attained = np.array([layer.roofline.attained for layer in result.layers]) * 1e-9
     dram_x = np.array([layer.roofline.intensity for layer in result.layers])
     sram_x = np.array([layer.roofline.sram_intensity for layer in result.layers])
     peak = roofs.peak_macs_per_s * 1e-9
     # Show every point and both ridge points (where a memory roof meets the peak).
-    low = min(dram_x.min(), sram_x.min(), roofs.peak_macs_per_s / roofs.dram_bytes_per_s) / 3
-    high = max(dram_x.max(), sram_x.max(), roofs.peak_macs_per_s / roofs.sram_bytes_per_s) * 3
-    fig = _figure(9, 6)
+    ridges = list(ridge_points(roofs).values())
+    low = min(dram_x.min(), sram_x.min(), *ridges) / 3
+    high = max(dram_x.max(), sram_x.max(), *ridges) * 3
+    fig = _figure(9, 6.3)
     ax = fig.add_subplot()
     _draw_roofs(ax, roofs, np.geomspace(low, high, 200))
     _draw_layers(ax, result, dram_x, sram_x, attained)
+    ridge_marks, ridge_texts = _draw_ridges(ax, roofs)
     if result.compressed:
         low = min(low, _draw_moves(ax, result, dram_x, attained) / 3)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(max(attained.min() / 4, peak * 1e-6), peak * 3)
+    ax.set_ylim(max(attained.min() / 4, peak * 1e-6), peak * 4)
     ax.set_xlim(low, high)
     ax.set_xlabel("operational intensity (MAC/byte)")
     ax.set_ylabel("attained throughput (GMAC/s)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(f"Roofline: {result.workload_name} on {result.config.name} "
-                 f"(marker area ~ MACs; labelled: largest layers)", fontsize=11)  # fmt: skip
+    ax.set_title(_title(fig, f"Roofline: {result.workload_name} on {result.config.name}\n"
+                 "marker area ~ MACs; labelled: the layers that take the most cycles"),
+                 fontsize=10)  # fmt: skip
     fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.get_layout_engine().execute(fig)  # fix the axes' place before measuring labels
     markers = np.column_stack([np.concatenate([dram_x, sram_x]), np.tile(attained, 2)])
-    _place_labels(fig, ax, *_label_groups(result, dram_x, attained), markers)
+    markers = np.vstack([markers, np.array(ridge_marks)])
+    radii = np.concatenate([np.tile(np.sqrt(_marker_sizes(result)) / 2 + 1, 2), [4, 4]])
+    labels = _label_groups(result, dram_x, attained)
+    _place_labels(fig, ax, *labels, markers, radii, ridge_texts)
     return fig
 
 
@@ -213,16 +270,17 @@ def _stacked(ax, x, values: np.ndarray, components: list[str], labels: list[str]
 
 
 def energy_figure(result: SimResult) -> Figure:
-    """Stacked bars of every layer's energy by component: absolute above, shares below."""
+    """Stacked bars of every layer's energy by component: absolute above (one unit for the
+    whole figure), shares below."""
     names = [layer.name for layer in result.layers]
     total = result.energy.total
     components = [c for c, v in result.energy.by_component.items() if v > 0]
     values = np.array(
-        [[layer.energy_pj.by_component[c] for c in components] for layer in result.layers]
+        [[layer.energy.by_component[c] for c in components] for layer in result.layers]
     )
     per_layer = values.sum(axis=1)
-    scale, unit = energy_scale(float(per_layer.max()), result.energy_unit)
-    fig = _figure(_layer_width(len(names)), 7.5)
+    scale, unit = plot_energy_scale(float(per_layer.max()), result.energy_unit)
+    fig = _figure(_layer_width(len(names)), 7.8)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     x = np.arange(len(names))
     shares = [result.energy.by_component[c] / total for c in components]
@@ -234,50 +292,71 @@ def energy_figure(result: SimResult) -> Figure:
         [f"{c} ({s:.0%})" for c, s in zip(components, shares, strict=True)],
     )
     top.set_ylabel(f"energy per layer ({unit})")
+    top.set_ylim(0, per_layer.max() / scale * 1.08)
+    top.ticklabel_format(axis="y", style="plain", useOffset=False)
     top.grid(True, axis="y", alpha=0.3)
     _stacked(bottom, x, 100 * values / np.maximum(per_layer, 1e-300)[:, None], components, None)
     bottom.set_ylabel("share of the layer (%)")
     bottom.set_ylim(0, 100)
     _layer_axis(bottom, names)
-    per_mac = format_energy(total / result.macs, result.energy_unit)
-    fig.suptitle(f"Energy per layer by component: {result.workload_name} on "
-                 f"{result.config.name}, total {format_energy(total, result.energy_unit)} "
-                 f"({per_mac}/MAC)", fontsize=11)  # fmt: skip
+    node = energy_node(result)
+    fig.suptitle(_title(fig, f"Energy per layer by component: {result.workload_name} on "
+                 f"{result.config.name}\ntotal {total / scale:,.4g} {unit} {node}, "
+                 f"{format_energy(total / result.macs, result.energy_unit)}/MAC"),
+                 fontsize=10)  # fmt: skip
     fig.legend(loc="outside right center", fontsize=8, title="component (share of total)",
                title_fontsize=8, frameon=False)  # fmt: skip
     return fig
 
 
+_SPLIT_PARTS = (
+    ("useful", "useful MACs", "#4c72b0"),
+    ("mapping_loss", "mapping loss (idle PEs)", "#dd8452"),
+    ("fill_drain", "fill/drain and preload", "#8172b3"),
+    ("dram_stall", "DRAM stall", "#c44e52"),
+)
+
+
 def cycles_figure(result: SimResult) -> Figure:
-    """Stacked compute and DRAM-stall cycles per layer, with utilization on a second axis."""
+    """Every layer's cycles split into useful MACs, mapping loss, fill/drain and DRAM stall,
+    with the PE utilization on a second axis (scaled to its own range when it is small)."""
     names = [layer.name for layer in result.layers]
-    compute = np.array([layer.cycles.compute for layer in result.layers], dtype=float)
-    stall = np.array([layer.cycles.stall for layer in result.layers], dtype=float)
+    parts = np.array(
+        [[getattr(layer.cycle_split, f) for f, _, _ in _SPLIT_PARTS] for layer in result.layers]
+    )
+    totals = parts.sum(axis=1)
     util = np.array([layer.utilization for layer in result.layers]) * 100
-    scale, unit = (1e6, "M cycles") if (compute + stall).max() >= 1e6 else (1e3, "k cycles")
-    fig = _figure(_layer_width(len(names)), 5.5)
+    scale, unit = (1e6, "M cycles") if totals.max() >= 1e6 else (1e3, "k cycles")
+    fig = _figure(_layer_width(len(names)), 5.8)
     ax = fig.add_subplot()
     x = np.arange(len(names))
-    ax.bar(x, compute / scale, width=0.8, color="#4c72b0", label="compute (incl. fill/drain)")
-    ax.bar(x, stall / scale, bottom=compute / scale, width=0.8, color="#c44e52", label="DRAM stall")
+    bottom = np.zeros(len(names))
+    for j, (_, label, color) in enumerate(_SPLIT_PARTS):
+        ax.bar(x, parts[:, j] / scale, bottom=bottom, width=0.8, color=color, label=label)
+        bottom += parts[:, j] / scale
     ax.set_ylabel(f"cycles per layer ({unit})")
+    ax.set_ylim(0, totals.max() / scale * 1.08)
     _layer_axis(ax, names)
     ax.grid(True, axis="y", alpha=0.3)
     util_ax = ax.twinx()
-    util_ax.plot(
-        x, util, color="black", marker="o", ms=3, lw=1, label="PE utilization (right axis)"
-    )
-    util_ax.set_ylim(0, 105)
+    top = 105.0 if util.max() > 20 else max(util.max() * 1.25, 0.01)
+    label = "PE utilization (right axis" + (")" if top == 105 else f", 0-{top:.2g} %)")
+    util_ax.plot(x, util, color="black", marker="o", ms=3, lw=1, label=label)
+    util_ax.set_ylim(0, top)
     util_ax.set_ylabel("PE utilization (%)")
-    cycles = result.cycles
+    split, cycles = result.cycle_split, result.cycles
+    shares = ", ".join(f"{text.split(' (')[0]} {split.share(f):.0%}" for f, text, _ in _SPLIT_PARTS)
     ax.set_title(
-        f"Cycles and utilization per layer: {result.workload_name} on "
-        f"{result.config.name}, {cycles.total:,} cycles "
-        f"({cycles.stall / cycles.total:.0%} stall), utilization "
-        f"{result.utilization:.1%}",
-        fontsize=11,
+        _title(
+            fig,
+            f"Cycles per layer: {result.workload_name} on {result.config.name}\n"
+            f"{cycles.total:,} cycles ({shares}); limited by {result.limited_by}; "
+            f"utilization {result.utilization:.1%}",
+        ),
+        fontsize=10,
     )
-    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    ncol = 5 if fig.get_figwidth() > 12 else 3
+    fig.legend(loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
     return fig
 
 
@@ -304,7 +383,8 @@ def compression_figure(result: SimResult) -> Figure:
     speed.legend(fontsize=7, loc="upper right", frameon=False)
     speed.set_title(f"{result.speedup:.2f}x overall, {result.cycles.total:,} cycles", fontsize=10)
     places = ("dram", "sram", "compute")
-    scale, unit = energy_scale(max(abs(s.total) for s in result.savings) or 1.0, result.energy_unit)
+    largest = max(abs(s.total) for s in result.savings) or 1.0
+    scale, unit = plot_energy_scale(largest, result.energy_unit)
     steps = np.arange(len(result.savings))
     for place, color in zip(places, (_DRAM_COLOR, "#55a868", _SRAM_COLOR), strict=True):
         values = np.array([getattr(s, place) for s in result.savings]) / scale
@@ -319,7 +399,9 @@ def compression_figure(result: SimResult) -> Figure:
     saved.legend(fontsize=7, frameon=False)
     saved.grid(True, axis="y", alpha=0.3)
     saved.set_title(f"energy x{result.energy_ratio:.2f} of the dense baseline", fontsize=10)
-    fig.suptitle(f"Compression on {result.config.name}: {result.workload_name}", fontsize=11)
+    fig.suptitle(
+        _title(fig, f"Compression on {result.config.name}: {result.workload_name}"), fontsize=11
+    )
     return fig
 
 

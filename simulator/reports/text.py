@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.reports.units import format_bytes, format_energy, format_si
+from simulator.reports.units import energy_node, format_bytes, format_energy, format_si
 from simulator.results.result import SimResult
 
 __all__ = ["layer_table", "summary_lines"]
@@ -15,7 +15,7 @@ def _fmt_int(value: int) -> str:
 def layer_table(result: SimResult, max_name: int = 28) -> str:
     """A fixed-width per-layer table with a total row."""
     header = ("layer", "kind", "M", "N", "K", "G", "MACs", "cycles", "stall", "scalesim", "util",
-              "energy", "bound")  # fmt: skip
+              "energy", "limited by")  # fmt: skip
     unit = result.energy_unit
     rows = []
     for layer in result.layers:
@@ -33,20 +33,20 @@ def layer_table(result: SimResult, max_name: int = 28) -> str:
                 _fmt_int(layer.cycles.stall),
                 _fmt_int(layer.cycles.scalesim_total),
                 f"{layer.utilization:6.1%}",
-                format_energy(layer.energy_pj.total, unit),
-                layer.roofline.bound,
+                format_energy(layer.energy.total, unit),
+                layer.limited_by,
             )
         )
     cycles = result.cycles
     total = ("total", "", "", "", "", "", _fmt_int(result.macs), _fmt_int(cycles.total))
     total += (_fmt_int(cycles.stall), _fmt_int(cycles.scalesim_total))
     total += (f"{result.utilization:6.1%}", format_energy(result.energy.total, unit))
-    total += (result.roofline.bound,)
+    total += (result.limited_by,)
     widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            cell.ljust(w) if i < 2 or i == 13 else cell.rjust(w)
+            cell.ljust(w) if i < 2 or i in (12, 13) else cell.rjust(w)
             for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         )
 
@@ -74,16 +74,27 @@ def summary_lines(result: SimResult) -> list[str]:
         f"{result.macs / 1e9:.3f} GMACs)",
         f"config    {cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow.value}, "
         f"{cfg.fold_schedule.value} folds{tiling}, {cfg.clock_mhz:g} MHz, "
-        f"{result.area_total_mm2:.3g} mm^2",
+        f"{result.area_total_mm2:.3g} mm^2 at {cfg.technology_nm:g} nm, activations "
+        f"{cfg.inter_layer_activations.value}",
         f"cycles    {cycles.total:,} ({cycles.compute:,} compute + {cycles.stall:,} stall); "
         f"SCALE-Sim figure {cycles.scalesim_total:,}",
         f"latency   {result.latency_s * 1e3:.3f} ms at {cfg.clock_mhz:g} MHz, "
         f"utilization {result.utilization:.1%}, {format_si(result.macs_per_s, 'MAC/s')}",
-        f"energy    {format_energy(energy.total, result.energy_unit)} "
+        f"energy    {format_energy(energy.total, result.energy_unit)} {energy_node(result)} "
         f"({format_energy(energy.total / result.macs, result.energy_unit)}/MAC), "
-        f"DRAM {format_bytes(result.memory.dram_bytes)}, {roof.bound}-bound",
+        f"DRAM {format_bytes(result.memory.dram_bytes)} (compulsory "
+        f"{format_bytes(result.compulsory_dram_bytes)})",
+        f"limits    {_split(result)}; limited by {result.limited_by}, under the "
+        f"{roof.bound if roof.bound == 'compute' else roof.bound.upper()} roof",
         *_compression_lines(result),
     ]
+
+
+def _split(result: SimResult) -> str:
+    split = result.cycle_split
+    parts = (("useful", "useful MACs"), ("mapping_loss", "mapping loss"),
+             ("fill_drain", "fill/drain"), ("dram_stall", "DRAM stall"))  # fmt: skip
+    return ", ".join(f"{label} {split.share(field):.0%}" for field, label in parts)
 
 
 def _compression_lines(result: SimResult) -> list[str]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["energy_scale", "format_bytes", "format_energy", "format_si", "markdown_table"]
+__all__ = [
+    "energy_node",
+    "energy_scale",
+    "format_bytes",
+    "format_energy",
+    "format_si",
+    "markdown_table",
+    "plot_energy_scale",
+]
 
 _ENERGY_PREFIXES = ((1e12, "J"), (1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ"), (1.0, "pJ"))
 
@@ -52,3 +60,23 @@ def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]], align: 
     marks = {"l": "---", "r": "---:"}
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def energy_node(result) -> str:
+    """``"at 28 nm"`` for scaled energies; ``"(normalized, not scaled to a node)"`` for a
+    table whose unit is not pJ (MAC16 ratios are not scaled)."""
+    if result.energy_unit != "pJ":
+        return "(normalized, not scaled to a node)"
+    return f"at {result.config.technology_nm:g} nm"
+
+
+def plot_energy_scale(value: float, unit: str) -> tuple[float, str]:
+    """The divisor and axis unit that show energies up to ``value`` with at most four
+    digits: a prefixed joule for pJ (``uJ``, ``mJ``), a power of ten for other units
+    (``10^6 MAC16``), so a figure never needs an offset such as ``1e9`` on its ticks."""
+    if unit == "pJ":
+        return energy_scale(value, unit)
+    exponent = 0
+    while abs(value) >= 1e4 * 10**exponent:
+        exponent += 3
+    return float(10**exponent), unit if exponent == 0 else f"10^{exponent} {unit}"

@@ -21,18 +21,18 @@ import numpy as np
 
 from simulator.config import AcceleratorConfig
 from simulator.model.energy import energy_by_component
-from simulator.model.evaluate import Evaluation, evaluate
+from simulator.model.evaluate import LIMITERS, Evaluation, cycle_split, evaluate
 from simulator.model.roofline import BOUND_NAMES
 from simulator.workloads.layer import Workload
 
-__all__ = ["BOUND_NAMES", "BatchResult", "evaluate_configs"]
+__all__ = ["BOUND_NAMES", "LIMITERS", "BatchResult", "evaluate_configs"]
 
 _PER_CONFIG = (
     "cycles_total",
     "cycles_compute",
     "cycles_stall",
     "latency_s",
-    "energy_pj",
+    "energy",
     "area_mm2",
     "utilization",
     "macs",
@@ -47,14 +47,21 @@ class BatchResult:
     """A workload on ``C`` configs: numpy arrays, configs along axis 0, layers along axis 1.
 
     Per config, shape ``(C,)``: ``cycles_total``, ``cycles_compute``, ``cycles_stall``
-    (int64 cycles), ``latency_s``, ``energy_pj`` (total, in ``energy_unit``),
-    ``energy_pj_by_component`` (name -> ``(C,)``), ``area_mm2``,
-    ``area_mm2_by_component``, ``utilization``, ``macs`` (int64), ``dram_bytes`` and
-    ``sram_bytes`` (all reads and writes), ``edp`` (energy x latency, unit x s) and
-    ``energy_unit`` (str, from each config's table).
+    (int64 cycles), ``latency_s``, ``energy`` (total, in ``energy_unit``: pJ, or MAC16
+    for the normalized eyeriss table), ``energy_by_component`` (name -> ``(C,)``),
+    ``area_mm2``, ``area_mm2_by_component``, ``utilization``, ``macs`` (int64),
+    ``dram_bytes`` and ``sram_bytes`` (all reads and writes), ``edp`` (energy x latency,
+    unit x s) and ``energy_unit`` (str, from each config's table). Energy and area are at
+    each config's ``technology_nm``.
 
-    Per config and layer, shape ``(C, L)``: ``layer_cycles_total``, ``layer_energy_pj``,
-    ``layer_bound`` (int8 codes into ``bound_names``: compute, dram, sram).
+    Per config and layer, shape ``(C, L)``: ``layer_cycles_total``, ``layer_energy``,
+    ``layer_bound`` (int8 codes into ``bound_names``: the lowest roof: compute, dram,
+    sram) and ``layer_limiter`` (int8 codes into ``limiter_names``: what most of the
+    layer's cycles are spent on, :class:`simulator.model.evaluate.CycleSplitArrays`).
+
+    ``energy_pj``, ``energy_pj_by_component`` and ``layer_energy_pj`` are deprecated
+    aliases of the ``energy`` fields, kept for existing callers (the sweep table); they
+    hold the same numbers, in ``energy_unit``.
     """
 
     layer_names: tuple[str, ...]
@@ -62,8 +69,8 @@ class BatchResult:
     cycles_compute: np.ndarray
     cycles_stall: np.ndarray
     latency_s: np.ndarray
-    energy_pj: np.ndarray
-    energy_pj_by_component: Mapping[str, np.ndarray]
+    energy: np.ndarray
+    energy_by_component: Mapping[str, np.ndarray]
     area_mm2: np.ndarray
     area_mm2_by_component: Mapping[str, np.ndarray]
     utilization: np.ndarray
@@ -73,12 +80,29 @@ class BatchResult:
     edp: np.ndarray
     energy_unit: np.ndarray
     layer_cycles_total: np.ndarray
-    layer_energy_pj: np.ndarray
+    layer_energy: np.ndarray
     layer_bound: np.ndarray
+    layer_limiter: np.ndarray
     bound_names: tuple[str, ...] = BOUND_NAMES
+    limiter_names: tuple[str, ...] = LIMITERS
 
     def __len__(self) -> int:
         return len(self.cycles_total)
+
+    @property
+    def energy_pj(self) -> np.ndarray:
+        """Deprecated alias of :attr:`energy` (in ``energy_unit``, not always pJ)."""
+        return self.energy
+
+    @property
+    def energy_pj_by_component(self) -> Mapping[str, np.ndarray]:
+        """Deprecated alias of :attr:`energy_by_component`."""
+        return self.energy_by_component
+
+    @property
+    def layer_energy_pj(self) -> np.ndarray:
+        """Deprecated alias of :attr:`layer_energy`."""
+        return self.layer_energy
 
 
 def _sequential_sum(values: np.ndarray) -> np.ndarray:
@@ -111,8 +135,8 @@ def _reduce(ev: Evaluation) -> dict[str, object]:
         "cycles_compute": _sequential_sum(ev.timing.compute_cycles),
         "cycles_stall": _sequential_sum(ev.stall_cycles),
         "latency_s": latency,
-        "energy_pj": energy,
-        "energy_pj_by_component": totals,
+        "energy": energy,
+        "energy_by_component": totals,
         "area_mm2": sum(area.values()),
         "area_mm2_by_component": area,
         "utilization": useful / (cycles_total * ev.hw.pes[:, 0]),
@@ -122,8 +146,9 @@ def _reduce(ev: Evaluation) -> dict[str, object]:
         "edp": energy * latency,
         "energy_unit": np.array(ev.energy_units),
         "layer_cycles_total": ev.total_cycles,
-        "layer_energy_pj": np.asarray(layer_energy),
+        "layer_energy": np.asarray(layer_energy),
         "layer_bound": ev.roofline.bound,
+        "layer_limiter": cycle_split(ev).limiter,
     }
 
 

@@ -2,7 +2,9 @@
 
 Units: cycles of the array clock; bytes; seconds (``latency_s``); MAC/s; energy in the
 energy table's unit (``energy_unit``: pJ for the default ``horowitz45`` table, MAC16 for
-``eyeriss``), stored under ``energy_pj``; area in mm^2. ``utilization`` is useful MACs
+``eyeriss``), stored under ``energy`` with its unit (and, for readers of format 3, also
+under ``energy_pj`` when the unit is pJ, never otherwise); energy and area at the config's
+``technology_nm``; area in mm^2. ``utilization`` is useful MACs
 over ``total cycles x rows x cols``. Totals are derived from the layers (and recomputed
 when a result is read back), so they always equal the sum of their parts.
 """
@@ -17,17 +19,40 @@ from pathlib import Path
 from typing import Any
 
 from simulator.config import AcceleratorConfig
-from simulator.model.roofline import BOUND_NAMES, roofline
+from simulator.model.roofline import roofline
+from simulator.results.records import (
+    OPERANDS,
+    Baseline,
+    Cycles,
+    CycleSplit,
+    EnergySaving,
+    LayerActivations,
+    LayerEnergy,
+    LayerMemory,
+    LayerWeights,
+    OperandBytes,
+    OperandMemory,
+    RooflinePoint,
+    Roofs,
+    TilingAlternative,
+    compression_limiter,
+    point_at,
+)
+from simulator.results.tokens import TokenFigures
 
 __all__ = [
+    "OPERANDS",
     "RESULT_FORMAT_VERSION",
     "Baseline",
+    "CycleSplit",
     "Cycles",
     "EnergySaving",
+    "LayerActivations",
     "LayerEnergy",
     "LayerMemory",
     "LayerResult",
     "LayerWeights",
+    "OperandBytes",
     "OperandMemory",
     "RooflinePoint",
     "Roofs",
@@ -35,260 +60,10 @@ __all__ = [
     "TilingAlternative",
     "TokenFigures",
     "compression_limiter",
+    "point_at",
 ]
 
-RESULT_FORMAT_VERSION = 3
-OPERANDS = ("input", "weight", "output")
-
-
-@dataclass(frozen=True)
-class Cycles:
-    """Where a layer's time goes.
-
-    ``compute``: cycles the array is busy (folds, preload, fill and drain);
-    ``stall``: cycles waiting on DRAM; ``total = compute + stall``;
-    ``scalesim_total``: SCALE-Sim's "Total Cycles" for the same layer and array
-    (its sequential compute count minus one per GEMM), for side-by-side comparison.
-    """
-
-    compute: int
-    stall: int
-    total: int
-    scalesim_total: int
-
-    def __add__(self, other: Cycles) -> Cycles:
-        return Cycles(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
-
-
-def astuple(cycles: Cycles) -> tuple[int, int, int, int]:
-    return (cycles.compute, cycles.stall, cycles.total, cycles.scalesim_total)
-
-
-@dataclass(frozen=True)
-class OperandMemory:
-    """One operand's traffic (see :mod:`simulator.model.memory`).
-
-    ``sram_reads``/``sram_writes`` are element accesses by the array (SCALE-Sim's
-    counts); the ``_bytes`` figures are everything the buffer and DRAM move, including
-    DRAM fills and write-backs through the buffer.
-    """
-
-    sram_reads: int
-    sram_writes: int
-    sram_read_bytes: float
-    sram_write_bytes: float
-    dram_read_bytes: float
-    dram_write_bytes: float
-
-    def __add__(self, other: OperandMemory) -> OperandMemory:
-        return OperandMemory(
-            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self))
-        )
-
-    @property
-    def dram_bytes(self) -> float:
-        return self.dram_read_bytes + self.dram_write_bytes
-
-    @property
-    def sram_bytes(self) -> float:
-        return self.sram_read_bytes + self.sram_write_bytes
-
-
-@dataclass(frozen=True)
-class LayerMemory:
-    """Traffic of the three operands: input activations, weights, outputs/partial sums."""
-
-    input: OperandMemory
-    weight: OperandMemory
-    output: OperandMemory
-
-    def __add__(self, other: LayerMemory) -> LayerMemory:
-        return LayerMemory(*(getattr(self, o) + getattr(other, o) for o in OPERANDS))
-
-    @property
-    def dram_bytes(self) -> float:
-        return sum(getattr(self, o).dram_bytes for o in OPERANDS)
-
-    @property
-    def sram_bytes(self) -> float:
-        return sum(getattr(self, o).sram_bytes for o in OPERANDS)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerMemory:
-        return cls(*(OperandMemory(**data[o]) for o in OPERANDS))
-
-
-@dataclass(frozen=True)
-class LayerEnergy:
-    """Energy by action (``"pe.mac"``, ``"dram.read"``, ...) and by component."""
-
-    by_action: Mapping[str, float]
-    by_component: Mapping[str, float]
-
-    @property
-    def total(self) -> float:
-        return sum(self.by_component.values())
-
-    def __add__(self, other: LayerEnergy) -> LayerEnergy:
-        return LayerEnergy(
-            {k: v + other.by_action[k] for k, v in self.by_action.items()},
-            {k: v + other.by_component[k] for k, v in self.by_component.items()},
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "by_component": dict(self.by_component),
-            "by_action": dict(self.by_action),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerEnergy:
-        return cls(dict(data["by_action"]), dict(data["by_component"]))
-
-
-@dataclass(frozen=True)
-class RooflinePoint:
-    """Where a layer sits on the roofline (see :mod:`simulator.model.roofline`)."""
-
-    intensity: float
-    """MACs per DRAM byte."""
-    sram_intensity: float
-    """MACs per byte the array moves to and from the SRAMs."""
-    attained: float
-    """MAC/s achieved."""
-    peak: float
-    dram_roof: float
-    """MAC/s the DRAM bandwidth allows at this intensity."""
-    sram_roof: float
-    bound: str
-    """``compute``, ``dram`` or ``sram``: the lowest roof."""
-    roof_fraction: float
-    """``attained`` / the lowest roof."""
-
-    @property
-    def roof(self) -> float:
-        return {"compute": self.peak, "dram": self.dram_roof, "sram": self.sram_roof}[self.bound]
-
-
-@dataclass(frozen=True)
-class Roofs:
-    """A config's roofs: peak MAC/s and the DRAM and SRAM bandwidths in bytes/s."""
-
-    peak_macs_per_s: float
-    dram_bytes_per_s: float
-    sram_bytes_per_s: float
-
-
-@dataclass(frozen=True)
-class TilingAlternative:
-    """What a ws or is layer would take with the other ``stream_tiling`` choice.
-
-    ``stream_tile``: streamed vectors per tile (0 when that choice does not tile);
-    ``stream_tiles``: tiles per fold position; ``compute_cycles``: the layer's compute
-    cycles then (everything else unchanged).
-    """
-
-    stream_tiling: str
-    stream_tile: int
-    stream_tiles: int
-    compute_cycles: int
-
-
-@dataclass(frozen=True)
-class LayerWeights:
-    """What a layer's weights are and how the hardware holds them.
-
-    ``source``: ``compressed``, ``recipe`` (synthetic weights), ``declared`` or
-    ``dense``; ``format``: e.g. ``"2:4 int8-sym-channel"``; ``density``: kept share of
-    the weights; ``value_bits``: bits of one weight (or codebook index) on chip;
-    ``mode``: how the PEs run it (``dense``, ``nm``, ``skip``); ``stored_bits``: the
-    compressed tensor's exact storage (None without one); ``dram_bits``: the bits one
-    copy of the weights occupies in DRAM as the hardware reads it (the stored bits when
-    it runs the stored format; a codebook at the decoder's entry width);
-    ``notes``: what the hardware does differently from what the compression asked;
-    ``activation_density``: the nonzero share of the layer's inputs.
-    """
-
-    source: str
-    format: str
-    density: float
-    value_bits: float
-    mode: str
-    stored_bits: int | None
-    dram_bits: float
-    notes: tuple[str, ...] = ()
-    activation_density: float = 1.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "notes", tuple(self.notes))
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The same layer with dense weights at the config's ``weight_bits`` on a dense array
-    of the same size (no zero gating, no decoder): what compression is measured against.
-    """
-
-    cycles: int
-    compute_cycles: int
-    stall_cycles: int
-    fold_positions: int
-    streamed: int
-    energy_pj: float
-    dram_bytes: float
-
-    def __add__(self, other: Baseline) -> Baseline:
-        return Baseline(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-
-@dataclass(frozen=True)
-class EnergySaving:
-    """Energy one step from the dense baseline to the compressed layers saves, by where
-    it is spent (in the result's energy unit; negative when the step costs energy).
-
-    Steps, in order: ``sparsity`` (the keep-masks on this accelerator, values at the
-    array's width), ``values`` (the value format: precision, weight sharing, entropy
-    coding), ``zero activations`` (zero gating of zero inputs).
-    """
-
-    source: str
-    dram: float
-    sram: float
-    compute: float
-    """PEs, registers, hops, selects, decoders and leakage."""
-
-    @property
-    def total(self) -> float:
-        return self.dram + self.sram + self.compute
-
-
-def compression_limiter(
-    weights: LayerWeights, cycles: Cycles, streamed: int, base: Baseline, stream_is_k: bool
-) -> str:
-    """What keeps a compressed layer from a speed-up of 1 / density.
-
-    Against the ideal (the baseline's compute cycles times the density) the lost cycles
-    split into DRAM stalls (``memory bound``), fill, drain and preload beyond the ideal
-    share (``fill and drain``), and streamed vectors beyond the ideal share: the
-    longest column of each fold when the stream is ``k`` (os: ``imbalance``), whole row
-    folds otherwise (ws, is: ``fold quantisation``). The largest names the limiter;
-    ``runs dense`` when the PEs do not exploit a sparse format, ``dense`` for dense
-    weights, ``none`` within 5 % of the ideal.
-    """
-    if weights.mode == "dense":
-        return "runs dense" if weights.density < 1 else "dense"
-    ideal = base.compute_cycles * weights.density
-    if cycles.total - ideal <= 0.05 * cycles.total:
-        return "none"
-    losses = {
-        "memory bound": cycles.stall,
-        "fill and drain": (cycles.compute - streamed)
-        - (base.compute_cycles - base.streamed) * weights.density,
-        "imbalance" if stream_is_k else "fold quantisation": streamed
-        - base.streamed * weights.density,
-    }
-    return max(losses, key=losses.get)
+RESULT_FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -301,6 +76,10 @@ class LayerResult:
     (the dense layer's work); ``macs_useful`` the kept weights', ``macs_issued`` what the
     PEs issue (nm's zero padding included); ``fold_positions`` and ``streamed`` are
     the layer's fold positions and streamed vectors (:mod:`simulator.model.timing`).
+    ``energy`` is in ``energy_unit``; ``cycle_split`` says where the cycles go and
+    ``limited_by`` names the largest share (``compute``, ``mapping loss``,
+    ``fill/drain``, ``DRAM stall``); ``limiter`` is the compression limiter;
+    ``activations`` where the input came from and the output went.
     """
 
     name: str
@@ -324,17 +103,50 @@ class LayerResult:
     latency_s: float
     macs_per_s: float
     memory: LayerMemory
-    energy_pj: LayerEnergy
+    energy: LayerEnergy
     roofline: RooflinePoint
     weights: LayerWeights
     baseline: Baseline
     limiter: str
     """What keeps the layer from a speed-up of 1 / density (:func:`compression_limiter`)."""
+    cycle_split: CycleSplit
+    activations: LayerActivations
+    footprint: OperandBytes
+    """One copy of each operand in DRAM: the layer's compulsory traffic is the parts it
+    reads from or writes to DRAM (:attr:`dram_excess_bytes`)."""
+    energy_unit: str = "pJ"
     tiling_alternative: TilingAlternative | None = None
+
+    @property
+    def energy_pj(self) -> LayerEnergy:
+        """Deprecated alias of :attr:`energy` (in :attr:`energy_unit`, which may not be pJ)."""
+        return self.energy
+
+    @property
+    def limited_by(self) -> str:
+        """What the layer's time is mostly spent on (:attr:`CycleSplit.limiter`)."""
+        return self.cycle_split.limiter
 
     @property
     def dram_bytes(self) -> float:
         return self.memory.dram_bytes
+
+    @property
+    def dram_compulsory_bytes(self) -> float:
+        """One copy of what the layer must move: its weights (or second operand), its input
+        unless it was on chip, its output unless it stays, and residual reads from DRAM."""
+        act, fp = self.activations, self.footprint
+        return (
+            fp.weight
+            + (fp.input if act.input_from == "dram" else 0.0)
+            + (fp.output if act.output_to == "dram" else 0.0)
+            + act.residual_dram_bytes
+        )
+
+    @property
+    def dram_excess_bytes(self) -> float:
+        """DRAM bytes beyond :attr:`dram_compulsory_bytes`: refetches and spills."""
+        return max(0.0, self.dram_bytes - self.dram_compulsory_bytes)
 
     @property
     def speedup(self) -> float:
@@ -344,36 +156,52 @@ class LayerResult:
     @property
     def energy_ratio(self) -> float:
         """Energy / baseline energy."""
-        return self.energy_pj.total / self.baseline.energy_pj
+        return self.energy.total / self.baseline.energy
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields. ``energy_pj`` (and the baseline's) repeat ``energy`` when
+        the unit is pJ, for readers of result format 3; they are absent otherwise."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["cycles"] = asdict(self.cycles)
         out["memory"] = asdict(self.memory)
-        out["energy_pj"] = self.energy_pj.to_dict()
+        out["energy"] = self.energy.to_dict(self.energy_unit)
         out["roofline"] = asdict(self.roofline)
         out["weights"] = asdict(self.weights)
         out["weights"]["notes"] = list(self.weights.notes)
         out["baseline"] = asdict(self.baseline)
+        out["cycle_split"] = asdict(self.cycle_split)
+        out["activations"] = asdict(self.activations)
+        out["footprint"] = asdict(self.footprint)
         alternative = self.tiling_alternative
         out["tiling_alternative"] = None if alternative is None else asdict(alternative)
+        out["limited_by"] = self.limited_by
         out["dram_bytes"] = self.dram_bytes
+        out["dram_compulsory_bytes"] = self.dram_compulsory_bytes
         out["speedup"] = self.speedup
         out["energy_ratio"] = self.energy_ratio
+        if self.energy_unit == "pJ":
+            out["energy_pj"] = self.energy.to_dict()
+            out["baseline"]["energy_pj"] = self.baseline.energy
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerResult:
-        derived = ("dram_bytes", "speedup", "energy_ratio")
+        derived = ("dram_bytes", "speedup", "energy_ratio", "energy_pj", "limited_by",
+                   "dram_compulsory_bytes")  # fmt: skip
         data = {key: value for key, value in data.items() if key not in derived}
+        energy = {k: v for k, v in data["energy"].items() if k != "unit"}
+        baseline = {k: v for k, v in data["baseline"].items() if k != "energy_pj"}
         return cls(
             **{
                 **data,
                 "weights": LayerWeights(**data["weights"]),
-                "baseline": Baseline(**data["baseline"]),
+                "baseline": Baseline(**baseline),
                 "cycles": Cycles(**data["cycles"]),
                 "memory": LayerMemory.from_dict(data["memory"]),
-                "energy_pj": LayerEnergy.from_dict(data["energy_pj"]),
+                "energy": LayerEnergy.from_dict(energy),
+                "cycle_split": CycleSplit(**data["cycle_split"]),
+                "activations": LayerActivations(**data["activations"]),
+                "footprint": OperandBytes(**data["footprint"]),
                 "roofline": RooflinePoint(**data["roofline"]),
                 "tiling_alternative": (
                     None
@@ -381,62 +209,6 @@ class LayerResult:
                     else TilingAlternative(**data["tiling_alternative"])
                 ),
             }
-        )
-
-
-@dataclass(frozen=True)
-class TokenFigures:
-    """What a transformer workload means in tokens, derived from its layers.
-
-    A workload is a token workload when it has attention matmuls (layers of kind
-    ``matmul``, the two products of two activations). Their ``m`` is the number of new
-    tokens per sample, so a pass processes ``tokens_per_pass = m x batch`` tokens; it is a
-    *decode step* when ``m == 1`` (one new token per sample against a KV cache) and a
-    *prompt pass* (prefill, or an encoder) otherwise.
-
-    ``tokens_per_s``: ``tokens_per_pass / latency`` (decode: ``batch / latency``).
-    ``time_to_first_token_s``: a prompt pass's latency, which for a decoder's prefill is
-    the time to its first token (the LM head on the last position ends it; no queueing,
-    no embedding lookup); None in decode. ``time_per_output_token_s``: a decode step's
-    latency; None for a prompt pass.
-    DRAM bytes are split three ways: ``weight_dram_bytes`` (the weight operand of every
-    layer that has weights), ``kv_dram_bytes`` (the second operand of the attention
-    matmuls: ``K^T`` in the scores, ``V`` in the context product, i.e. the KV cache in a
-    decode step) and ``activation_dram_bytes`` (inputs, outputs and partial sums).
-    """
-
-    phase: str
-    """``decode`` or ``prefill``."""
-    tokens_per_pass: int
-    tokens_per_s: float
-    time_to_first_token_s: float | None
-    time_per_output_token_s: float | None
-    weight_dram_bytes: float
-    kv_dram_bytes: float
-    activation_dram_bytes: float
-
-    @classmethod
-    def of(
-        cls, layers: tuple[LayerResult, ...], batch: int, latency_s: float
-    ) -> TokenFigures | None:
-        """The figures of ``layers`` run at ``batch`` in ``latency_s``; None without attention."""
-        attention = [layer for layer in layers if layer.kind == "matmul"]
-        if not attention:
-            return None
-        tokens = max(layer.m for layer in attention) * batch
-        decode = tokens == batch
-        weight = sum(layer.memory.weight.dram_bytes for layer in layers if layer.kind != "matmul")
-        kv = sum(layer.memory.weight.dram_bytes for layer in attention)
-        total = sum(layer.memory.dram_bytes for layer in layers)
-        return cls(
-            phase="decode" if decode else "prefill",
-            tokens_per_pass=tokens,
-            tokens_per_s=tokens / latency_s,
-            time_to_first_token_s=None if decode else latency_s,
-            time_per_output_token_s=latency_s if decode else None,
-            weight_dram_bytes=weight,
-            kv_dram_bytes=kv,
-            activation_dram_bytes=total - weight - kv,
         )
 
 
@@ -497,7 +269,27 @@ class SimResult:
 
     @property
     def energy_ratio(self) -> float:
-        return self.energy.total / self.baseline.energy_pj
+        return self.energy.total / self.baseline.energy
+
+    @property
+    def cycle_split(self) -> CycleSplit:
+        """Where all the cycles go (:class:`CycleSplit`, summed over layers)."""
+        total = self.layers[0].cycle_split
+        for layer in self.layers[1:]:
+            total = total + layer.cycle_split
+        return total
+
+    @property
+    def limited_by(self) -> str:
+        """The largest share of all the cycles (:attr:`CycleSplit.limiter`)."""
+        return self.cycle_split.limiter
+
+    @property
+    def compulsory_dram_bytes(self) -> float:
+        """The least a workload moves: every layer's weights (and attention K, V) once, the
+        first layer's input and the last layer's output."""
+        weights = sum(layer.footprint.weight for layer in self.layers)
+        return weights + self.layers[0].footprint.input + self.layers[-1].footprint.output
 
     @property
     def cycles(self) -> Cycles:
@@ -538,9 +330,9 @@ class SimResult:
 
     @property
     def energy(self) -> LayerEnergy:
-        total = self.layers[0].energy_pj
+        total = self.layers[0].energy
         for layer in self.layers[1:]:
-            total = total + layer.energy_pj
+            total = total + layer.energy
         return total
 
     @property
@@ -570,6 +362,16 @@ class SimResult:
         raise KeyError(f"no layer named {name!r} in {self.workload_name}")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the total's ``energy_pj`` and ``baseline.energy_pj`` repeat
+        ``energy`` only when the unit is pJ (see :meth:`LayerResult.to_dict`)."""
+        out = self._to_dict()
+        if self.energy_unit == "pJ":
+            total = out["total"]
+            total["energy_pj"] = self.energy.to_dict()
+            total["baseline"]["energy_pj"] = self.baseline.energy
+        return out
+
+    def _to_dict(self) -> dict[str, Any]:
         energy = self.energy
         return {
             "format_version": RESULT_FORMAT_VERSION,
@@ -601,9 +403,13 @@ class SimResult:
                 "macs_per_s": self.macs_per_s,
                 "memory": asdict(self.memory),
                 "dram_bytes": self.memory.dram_bytes,
+                "dram_compulsory_bytes": self.compulsory_dram_bytes,
                 "sram_bytes": self.memory.sram_bytes,
-                "energy_pj": energy.to_dict(),
+                "energy": energy.to_dict(self.energy_unit),
                 "area_mm2": self.area_total_mm2,
+                "technology_nm": self.config.technology_nm,
+                "cycle_split": asdict(self.cycle_split),
+                "limited_by": self.limited_by,
                 "roofline": asdict(self.roofline),
                 "baseline": asdict(self.baseline),
                 "speedup": self.speedup,
@@ -655,7 +461,7 @@ class SimResult:
 
     def csv_rows(self) -> list[dict[str, Any]]:
         """One flat dict per layer: nested records become ``cycles_compute``,
-        ``memory_input_dram_read_bytes``, ``energy_pj_by_component_dram`` etc."""
+        ``memory_input_dram_read_bytes``, ``energy_by_component_dram`` etc."""
         return [_flatten(layer.to_dict()) for layer in self.layers]
 
     def write_csv(self, path: str | Path) -> None:
@@ -675,17 +481,3 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def point_at(roof: Any, index: Any) -> RooflinePoint:
-    """The :class:`RooflinePoint` at ``index`` of a :class:`simulator.model.roofline.Roofline`."""
-    return RooflinePoint(
-        intensity=float(roof.intensity[index]),
-        sram_intensity=float(roof.sram_intensity[index]),
-        attained=float(roof.attained_macs_per_s[index]),
-        peak=float(roof.peak_macs_per_s[index]),
-        dram_roof=float(roof.dram_roof_macs_per_s[index]),
-        sram_roof=float(roof.sram_roof_macs_per_s[index]),
-        bound=BOUND_NAMES[int(roof.bound[index])],
-        roof_fraction=float(roof.roof_fraction[index]),
-    )

@@ -13,18 +13,28 @@ from compress.stats import structure_only
 from simulator.config import AcceleratorConfig, ConfigError, ScaleSimSparsity, StreamTiling
 from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.energy import ACTIONS, energy_by_component
-from simulator.model.evaluate import Evaluation, evaluate, sram_bandwidth_bits
+from simulator.model.evaluate import (
+    CycleSplitArrays,
+    Evaluation,
+    cycle_split,
+    evaluate,
+    sram_bandwidth_bits,
+)
 from simulator.model.mapping import DATAFLOW_MAPS, Operand
+from simulator.model.residency import SPILL_REASONS
 from simulator.model.sparsity import EXEC_MODES, execution_notes
 from simulator.model.timing import dense_timing
 from simulator.results.result import (
     Baseline,
     Cycles,
+    CycleSplit,
     EnergySaving,
+    LayerActivations,
     LayerEnergy,
     LayerMemory,
     LayerResult,
     LayerWeights,
+    OperandBytes,
     OperandMemory,
     Roofs,
     SimResult,
@@ -54,8 +64,9 @@ def simulate(workload: Workload, config: AcceleratorConfig) -> SimResult:
     ev = evaluate(workload, [config])
     base = evaluate(dense_workload(workload), [config.dense_baseline()])
     alternatives = _tiling_alternatives(workload, config)
+    split = cycle_split(ev)
     layers = tuple(
-        _layer_result(ev, base, i, layer, config, alternatives[i] if alternatives else None)
+        _layer_result(ev, base, split, i, layer, config, alternatives[i] if alternatives else None)
         for i, layer in enumerate(workload.layers)
     )
     if config.scalesim_sparsity is ScaleSimSparsity.LAYERWISE:
@@ -171,17 +182,21 @@ def _by_place(ev: Evaluation) -> dict[str, float]:
 def _tiling_alternatives(
     workload: Workload, config: AcceleratorConfig
 ) -> list[TilingAlternative] | None:
-    """Timing of every layer with the other ``stream_tiling`` (ws and is only)."""
-    if DATAFLOW_MAPS[config.dataflow].tiles_stream == 0:
-        return None
+    """Timing of every layer with the other ``stream_tiling`` choice."""
     other = StreamTiling.FIT if config.stream_tiling is StreamTiling.NONE else StreamTiling.NONE
     hw = ConfigColumns.of([config.replace(stream_tiling=other)])
     timing = dense_timing(hw, LayerColumns.of(workload))
-    stream_tile = int(hw.stream_tile_limit[0, 0])
+    limit, tiled = int(hw.stream_tile_limit[0, 0]), timing.stream_tiles[0] > 1
+
+    def tile(i: int) -> int:  # ws, is: the config's Ts (capped at T); os: the layer's Ks
+        if limit:
+            return min(limit, int(timing.t[0, i]))
+        return int(timing.stream_tile[0, i]) if tiled[i] else 0
+
     return [
         TilingAlternative(
             stream_tiling=other.value,
-            stream_tile=min(stream_tile, int(timing.t[0, i])) if stream_tile else 0,
+            stream_tile=tile(i),
             stream_tiles=int(timing.stream_tiles[0, i]),
             compute_cycles=int(timing.compute_cycles[0, i]),
         )
@@ -192,6 +207,7 @@ def _tiling_alternatives(
 def _layer_result(
     ev: Evaluation,
     base: Evaluation,
+    split: CycleSplitArrays,
     i: int,
     layer: Layer,
     config: AcceleratorConfig,
@@ -238,12 +254,47 @@ def _layer_result(
         latency_s=cycles.total / config.clock_hz,
         macs_per_s=float(ev.roofline.attained_macs_per_s[0, i]),
         memory=_layer_memory(ev.traffic, i),
-        energy_pj=LayerEnergy(by_action, _by_component(by_action)),
+        energy=LayerEnergy(by_action, _by_component(by_action)),
         roofline=point_at(ev.roofline, (0, i)),
         weights=weights,
         baseline=baseline,
         limiter=compression_limiter(weights, cycles, streamed, baseline, stream_is_k),
+        cycle_split=CycleSplit(*(float(part[0, i]) for part in split)),
+        activations=_activations(ev, i, config),
+        footprint=_footprint(ev, i, layer, config),
+        energy_unit=ev.hw.tables[0].unit,
         tiling_alternative=alternative,
+    )
+
+
+def _footprint(ev: Evaluation, i: int, layer: Layer, config: AcceleratorConfig) -> OperandBytes:
+    """One copy of layer ``i``'s operands as DRAM holds them."""
+    ly, shape = ev.layers, ev.total_cycles.shape
+    groups = layer.groups
+    weight_bits = float(np.broadcast_to(ev.widths.b_dram, shape)[0, i])
+    return OperandBytes(
+        input=float(ly.input_elements[0, i]) * groups * config.activation_bits / 8,
+        weight=layer.k * layer.n * groups * weight_bits / 8,
+        output=layer.m * layer.n * groups * config.activation_bits / 8,
+    )
+
+
+def _activations(ev: Evaluation, i: int, config: AcceleratorConfig) -> LayerActivations:
+    """Where layer ``i``'s input came from and its output went, and why."""
+    res = ev.residency
+    capacity = config.ifmap_sram_bytes
+    if res is None:
+        reason = SPILL_REASONS[1]
+        return LayerActivations("dram", "dram", reason, 0.0, 0.0, float(capacity))
+    where = ("dram", "on_chip")
+    return LayerActivations(
+        input_from=where[int(res.input_on_chip[0, i])],
+        output_to=where[int(res.output_on_chip[0, i])],
+        reason=SPILL_REASONS[int(res.reason[0, i])],
+        output_bytes=float(res.tensor_bits[0, i]) / 8,
+        others_bytes=float(res.others_bits[0, i]) / 8,
+        capacity_bytes=float(capacity),
+        residual_dram_bytes=float(res.extra_dram_elements[0, i]) * config.activation_bits / 8,
     )
 
 
@@ -281,7 +332,7 @@ def _baseline(base: Evaluation, i: int) -> Baseline:
         stall_cycles=int(base.stall_cycles[0, i]),
         fold_positions=int(base.timing.fold_positions[0, i]),
         streamed=int(base.timing.streamed[0, i]),
-        energy_pj=energy,
+        energy=energy,
         dram_bytes=float(base.traffic.dram_bits[0, i]) / 8,
     )
 

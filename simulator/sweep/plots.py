@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from simulator.reports.units import format_bytes
 from simulator.sweep.store import Table, read_table
 
 __all__ = ["load_results", "plot_sweep"]
@@ -212,24 +214,31 @@ def _range(values: np.ndarray) -> tuple[float, float]:
     return low, max(high, low * 1.0001)
 
 
-def _bins(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Category index per row and tick labels: the distinct values, or 8 log/linear bins."""
+def _bins(values: np.ndarray, name: str = "") -> tuple[np.ndarray, list[str]]:
+    """Category index per row and tick labels: the distinct values, or 8 log/linear bins
+    (sizes of ``*_bytes`` axes in KiB/MiB)."""
+
+    def text(v) -> str:
+        if name.endswith("_bytes") and not isinstance(v, str):
+            return format_bytes(float(v))
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
     distinct = np.unique(values)
     if len(distinct) <= 12:
         index = np.searchsorted(distinct, values)
-        return index, [f"{v:.3g}" if isinstance(v, float) else str(v) for v in distinct]
+        return index, [text(v) for v in distinct]
     numeric = values.astype(float)
     edges = (np.geomspace if numeric.min() > 0 else np.linspace)(numeric.min(), numeric.max(), 9)
     index = np.clip(np.searchsorted(edges, numeric, side="right") - 1, 0, 7)
-    return index, [f"{a:.3g}–{b:.3g}" for a, b in itertools.pairwise(edges)]
+    return index, [f"{text(a)}–{text(b)}" for a, b in itertools.pairwise(edges)]
 
 
 def _heatmap(
     table: Table, rows: np.ndarray, metric: str, x: str, y: str, title: str, path: Path
 ) -> None:
     rows = rows[table["feasible"][rows]]
-    xi, xlabels = _bins(table[x][rows])
-    yi, ylabels = _bins(table[y][rows])
+    xi, xlabels = _bins(table[x][rows], x)
+    yi, ylabels = _bins(table[y][rows], y)
     grid = np.full((len(ylabels), len(xlabels)), np.nan)
     np.fmin.at(grid, (yi, xi), table[metric][rows].astype(float))
     fig = _figure(1.1 * len(xlabels) + 3, 0.55 * len(ylabels) + 2.5)
@@ -243,9 +252,15 @@ def _heatmap(
     )
     ax.set_xticks(range(len(xlabels)), xlabels, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(ylabels)), ylabels, fontsize=8)
+    best = np.unravel_index(np.nanargmin(grid), grid.shape)
+    ax.scatter([best[1]], [best[0]], marker="*", s=160, color="#2ca02c", edgecolor="white",
+               zorder=3, label="best cell")  # fmt: skip
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"{title}\nbest {metric} over the other axes (blank: no feasible point)")
+    chars = int(fig.get_figwidth() * 72 / (0.55 * 9))  # wrap to the figure: never clipped
+    text = f"{title}\nbest {metric} over the other axes (blank: no feasible point)"
+    ax.set_title("\n".join(textwrap.fill(line, chars) for line in text.split("\n")), fontsize=9)
     fig.colorbar(image, ax=ax, label=_LABELS.get(metric, metric))
     fig.savefig(path, dpi=130)
 

@@ -13,6 +13,7 @@ from simulator.config import (
     ConfigError,
     Dataflow,
     FoldSchedule,
+    InterLayerActivations,
     StreamTiling,
     parse_bytes,
 )
@@ -135,13 +136,31 @@ def test_shipped_config_sizes():
     assert (tpu.rows, tpu.cols, tpu.ifmap_sram_bytes) == (256, 256, 24 * 1024 * 1024)
 
 
-def test_shipped_weight_stationary_configs_tile_the_stream():
-    # TPUv1 and the edge config tile like their compilers do; the os config has nothing to
-    # tile and keeps the default.
-    for name in ("edge-32x32", "tpuv1-256x256"):
+def test_shipped_configs_tile_the_stream():
+    # TPUv1 and the edge config tile like their compilers do; the os config tiles its k
+    # where that saves input refetches.
+    for name in ("edge-32x32", "tpuv1-256x256", "cloud-128x128"):
         assert load_config(ROOT / "configs" / f"{name}.yaml").stream_tiling is StreamTiling.FIT
-    cloud = load_config(ROOT / "configs" / "cloud-128x128.yaml")
-    assert cloud.stream_tiling is StreamTiling.NONE
+
+
+def test_tpuv1_config_keeps_activations_on_chip_at_28_nm():
+    tpu = load_config(ROOT / "configs" / "tpuv1-256x256.yaml")
+    assert tpu.inter_layer_activations is InterLayerActivations.ON_CHIP
+    assert tpu.technology_nm == 28
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("technology_nm", 5, "must be a number from 7 to 180"),
+        ("technology_nm", "28nm", "must be a number from 7 to 180"),
+        ("technology_nm", True, "must be a number from 7 to 180"),
+        ("inter_layer_activations", "sram", "must be one of dram, on_chip"),
+    ],
+)
+def test_new_fields_refuse_bad_values_naming_them(field, value, fragment):
+    with pytest.raises(ConfigError, match=f"'{field}' = .*{fragment}"):
+        AcceleratorConfig(rows=4, cols=4, **{field: value})
 
 
 def test_demo_default_is_the_shipped_edge_config():

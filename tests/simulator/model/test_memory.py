@@ -471,3 +471,33 @@ def test_with_tiles_an_operand_that_fits_is_read_from_dram_once(m, n, k, rows, c
     assert int(t.weight.dram_read_bits) == k * n * 4
     assert int(t.output.dram_write_bits) == m * n * 8
     assert int(t.output.dram_read_bits) == 0
+
+
+def test_os_k_tiles_read_the_inputs_once_by_hand():
+    # os on 2x2, GEMM m=4, n=4, k=8 at 8 bits, 32-bit sums, single-buffered: a 16-byte
+    # input buffer holds 128 bits, a 4 x Ks slab of A takes 32 bits per k column: Ks = 4,
+    # nt = 2. Untiled, A (256 bits) is streamed by both column blocks and 128 bits of it
+    # are refetched; C (16 x 32 bits) fits the 64-byte output buffer, so tiling spills
+    # nothing and is used.
+    from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
+
+    workload = Workload("g", (Layer("g", Gemm(m=4, n=4, k=8)),))
+    base = AcceleratorConfig(
+        rows=2, cols=2, dataflow="os", ifmap_sram_bytes=16, ofmap_sram_bytes=64,
+        sram_double_buffered=False,
+    )  # fmt: skip
+    none = simulate(workload, base).layers[0]
+    fit = simulate(workload, base.replace(stream_tiling="fit")).layers[0]
+    assert (none.stream_tiles, fit.stream_tiles) == (1, 2)
+    # 4 fold positions of (R + C - 2) + T = 2 + 8 untiled; a fill and drain per k tile.
+    assert none.cycles.compute == 4 * (2 + 8)
+    assert fit.cycles.compute == 4 * (2 * 2 + 8)
+    assert none.memory.input.dram_read_bytes == (256 + 128) / 8
+    assert fit.memory.input.dram_read_bytes == 256 / 8
+    assert fit.memory.weight.dram_read_bytes == none.memory.weight.dram_read_bytes == 32
+    # The sums of each k tile are added into the output buffer: 2 writes, 1 read-back each.
+    assert (fit.memory.output.sram_writes, fit.memory.output.sram_reads) == (32, 16)
+    assert fit.memory.output.dram_write_bytes == none.memory.output.dram_write_bytes == 16
+    # An output buffer too small for C makes tiling cost more than it saves: untiled.
+    small = simulate(workload, base.replace(stream_tiling="fit", ofmap_sram_bytes=32))
+    assert small.layers[0].stream_tiles == 1

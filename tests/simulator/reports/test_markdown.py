@@ -79,8 +79,9 @@ def test_golden_report_md(small, update_golden):
 
 def test_report_contents(small):
     text = render_markdown(small)
-    for heading in ("## Summary", "## Area (mm^2)", "## Energy by component",
-                    "## Top energy consumers", "## Layers", "## Memory-bound layers"):  # fmt: skip
+    for heading in ("## Summary", "## Area (mm^2 at 45 nm)", "## Energy by component (at 45 nm)",
+                    "## Top energy consumers", "## Layers", "## What limits the layers",
+                    "## Activations between layers"):  # fmt: skip
         assert heading in text
     for layer in small.layers:
         assert f"| {layer.name} |" in text
@@ -156,3 +157,20 @@ def test_report_names_the_tiling_and_when_even_one_vector_does_not_fit(small):
     text = render_markdown(tiny)
     assert "stream tiles of 1 vector," in text
     assert "Tiling is on, but even one streamed vector's partial sums (8 x 24 bits)" in text
+
+
+def test_golden_prices_registers_and_hops_as_flip_flop_writes():
+    # The golden result's energy table: a PE register update and a systolic hop cost one
+    # NanGate FreePDK45 DFF_X1 write per bit (tests/simulator/model/test_energy.py derives
+    # it from the liberty figures), a register read nothing; energies carry their unit.
+    from tests.simulator.model.test_energy import FLOP_PJ
+
+    golden = json.loads((GOLDEN / "small" / "result.json").read_text())
+    prices = golden["energy_table"]["prices"]
+    assert prices["register.write"] == {"value": pytest.approx(FLOP_PJ, rel=1e-4), "unit": "pJ/bit"}
+    assert prices["array.hop"]["value"] == prices["register.write"]["value"]
+    assert prices["register.read"]["value"] == 0.0
+    layer = golden["layers"][0]
+    assert (
+        layer["energy"]["unit"] == "pJ" and layer["energy_pj"]["total"] == layer["energy"]["total"]
+    )

@@ -40,6 +40,8 @@ configs = st.builds(
     sram_double_buffered=st.booleans(),
     energy_table=st.sampled_from(["horowitz45", "eyeriss"]),
     stream_tiling=st.sampled_from(["none", "fit"]),
+    inter_layer_activations=st.sampled_from(["dram", "on_chip"]),
+    technology_nm=st.sampled_from([7, 16, 28, 45, 65, 180]),
 )
 
 
@@ -50,9 +52,10 @@ def assert_matches(batch: BatchResult, i: int, config: AcceleratorConfig) -> Non
     assert batch.cycles_compute[i] == r.cycles.compute
     assert batch.cycles_stall[i] == r.cycles.stall
     assert batch.latency_s[i] == r.latency_s
-    assert batch.energy_pj[i] == r.energy.total
+    assert batch.energy[i] == r.energy.total
+    assert batch.energy_pj[i] == batch.energy[i]  # the deprecated alias
     for name, value in r.energy.by_component.items():
-        assert batch.energy_pj_by_component[name][i] == value
+        assert batch.energy_by_component[name][i] == value
     assert batch.area_mm2[i] == r.area_total_mm2
     assert batch.utilization[i] == r.utilization
     assert batch.macs[i] == r.macs
@@ -62,8 +65,9 @@ def assert_matches(batch: BatchResult, i: int, config: AcceleratorConfig) -> Non
     assert batch.energy_unit[i] == r.energy_unit
     for j, layer in enumerate(r.layers):
         assert batch.layer_cycles_total[i, j] == layer.cycles.total
-        assert batch.layer_energy_pj[i, j] == layer.energy_pj.total
+        assert batch.layer_energy[i, j] == layer.energy.total
         assert BOUND_NAMES[batch.layer_bound[i, j]] == layer.roofline.bound
+        assert batch.limiter_names[batch.layer_limiter[i, j]] == layer.limited_by
 
 
 @settings(max_examples=80, deadline=None)
@@ -90,6 +94,8 @@ def test_a_batch_of_mixed_configs_equals_one_at_a_time():
             clock_mhz=float(rng.uniform(100, 2000)),
             sram_double_buffered=bool(i % 4),
             energy_table=("horowitz45", "eyeriss")[i % 5 == 0],
+            inter_layer_activations=("dram", "on_chip")[i % 3 == 1],
+            technology_nm=(45, 28, 7)[i % 3],
         )
         for i in range(40)
     ]
@@ -116,7 +122,8 @@ def test_empty_and_bad_chunk_are_errors():
 @settings(max_examples=40, deadline=None)
 @given(configs.map(lambda c: c.replace(stream_tiling="fit")))
 def test_fit_changes_nothing_in_layers_it_does_not_tile(config):
-    """os, an unfolded ``k`` or a tile as long as the stream: every number as ``none``."""
+    """An unfolded ``k`` or a tile as long as the stream: every number as ``none``; a
+    tiled layer (os's k tiles included) pays a fill and drain per tile."""
     fit = simulate(WORKLOAD, config)
     none = simulate(WORKLOAD, config.replace(stream_tiling="none"))
     for layer_fit, layer_none in zip(fit.layers, none.layers, strict=True):
@@ -125,10 +132,26 @@ def test_fit_changes_nothing_in_layers_it_does_not_tile(config):
             assert replace(layer_fit, tiling_alternative=None) == replace(
                 layer_none, tiling_alternative=None
             )
-        elif config.fold_schedule == "overlapped" and config.rows + config.cols == 2:
-            # A 1x1 array with hidden preloads: a tile's overhead R + C - 2 is zero.
+        elif config.rows + config.cols == 2 and (
+            config.fold_schedule == "overlapped" or config.dataflow == "os"
+        ):
+            # A 1x1 array with hidden (or no) preloads: a tile's overhead R + C - 2 is zero.
             assert layer_fit.cycles.compute == layer_none.cycles.compute
         else:
             assert layer_fit.cycles.compute > layer_none.cycles.compute
-    if config.dataflow == "os":
-        assert fit.layers == none.layers
+
+
+@settings(max_examples=60, deadline=None)
+@given(configs)
+def test_the_cycle_split_sums_to_the_total(config):
+    result = simulate(WORKLOAD, config)
+    for layer in result.layers:
+        split = layer.cycle_split
+        assert split.total == pytest.approx(layer.cycles.total, rel=1e-12)
+        assert split.dram_stall == layer.cycles.stall
+        assert split.useful + split.mapping_loss + split.fill_drain == pytest.approx(
+            layer.cycles.compute, rel=1e-12
+        )
+        assert split.useful == pytest.approx(layer.macs_useful / config.pes)
+        assert min(split.useful, split.mapping_loss, split.fill_drain) >= -1e-9
+    assert result.cycle_split.total == pytest.approx(result.cycles.total, rel=1e-12)

@@ -10,10 +10,13 @@ from simulator.reports.markdown import render_markdown
 from simulator.results.result import (
     Baseline,
     Cycles,
+    CycleSplit,
+    LayerActivations,
     LayerEnergy,
     LayerMemory,
     LayerResult,
     LayerWeights,
+    OperandBytes,
     OperandMemory,
     RooflinePoint,
     Roofs,
@@ -41,8 +44,11 @@ def _layer(name: str, kind: str, m: int, cycles: int, weight_dram: float) -> Lay
         cycles=Cycles(compute=cycles, stall=0, total=cycles, scalesim_total=cycles - 1),
         mapping_efficiency=1.0, row_folds=1, col_folds=1, stream_tiles=1, fold_positions=1,
         streamed=m, psum_block_bytes=0.0, latency_s=cycles / (CLOCK_MHZ * 1e6), macs_per_s=1.0,
-        memory=memory, energy_pj=LayerEnergy({"pe.mac": 1.0}, {"pe": 1.0}), roofline=roof,
+        memory=memory, energy=LayerEnergy({"pe.mac": 1.0}, {"pe": 1.0}), roofline=roof,
         weights=weights, baseline=baseline, limiter="dense",
+        cycle_split=CycleSplit(cycles / 2, cycles / 2, 0.0, 0.0),
+        activations=LayerActivations("dram", "dram", "inter_layer_activations: dram", 0, 0, 1),
+        footprint=OperandBytes(100.0, weight_dram, 10.0),
     )  # fmt: skip
 
 
