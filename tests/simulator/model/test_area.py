@@ -57,7 +57,19 @@ def test_sparse_pe_and_decoder_area_by_hand():
     only_2of4 = area(pe_kind="nm", nm_patterns=["2:4"])["pe_select"]
     assert only_2of4 == pytest.approx(128 * (3 * 8 * 1.862 + 2 * 4.522 + 1 * 8 * 4.522) * 1e-6)
     decoder = area(weight_decoder="codebook", decoder_entries=16, decoder_entry_bits=8)
-    # Per column (8 of them): 16 x 8 flip-flops and a 16:1 read mux over 8 bits.
-    assert decoder["weight_decoder"] == pytest.approx(8 * (128 * 4.522 + 15 * 8 * 1.862) * 1e-6)
+    # Per column (8 of them): 16 x 8 flip-flops and a 16:1 read mux over 8 bits, the
+    # 8-bit read port, and control: busy, 1 mask bit, a 5-bit pad counter of 0..16 rows.
+    per_column = 128 * 4.522 + 15 * 8 * 1.862 + (8 + 1 + 1 + 5) * 4.522
+    assert decoder["weight_decoder"] == pytest.approx(8 * per_column * 1e-6)
+
+    def mvq(v):
+        fields = {"weight_decoder": "codebook", "decoder_entries": 4, "decoder_vector_length": v}
+        return area(pe_kind="nm", nm_patterns=["2:4"], **fields)["weight_decoder"]
+
+    # Vectors of 4 hold whole groups of 4; vectors of 3 do not and need a 2-bit position
+    # offset, with 8 bits less per entry (4 entries, the read mux of 3 cells a bit and the
+    # read port) and one mask bit less.
+    fewer = 4 * 8 * 4.522 + 3 * 8 * 1.862 + 8 * 4.522 + 1 * 4.522
+    assert mvq(4) - mvq(3) == pytest.approx(8 * (fewer - 2 * 4.522) * 1e-6)
     skip = area(pe_kind="skip", dataflow="os")["pe_select"]
     assert skip == pytest.approx(128 * (15 * 8 * 1.862 + 4 * 4.522 + 15 * 8 * 4.522 / 8) * 1e-6)
