@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from rtl.export import default_cache_dir, write_outputs
+from rtl.model import unbuilt_schedule
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
 from rtl.synth import COMPONENT_BITS, component_stats, design_stats
 from simulator import load_config
@@ -89,6 +90,9 @@ def _verilog(args: argparse.Namespace) -> int:
     params = RtlParams.from_config(config, stream_bits=args.stream_bits)
     result = write_outputs(params, args.out, use_cache=not args.no_cache)
     print(f"top       {describe(params)}")
+    unbuilt = unbuilt_schedule(config)
+    if unbuilt:
+        print(f"note      {unbuilt}")
     cached = " (from the cache)" if result.cache_hit else ""
     print(f"wrote     {result.verilog}{cached}, {result.params_json}, {result.header}")
     if args.stats:

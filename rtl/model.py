@@ -34,13 +34,28 @@ import numpy as np
 from compress import GROUP_SIZES, WeightStats, group_maxima
 from compress.tensor import IndexKind, SparsityKind
 from rtl.params import RtlParams
-from simulator.config import AcceleratorConfig, FoldSchedule
+from simulator.config import AcceleratorConfig, Dataflow, FoldSchedule, StreamTiling
 from simulator.model.columns import ConfigColumns, LayerColumns
 from simulator.model.sparsity import weight_execution
 from simulator.model.timing import dense_timing
 from simulator.workloads.layer import Gemm, Layer, WeightSource, Workload
 
-__all__ = ["ModelTiming", "mask_stats", "model_config", "model_timing"]
+__all__ = ["ModelTiming", "mask_stats", "model_config", "model_timing", "unbuilt_schedule"]
+
+
+def unbuilt_schedule(config: AcceleratorConfig) -> str | None:
+    """What ``config``'s timing model schedules that the RTL's GEMM driver does not, in one
+    line, or None. Today: in os, ``stream_tiling: fit`` tiles ``k`` per layer (sums added
+    into the output buffer after each tile) where that saves input refetches; the driver
+    streams ``k`` untiled, so on the layers the model tiles the engine takes the untiled
+    cycles, which :func:`model_timing` (untiled in os) still matches."""
+    if config.dataflow is Dataflow.OS and config.stream_tiling is StreamTiling.FIT:
+        return (
+            "stream_tiling fit: in os the timing model tiles k per layer where that saves "
+            "input refetches; the RTL's driver streams k untiled, so on those layers the "
+            "engine takes the untiled cycles (sparsa simulate --stream-tiling none)"
+        )
+    return None
 
 
 def model_config(params: RtlParams) -> AcceleratorConfig:

@@ -121,3 +121,16 @@ def test_stats_prints_cell_counts(capsys, tmp_path):
     assert table["pe"][0] < table["array"][0] < table["s"][0]
     components = [line for line in lines if line.startswith("dense PE")]
     assert [line.split()[2] for line in components] == ["4", "8", "16"]
+
+
+def test_os_k_tiles_are_named_as_not_built(capsys, tmp_path):
+    """The model tiles k in os with stream_tiling fit; the RTL's driver does not, and the
+    CLI says so (ws tiles its stream in both, and says nothing)."""
+    os_fit = write_config(tmp_path / "os-fit.yaml", dataflow="os", stream_tiling="fit")
+    code, out, err = run(capsys, "verilog", "--accel", os_fit, "--out", tmp_path / "os")
+    assert code == 0, err
+    assert "note      stream_tiling fit: in os the timing model tiles k" in out
+    ws_fit = write_config(tmp_path / "ws-fit.yaml", dataflow="ws", stream_tiling="fit")
+    code, out, err = run(capsys, "verilog", "--accel", ws_fit, "--out", tmp_path / "ws")
+    assert code == 0, err
+    assert "note" not in out
