@@ -42,6 +42,7 @@ __all__ = [
     "declared_density_stats",
     "declared_stats",
     "group_maxima",
+    "mask_stats",
     "structure_only",
 ]
 
@@ -295,6 +296,42 @@ def _coded_symbols(ct: CompressedTensor) -> int:
     return symbols
 
 
+# A summary without a stored format of its own: the values are the accelerator's.
+_ACCELERATOR_FORMAT = {
+    "value_format": "array",
+    "value_bits": None,
+    "vector_length": 1,
+    "codebook": None,
+    "entropy_coded": False,
+    "coded_symbols": 0,
+    "scale_granularity": "none",
+    "storage": None,
+}
+
+
+def mask_stats(keep: np.ndarray, name: str = "g") -> WeightStats:
+    """The summary of a bool keep-mask ``[out, K]`` (True where a weight is kept) in the
+    accelerator's own value format: what the timing model reads of weights given as
+    integers and a mask."""
+    mask = np.asarray(keep, dtype=bool)
+    out, k = mask.shape
+    per_column = mask.sum(axis=1, dtype=np.int64)
+    kept = int(per_column.sum())
+    dense = kept == mask.size
+    return WeightStats(
+        name=name,
+        shape=(out, k),
+        sparsity=SparsityKind.DENSE if dense else SparsityKind.UNSTRUCTURED,
+        nm=None,
+        index=IndexKind.NONE if dense else IndexKind.BITMASK,
+        kept=kept,
+        kept_per_column=per_column,
+        group_max={m: group_maxima(mask, m) for m in GROUP_SIZES},
+        nonzeros=kept,
+        **_ACCELERATOR_FORMAT,
+    )
+
+
 def structure_only(stats: WeightStats) -> WeightStats:
     """``stats`` with its keep-mask but the accelerator's own value format (no
     quantization, codebook or entropy coding of its own): the sparsity alone."""
@@ -331,14 +368,7 @@ def declared_density_stats(name: str, shape: tuple[int, ...], density: float) ->
         kept_per_column=np.full(out, per_column, dtype=np.int64),
         group_max={},
         nonzeros=out * per_column,
-        value_format="array",
-        value_bits=None,
-        vector_length=1,
-        codebook=None,
-        entropy_coded=False,
-        coded_symbols=0,
-        scale_granularity="none",
-        storage=None,
+        **_ACCELERATOR_FORMAT,
         binomial_density=float(density),
     )
 
@@ -359,12 +389,5 @@ def declared_stats(name: str, shape: tuple[int, ...], pattern: NMPattern) -> Wei
         kept_per_column=np.full(out, per_column, dtype=np.int64),
         group_max={m: np.full(out, min(n, k), dtype=np.int64)},
         nonzeros=out * per_column,
-        value_format="array",
-        value_bits=None,
-        vector_length=1,
-        codebook=None,
-        entropy_coded=False,
-        coded_symbols=0,
-        scale_granularity="none",
-        storage=None,
+        **_ACCELERATOR_FORMAT,
     )

@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from compress import GROUP_SIZES, WeightStats, group_maxima
-from compress.tensor import IndexKind, SparsityKind
+from compress import WeightStats
+from compress.stats import mask_stats as compress_mask_stats
 from rtl.params import RtlParams
 from simulator.config import AcceleratorConfig, Dataflow, FoldSchedule, StreamTiling
 from simulator.model.columns import ConfigColumns, LayerColumns
@@ -82,33 +82,10 @@ def model_config(params: RtlParams) -> AcceleratorConfig:
 
 
 def mask_stats(keep: np.ndarray, name: str = "g") -> WeightStats:
-    """The :class:`compress.WeightStats` of a ``[k, n]`` keep-mask with the accelerator's
-    own value format (no stored format: ``storage`` is None), all the timing model reads
-    of weights that come as integers and a mask."""
-    mask = np.asarray(keep, dtype=bool).T  # [out, K], the compress convention
-    out, k = mask.shape
-    per_column = mask.sum(axis=1, dtype=np.int64)
-    kept = int(per_column.sum())
-    dense = kept == mask.size
-    return WeightStats(
-        name=name,
-        shape=(out, k),
-        sparsity=SparsityKind.DENSE if dense else SparsityKind.UNSTRUCTURED,
-        nm=None,
-        index=IndexKind.NONE if dense else IndexKind.BITMASK,
-        kept=kept,
-        kept_per_column=per_column,
-        group_max={m: group_maxima(mask, m) for m in GROUP_SIZES},
-        nonzeros=kept,
-        value_format="array",
-        value_bits=None,
-        vector_length=1,
-        codebook=None,
-        entropy_coded=False,
-        coded_symbols=0,
-        scale_granularity="none",
-        storage=None,
-    )
+    """The :class:`compress.WeightStats` of a ``[k, n]`` keep-mask (the GEMM's ``b``
+    layout) in the accelerator's own value format (``storage`` is None):
+    :func:`compress.stats.mask_stats` of its ``[out, K]`` transpose."""
+    return compress_mask_stats(np.asarray(keep, dtype=bool).T, name)
 
 
 @dataclass(frozen=True)
