@@ -23,6 +23,8 @@ PE, with no position and no multiplexer.
 
 from __future__ import annotations
 
+import abc
+
 from amaranth import Module, Mux, Shape, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
@@ -45,7 +47,7 @@ def accumulate(total: Value, bits: int, overflow: Overflow) -> Value:
     return Mux(total > high, high, Mux(total < low, low, total))
 
 
-class _ProcessingElement(wiring.Component):
+class _ProcessingElement(wiring.Component, metaclass=abc.ABCMeta):
     """Validates the widths and builds the ports that a subclass lists in its
     ``_members(a, w, acc)`` from the activation, weight and accumulator shapes."""
 
@@ -75,8 +77,9 @@ class _ProcessingElement(wiring.Component):
             self._members(signed(activation_bits), signed(weight_bits), signed(accumulator_bits))
         )
 
+    @abc.abstractmethod
     def _members(self, a: Shape, w: Shape, acc: Shape) -> dict:
-        raise NotImplementedError
+        """The signature members (port name -> ``In``/``Out``) of this PE kind."""
 
 
 class WeightStationaryPE(_ProcessingElement):

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from compress import model_table
-from compress.pipeline import FINETUNE_LR
+from simulator.cli.compress import add_compression_arguments
 from simulator.codesign.loop import run_codesign
 from simulator.codesign.report import verdict_lines
 
@@ -23,30 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "accelerator (as `sparsa simulate`), and run.json and report.md with accuracy, "
         "storage, speed-up, energy ratio and area side by side.",
     )
-    cmd.add_argument(
-        "--model",
-        required=True,
-        help="digits-mlp, digits-cnn (trained from --seed), or weights .npz/.pt/.onnx",
+    add_compression_arguments(
+        cmd,
+        activations_help="also quantize layer inputs (int8, 'int8 percentile'); built-in "
+        "models only. Then the integer model scores the network at each accelerator's widths",
     )
-    cmd.add_argument("--recipe", required=True, help="recipe string or .yaml file")
     cmd.add_argument(
         "--accel",
         required=True,
         action="append",
         type=Path,
         help="accelerator config (.yaml or SCALE-Sim .cfg); give it twice to compare two",
-    )
-    cmd.add_argument(
-        "--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tuning epochs per stage"
-    )
-    cmd.add_argument(
-        "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
-    )
-    cmd.add_argument(
-        "--activations",
-        metavar="FORMAT",
-        help="also quantize layer inputs (int8, 'int8 percentile'); built-in models only. "
-        "Then the integer model scores the network at each accelerator's widths",
     )
     cmd.add_argument(
         "--workload",

@@ -9,7 +9,7 @@ from pathlib import Path
 from compress import compress_network, load_model, model_table, save_compressed
 from compress.pipeline import FINETUNE_LR
 
-__all__ = ["register"]
+__all__ = ["add_compression_arguments", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +21,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "density, accuracy) to --out. Recipes: 'prune 2:4 -> int8 per-channel', "
         "'prune 90% -> kmeans 5bit -> huffman', 'pool v=8 P=64', or a .yaml file.",
     )
+    add_compression_arguments(
+        cmd,
+        activations_help="also quantize layer inputs, calibrated on training data: int8, "
+        "'int8 percentile', 'int6 percentile=99.9' (built-in models only)",
+    )
+    cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
+    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.set_defaults(func=_compress)
+
+
+def add_compression_arguments(cmd: argparse.ArgumentParser, activations_help: str) -> None:
+    """The model, recipe and fine-tuning options that ``compress`` and ``run`` share."""
     cmd.add_argument(
         "--model",
         required=True,
@@ -33,15 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
     )
-    cmd.add_argument(
-        "--activations",
-        metavar="FORMAT",
-        help="also quantize layer inputs, calibrated on training data: int8, "
-        "'int8 percentile', 'int6 percentile=99.9' (built-in models only)",
-    )
-    cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
-    cmd.add_argument("--out", required=True, type=Path, help="output directory")
-    cmd.set_defaults(func=_compress)
+    cmd.add_argument("--activations", metavar="FORMAT", help=activations_help)
 
 
 def _compress(args: argparse.Namespace) -> int:

@@ -12,7 +12,9 @@ when a result is read back), so they always equal the sum of their parts.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import operator
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -256,12 +258,13 @@ class SimResult:
     def synthetic_weights(self) -> bool:
         return any(layer.weights.source == "recipe" for layer in self.layers)
 
+    def _sum(self, name: str):
+        """Attribute ``name`` of every layer, added up (the records define ``+``)."""
+        return functools.reduce(operator.add, (getattr(layer, name) for layer in self.layers))
+
     @property
     def baseline(self) -> Baseline:
-        total = self.layers[0].baseline
-        for layer in self.layers[1:]:
-            total = total + layer.baseline
-        return total
+        return self._sum("baseline")
 
     @property
     def speedup(self) -> float:
@@ -274,10 +277,7 @@ class SimResult:
     @property
     def cycle_split(self) -> CycleSplit:
         """Where all the cycles go (:class:`CycleSplit`, summed over layers)."""
-        total = self.layers[0].cycle_split
-        for layer in self.layers[1:]:
-            total = total + layer.cycle_split
-        return total
+        return self._sum("cycle_split")
 
     @property
     def limited_by(self) -> str:
@@ -293,10 +293,7 @@ class SimResult:
 
     @property
     def cycles(self) -> Cycles:
-        total = Cycles(0, 0, 0, 0)
-        for layer in self.layers:
-            total = total + layer.cycles
-        return total
+        return self._sum("cycles")
 
     @property
     def utilization(self) -> float:
@@ -323,17 +320,11 @@ class SimResult:
 
     @property
     def memory(self) -> LayerMemory:
-        total = self.layers[0].memory
-        for layer in self.layers[1:]:
-            total = total + layer.memory
-        return total
+        return self._sum("memory")
 
     @property
     def energy(self) -> LayerEnergy:
-        total = self.layers[0].energy
-        for layer in self.layers[1:]:
-            total = total + layer.energy
-        return total
+        return self._sum("energy")
 
     @property
     def area_total_mm2(self) -> float:
