@@ -34,6 +34,7 @@ from compress.encoding import (
     MXValues,
     VectorValues,
 )
+from compress.errors import InputError
 from compress.huffman import canonical_code, huffman_encode, to_symbols
 from compress.minifloat import FLOAT_FORMATS
 from compress.model import CompressedModel
@@ -59,7 +60,7 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
         try:
             import torch
         except ImportError:
-            raise ValueError(
+            raise InputError(
                 f"{path}: reading PyTorch files needs `pip install sparsa[torch]`"
             ) from None
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -70,12 +71,12 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
             import onnx
             from onnx import numpy_helper
         except ImportError:
-            raise ValueError(
+            raise InputError(
                 f"{path}: reading ONNX files needs `pip install sparsa[onnx]`"
             ) from None
         graph = onnx.load(str(path)).graph
         return {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    raise ValueError(f"weights file {path}: expected .npz, .pt, .pth or .onnx, not {suffix!r}")
+    raise InputError(f"weights file {path}: expected .npz, .pt, .pth or .onnx, not {suffix!r}")
 
 
 def _encoding_meta(enc: Encoding) -> dict:

@@ -45,6 +45,7 @@ from typing import Any
 
 import yaml
 
+from compress.errors import InputError
 from compress.kmeans import check_bits
 from compress.minifloat import FLOAT_FORMATS
 from compress.mx import MX_FORMATS, MXFormat
@@ -163,8 +164,8 @@ class _Words:
         self.options = {k.lower(): v for k, v in self.options.items()}
         self.words = [w.lower() for w in words if "=" not in w]
 
-    def error(self, message: str) -> ValueError:
-        return ValueError(f"{self.where}: {message}")
+    def error(self, message: str) -> InputError:
+        return InputError(f"{self.where}: {message}")
 
     def take(self, *choices: str) -> str | None:
         for word in self.words:
@@ -324,7 +325,7 @@ def _lowrank(words: _Words) -> LowRankStep:
 def _step(text: str, where: str) -> Step | None:
     tokens = text.split()
     if not tokens:
-        raise ValueError(f"{where}: empty step")
+        raise InputError(f"{where}: empty step")
     kind = tokens[0].lower()
     words = _Words(f"{where} {text.strip()!r}", tokens[1:])
     int_match = re.fullmatch(r"int(\d+)", kind)
@@ -353,7 +354,7 @@ def _step(text: str, where: str) -> Step | None:
     elif kind in ("none", "fp32", "dense"):
         step = None
     else:
-        raise ValueError(
+        raise InputError(
             f"{where} {text.strip()!r}: unknown step kind {kind!r}; valid kinds: "
             + ", ".join(STEP_KINDS)
         )
@@ -372,16 +373,16 @@ class LayerRecipe:
         ranks = [_rank(step) for step in self.steps]
         for step, before, after in zip(self.steps[1:], ranks, ranks[1:], strict=False):
             if after <= before:
-                raise ValueError(
+                raise InputError(
                     f"recipe {self.text!r}: steps go prune -> one value format -> huffman, "
                     f"each at most once; {_kind(step)} is out of place"
                 )
         if isinstance(self.value, MVQStep) and self.prune is None:
-            raise ValueError(f"recipe {self.text!r}: mvq needs a prune step before it (prune 2:4)")
+            raise InputError(f"recipe {self.text!r}: mvq needs a prune step before it (prune 2:4)")
         if isinstance(self.value, LowRankStep) and len(self.steps) > 1:
-            raise ValueError(f"recipe {self.text!r}: lowrank cannot be combined with other steps")
+            raise InputError(f"recipe {self.text!r}: lowrank cannot be combined with other steps")
         if self.huffman and self.value is None:
-            raise ValueError(
+            raise InputError(
                 f"recipe {self.text!r}: huffman needs integer codes: put a value "
                 "format (int8, kmeans 5bit, ...) before it"
             )
@@ -412,7 +413,7 @@ def parse_steps(text: str | list[str], where: str = "recipe") -> LayerRecipe:
     """Parse one layer's steps from ``'a -> b -> c'`` or a list of step strings."""
     parts = text if isinstance(text, list) else str(text).split("->")
     if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
-        raise ValueError(f"{where}: steps must be a string or a list of strings, not {text!r}")
+        raise InputError(f"{where}: steps must be a string or a list of strings, not {text!r}")
     steps = [_step(p, f"{where} step {i + 1}") for i, p in enumerate(parts)]
     joined = " -> ".join(p.strip() for p in parts)
     return LayerRecipe(tuple(s for s in steps if s is not None), joined)
@@ -442,11 +443,11 @@ def parse_recipe(text: str) -> Recipe:
 def _from_mapping(data: Mapping[str, Any], where: str) -> Recipe:
     unknown = set(data) - {"steps", "layers"}
     if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: steps, layers")
+        raise InputError(f"{where}: unknown keys {sorted(unknown)}; allowed: steps, layers")
     default = parse_steps(data.get("steps", "none"), f"{where} steps")
     layers = data.get("layers") or {}
     if not isinstance(layers, Mapping):
-        raise ValueError(f"{where}: layers must map layer names to steps")
+        raise InputError(f"{where}: layers must map layer names to steps")
     overrides = tuple(
         (str(name), parse_steps(steps, f"{where} layer {name!r}")) for name, steps in layers.items()
     )
@@ -462,7 +463,7 @@ def load_recipe(spec: str | Path) -> Recipe:
             raise FileNotFoundError(f"recipe file {text} does not exist")
         data = yaml.safe_load(path.read_text())
         if not isinstance(data, Mapping):
-            raise ValueError(f"{text}: a recipe file must be a mapping with steps and layers")
+            raise InputError(f"{text}: a recipe file must be a mapping with steps and layers")
         return _from_mapping(data, text)
     if text.lstrip().startswith(("steps:", "layers:")):
         return _from_mapping(yaml.safe_load(text), "recipe")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from compress.data import Digits, load_digits_split
+from compress.errors import InputError
 from compress.io import load_weights
 from compress.nets import NETS
 from compress.train import train_reference
@@ -48,12 +49,12 @@ def load_model(spec: str, seed: int = 0) -> LoadedModel:
         return LoadedModel(spec, params, net, load_digits_split())
     path = Path(spec)
     if path.suffix.lower() not in (".npz", ".pt", ".pth", ".onnx"):
-        raise ValueError(
+        raise InputError(
             f"model {spec!r}: not a built-in model ({', '.join(NETS)}) "
             "and not a .npz, .pt, .pth or .onnx file"
         )
     params = load_weights(path)
     if not params:
-        raise ValueError(f"{spec}: the file holds no arrays")
+        raise InputError(f"{spec}: the file holds no arrays")
     net = _matching_net(params)
     return LoadedModel(path.name, params, net, load_digits_split() if net else None)

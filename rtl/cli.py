@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from compress.errors import InputError
 from rtl.export import default_cache_dir, write_outputs
 from rtl.model import unbuilt_schedule
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
 from rtl.synth import COMPONENT_BITS, component_stats, design_stats
 from simulator import load_config
-from simulator.cli import UserError
 
 __all__ = ["describe", "register"]
 
@@ -70,7 +70,7 @@ def _print_stats(params: RtlParams) -> None:
         stats = design_stats(params)
         components = component_stats(params)
     except RuntimeError as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     print()
     print(f"{'design':<24} {'cells':>8} {'flip-flops':>10} {'logic':>8}")
     for s in stats:

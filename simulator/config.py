@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from compress.errors import InputError
 from compress.nm import NMPattern
 
 __all__ = [
@@ -46,7 +47,7 @@ TECHNOLOGY_NM_RANGE = (7, 180)
 """The nodes Stillmaker and Baas (Integration 2017) give scaling factors for."""
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """An accelerator configuration field holds a value outside what is allowed."""
 
     def __init__(self, field_name: str, value: Any, allowed: str, source: str = "") -> None:

@@ -4,7 +4,10 @@ Each command group lives in its own module with a ``register(subparsers)`` funct
 that adds its subcommands and sets ``func`` on them. Packages above the simulator
 (``rtl``) add commands through the ``sparsa.commands`` entry-point group, so the
 simulator never imports them. Errors a user can fix are printed as one line and exit
-with status 2; ``--debug`` shows the traceback instead.
+with status 2; ``--debug`` shows the traceback instead. Errors a user can fix are
+:class:`compress.errors.InputError` (every package's input errors derive from it) and
+operating-system errors on the files named; anything else is a bug, reported as one
+line asking for a report (status 70), with the traceback under ``--debug``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,16 @@ import importlib
 import logging
 import sys
 from importlib.metadata import entry_points
+from typing import NoReturn
 
-__all__ = ["build_parser", "main"]
+from compress.errors import InputError
+
+__all__ = ["EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+"""``EX_SOFTWARE`` of sysexits.h: an internal error."""
+EXIT_INTERRUPTED = 130
 
 _COMMAND_MODULES = (
     "simulator.cli.run",
@@ -28,12 +39,15 @@ _ENTRY_POINT_GROUP = "sparsa.commands"
 log = logging.getLogger(__name__)
 
 
-class UserError(Exception):
-    """A problem with the user's input, reported as one line."""
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sparsa",
         description="Hardware/algorithm co-design simulator for compressed neural networks.",
     )
@@ -54,12 +68,35 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (UserError, ValueError, KeyError, OSError) as exc:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"sparsa: error: {message}", file=sys.stderr)
-        return 2
+        hint = f": {exc.args[0]}" if exc.args else ""
+        print(f"sparsa: interrupted{hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (InputError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"sparsa: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"sparsa: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(a bug in sparsa, please report it; --debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; an OS error names its file and its cause."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

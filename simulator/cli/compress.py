@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from compress import compress_network, load_model, model_table, save_compressed
+from compress.errors import InputError
 from compress.pipeline import FINETUNE_LR
 
 __all__ = ["add_compression_arguments", "register"]
@@ -51,7 +52,7 @@ def add_compression_arguments(cmd: argparse.ArgumentParser, activations_help: st
 def _compress(args: argparse.Namespace) -> int:
     loaded = load_model(args.model, seed=args.seed)
     if (args.finetune or args.activations) and loaded.net is None:
-        raise ValueError(
+        raise InputError(
             f"--finetune and --activations need a known network and data; {args.model} has neither"
         )
     model = compress_network(

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from simulator.cli import UserError
+from compress.errors import InputError
 from simulator.config import Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
 from simulator.reports.markdown import write_report
@@ -124,14 +124,14 @@ def _workload(args: argparse.Namespace) -> Workload:
         model = load_compressed_model(args.compressed)
         spec = args.workload or model.model
         if args.workload is None and spec not in ZOO:
-            raise UserError(
+            raise InputError(
                 f"--compressed {args.compressed}: model {spec!r} is not in the zoo; give "
                 "--workload with its layers"
             )
         workload = load_workload(spec, batch=args.batch)
         return bind_compressed(workload, model, str(args.compressed)).workload
     if args.workload is None:
-        raise UserError("--workload is required (unless --compressed names a zoo model)")
+        raise InputError("--workload is required (unless --compressed names a zoo model)")
     workload = load_workload(args.workload, batch=args.batch)
     if args.recipe is not None:
         return bind_recipe(workload, args.recipe, seed=args.seed).workload

@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from compress.errors import InputError
 from simulator.sweep.engine import EXECUTORS, run_sweep
 from simulator.sweep.plots import plot_sweep
 from simulator.sweep.spec import load_spec
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     if args.scheduler and args.executor != "dask":
-        raise ValueError("--scheduler needs --executor dask")
+        raise InputError("--scheduler needs --executor dask")
     outcome = run_sweep(
         spec,
         args.out,

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from compress import CompressedModel, Digits, Recipe, compress_network, load_model
+from compress.errors import InputError
 from compress.pipeline import FINETUNE_LR
 from simulator.workloads.binding import Binding, bind_compressed
 from simulator.workloads.layer import Workload, WorkloadError
@@ -91,7 +92,7 @@ def load_model_input(
         return ModelInput(loaded.name, loaded.params, loaded.net, loaded.data, layers, spec)
     if is_onnx:
         if workload is not None:
-            raise ValueError(
+            raise InputError(
                 f"{spec}: an ONNX model is its own workload; leave the workload out "
                 f"(not {workload!r})"
             )
@@ -105,7 +106,7 @@ def load_model_input(
             raise WorkloadError(f"{spec}: no layer of the ONNX model has constant weights")
         return ModelInput(Path(spec).name, params, None, None, layers, spec)
     if workload is None:
-        raise ValueError(
+        raise InputError(
             f"{spec}: its tensors match no built-in network, so its layer shapes are not "
             "known; give the workload they bind to (a zoo name or a workload file whose "
             "layers are named after the tensors)"
@@ -126,7 +127,7 @@ def compress_model(
     """:func:`compress.compress_network` on ``source``: fine-tuning and quantized
     activations where the model has data (a refusal otherwise, as ``sparsa compress``)."""
     if (finetune_epochs or activations) and not source.has_data:
-        raise ValueError(
+        raise InputError(
             f"fine-tuning and quantized activations need a known network and data; "
             f"{source.origin} has neither"
         )

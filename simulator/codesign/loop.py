@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from compress import CompressedModel, Recipe, integer_network, load_recipe, save_compressed
+from compress.errors import InputError
 from compress.pipeline import FINETUNE_LR
 from simulator.codesign.inputs import ModelInput, bind_model, compress_model, load_model_input
 from simulator.codesign.report import write_run_report
@@ -328,7 +329,7 @@ def run_codesign(
         files written.
     """
     if not accelerators:
-        raise ValueError("give at least one accelerator config")
+        raise InputError("give at least one accelerator config")
     loaded = [_load_accelerator(accel) for accel in accelerators]
     if not isinstance(recipe, Recipe):  # a bad recipe fails before a model is trained
         recipe = load_recipe(recipe)

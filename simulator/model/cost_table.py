@@ -37,10 +37,12 @@ from typing import Any
 import numpy as np
 import yaml
 
+from compress.errors import InputError
+
 __all__ = ["CostTable", "EntrySpec", "TableEntry", "TableError", "load_table", "override_table"]
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """A cost table or an override file is invalid; the message names the entry."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from compress.errors import InputError
 from simulator.config import AcceleratorConfig
 from simulator.model.roofline import roofline
 from simulator.results.records import (
@@ -413,7 +414,7 @@ class SimResult:
     def from_dict(cls, data: dict[str, Any]) -> SimResult:
         version = data.get("format_version")
         if version != RESULT_FORMAT_VERSION:
-            raise ValueError(
+            raise InputError(
                 f"result format_version {version!r} is not supported; "
                 f"this sparsa reads version {RESULT_FORMAT_VERSION}"
             )
@@ -447,7 +448,7 @@ class SimResult:
         try:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not a sparsa result.json ({exc})") from None
+            raise InputError(f"{path} is not a sparsa result.json ({exc})") from None
         return cls.from_dict(data)
 
     def csv_rows(self) -> list[dict[str, Any]]:

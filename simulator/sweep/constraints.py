@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compress.errors import InputError
 from simulator.config import FIELD_NAMES
 
 __all__ = ["METRIC_NAMES", "Constraint", "ConstraintError", "parse_constraint"]
@@ -56,7 +57,7 @@ _COMPARE = {
 }
 
 
-class ConstraintError(ValueError):
+class ConstraintError(InputError):
     """A constraint is not a valid expression or names something unknown."""
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from compress.errors import InputError
 from simulator.config import AcceleratorConfig, ConfigError
 from simulator.results.batch import BatchResult, evaluate_configs
 from simulator.sweep.pareto import pareto_mask
@@ -340,9 +341,9 @@ def run_sweep(
         Show a progress bar; default: only when stderr is a terminal.
     """
     if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+        raise InputError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        raise InputError(f"workers must be a positive integer, not {workers!r}")
     start = time.perf_counter()
     tasks = make_tasks(spec)
     fingerprint = spec.fingerprint(_workload_digests(spec))

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from compress import load_compressed, load_recipe, save_compressed
+from compress.errors import InputError
 from compress.nets import NETS
 from compress.pipeline import FINETUNE_LR
 from simulator.codesign.inputs import ModelInput, compress_model, load_model_input
@@ -62,7 +63,7 @@ _SUMMARY = "summary.json"
 _COMPRESSION_KEYS = {"finetune", "seed", "lr", "activations"}
 
 
-class RecipeError(ValueError):
+class RecipeError(InputError):
     """The recipe axis or its model is invalid; the message names the key."""
 
 

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from compress.errors import InputError
 from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, parse_bytes
 from simulator.sweep.constraints import Constraint, parse_constraint
 from simulator.sweep.recipes import RecipeAxis, RecipeError, parse_recipe_axis
@@ -72,7 +73,7 @@ _INT_FIELDS = {
 _FLOAT_FIELDS = {"dram_bytes_per_cycle", "clock_mhz"}
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A sweep spec is invalid; the message names the key, axis or constraint."""
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from compress.errors import InputError
+
 __all__ = ["StoreError", "SweepStore", "Table", "concat_tables", "read_table", "write_table"]
 
 Table = dict[str, np.ndarray]
@@ -36,7 +38,7 @@ MANIFEST = "manifest.json"
 _KINDS = {"i": np.int64, "f": np.float64, "b": np.bool_}
 
 
-class StoreError(ValueError):
+class StoreError(InputError):
     """The sweep directory cannot be used for this sweep."""
 
 

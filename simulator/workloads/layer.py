@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from compress.errors import InputError
 from compress.nm import NMPattern
 from compress.stats import WeightStats
 
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class WorkloadError(ValueError):
+class WorkloadError(InputError):
     """A workload or layer description is invalid; the message names the field."""
 
 
