@@ -79,14 +79,13 @@ from compress.tensor import (
     Sparsity,
     SparsityKind,
 )
-from compress.train import TrainConfig, evaluate, fit
+from compress.train import FINETUNE_LR, TrainConfig, evaluate, fit
 
 __all__ = ["compress_network", "compress_weights"]
 
 log = logging.getLogger(__name__)
 
 Params = dict[str, np.ndarray]
-FINETUNE_LR = 2e-3
 
 
 def _plan(params: Mapping[str, np.ndarray], recipe: Recipe) -> dict[str, LayerRecipe]:

@@ -38,6 +38,8 @@ Params = dict[str, np.ndarray]
 
 REFERENCE_EPOCHS = {"digits-mlp": 40, "digits-cnn": 30}
 REFERENCE_LR = {"digits-mlp": 1e-3, "digits-cnn": 3e-3}
+FINETUNE_LR = 2e-3
+"""Adam's learning rate when a compression recipe fine-tunes (``compress_network``)."""
 
 
 @dataclass(frozen=True)

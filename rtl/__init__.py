@@ -8,30 +8,23 @@ engine fold by fold (tiled by :class:`GemmTiling` as the timing model tiles it),
 integer weights or a compressed layer (:func:`weight_operand`, :func:`codebook_operand`),
 :func:`reference_matmul` / :func:`reference_layer` give the integers it must produce
 (compress's integer model) and :func:`model_timing` the cycles (the simulator's model).
+
+The names below are imported from their modules on first use (:mod:`compress.lazy`),
+so that importing one module of the package does not import them all.
 """
 
-from rtl.driver import GemmRun
-from rtl.engine import TileEngine
-from rtl.export import generate_verilog, write_outputs
-from rtl.model import ModelTiming, model_timing
-from rtl.operands import CodebookOperand, WeightOperand, codebook_operand, weight_operand
-from rtl.params import RtlParams
-from rtl.reference import reference_layer, reference_matmul
-from rtl.tiling import GemmTiling
+from compress.lazy import lazy_exports
 
-__all__ = [
-    "CodebookOperand",
-    "GemmRun",
-    "GemmTiling",
-    "ModelTiming",
-    "RtlParams",
-    "TileEngine",
-    "WeightOperand",
-    "codebook_operand",
-    "generate_verilog",
-    "model_timing",
-    "reference_layer",
-    "reference_matmul",
-    "weight_operand",
-    "write_outputs",
-]
+__all__ = lazy_exports(
+    __name__,
+    {
+        "rtl.driver": ("GemmRun",),
+        "rtl.engine": ("TileEngine",),
+        "rtl.export": ("generate_verilog", "write_outputs"),
+        "rtl.model": ("ModelTiming", "model_timing"),
+        "rtl.operands": ("CodebookOperand", "WeightOperand", "codebook_operand", "weight_operand"),
+        "rtl.params": ("RtlParams",),
+        "rtl.reference": ("reference_layer", "reference_matmul"),
+        "rtl.tiling": ("GemmTiling",),
+    },
+)

@@ -1,7 +1,8 @@
 """``sparsa verilog``: export an accelerator config as Verilog, params.json and a C header.
 
 Registered with the simulator's CLI through the ``sparsa.commands`` entry point, so the
-simulator never imports this package.
+simulator never imports this package. Registering imports neither Amaranth nor the model;
+the command imports them when it runs.
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ import argparse
 from pathlib import Path
 
 from compress.errors import InputError
-from rtl.export import default_cache_dir, write_outputs
-from rtl.model import unbuilt_schedule
+from rtl.cache import default_cache_dir
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
-from rtl.synth import COMPONENT_BITS, component_stats, design_stats
-from simulator import load_config
 
 __all__ = ["describe", "register"]
 
@@ -66,6 +64,8 @@ def describe(params: RtlParams) -> str:
 
 
 def _print_stats(params: RtlParams) -> None:
+    from rtl.synth import COMPONENT_BITS, component_stats, design_stats
+
     try:
         stats = design_stats(params)
         components = component_stats(params)
@@ -86,6 +86,10 @@ def _print_stats(params: RtlParams) -> None:
 
 
 def _verilog(args: argparse.Namespace) -> int:
+    from rtl.export import write_outputs
+    from rtl.model import unbuilt_schedule
+    from simulator import load_config
+
     config = load_config(args.accel)
     params = RtlParams.from_config(config, stream_bits=args.stream_bits)
     result = write_outputs(params, args.out, use_cache=not args.no_cache)

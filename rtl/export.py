@@ -35,6 +35,7 @@ from amaranth.back import verilog
 from amaranth.lib import data
 from amaranth.lib.wiring import Flow
 
+from rtl.cache import default_cache_dir
 from rtl.decoder import codebook_layout, lookup_layout
 from rtl.engine import (
     TileEngine,
@@ -74,14 +75,6 @@ VERILATOR_WAIVERS: dict[str, str] = {
 }
 _ENUM_KEYS = ("dataflow", "overflow", "pe_kind", "weight_decoder")
 _PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def default_cache_dir() -> Path:
-    """Where generated Verilog is cached (see the module docstring)."""
-    if os.environ.get("SPARSA_CACHE_DIR"):
-        return Path(os.environ["SPARSA_CACHE_DIR"]) / "verilog"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "sparsa" / "verilog"
 
 
 def _source_digest() -> str:

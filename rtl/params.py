@@ -54,7 +54,6 @@ from simulator.config import (
     WeightDecoder,
     parse_nm_patterns,
 )
-from simulator.model.mapping import config_stream_tile_limit
 
 __all__ = [
     "MAX_ARRAY_SIDE",
@@ -262,6 +261,9 @@ class RtlParams:
         cls, config: AcceleratorConfig, stream_bits: int = DEFAULT_STREAM_BITS
     ) -> RtlParams:
         """The RTL parameters of ``config``; raises :class:`ConfigError` on what the RTL lacks."""
+        # Imported here: ``sparsa --help`` reads this module's limits without the model.
+        from simulator.model.mapping import config_stream_tile_limit
+
         if config.fold_schedule is not FoldSchedule.SEQUENTIAL:
             raise ConfigError(
                 "fold_schedule",

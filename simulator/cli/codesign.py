@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from compress import model_table
 from simulator.cli.compress import add_compression_arguments
-from simulator.codesign.loop import run_codesign
-from simulator.codesign.report import verdict_lines
 
 __all__ = ["register"]
 
@@ -47,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from compress.report import model_table
+    from simulator.codesign.loop import run_codesign
+    from simulator.codesign.report import verdict_lines
+
     run = run_codesign(
         args.model,
         args.recipe,

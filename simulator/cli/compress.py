@@ -6,9 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
-from compress import compress_network, load_model, model_table, save_compressed
 from compress.errors import InputError
-from compress.pipeline import FINETUNE_LR
+from compress.io import save_compressed
+from compress.reference import load_model
+from compress.report import model_table
+from compress.train import FINETUNE_LR
 
 __all__ = ["add_compression_arguments", "register"]
 
@@ -50,6 +52,8 @@ def add_compression_arguments(cmd: argparse.ArgumentParser, activations_help: st
 
 
 def _compress(args: argparse.Namespace) -> int:
+    from compress.pipeline import compress_network  # all of the algorithms
+
     loaded = load_model(args.model, seed=args.seed)
     if (args.finetune or args.activations) and loaded.net is None:
         raise InputError(

@@ -1,23 +1,21 @@
-"""``sparsa simulate``, ``sparsa report``, ``sparsa demo`` and ``sparsa zoo``."""
+"""``sparsa simulate``, ``sparsa report``, ``sparsa demo`` and ``sparsa zoo``.
+
+Registering the commands imports only the config's enums; each command imports the
+library it calls when it runs (``sparsa --help`` and ``sparsa zoo`` stay fast).
+"""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compress.errors import InputError
 from simulator.config import Dataflow, FoldSchedule, StreamTiling
-from simulator.demo import run_demo
-from simulator.reports.markdown import write_report
-from simulator.reports.text import layer_table, summary_lines
-from simulator.results.result import SimResult
-from simulator.results.simulate import simulate
-from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
-from simulator.workloads.layer import Workload
 from simulator.workloads.scalesim import CFG_DEFAULT_CLOCK_MHZ
-from simulator.workloads.sources import load_config_with_notes, load_workload
-from simulator.workloads.zoo import ZOO
+
+if TYPE_CHECKING:
+    from simulator.workloads.layer import Workload
 
 __all__ = ["register"]
 
@@ -93,6 +91,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from simulator.reports.markdown import write_report
+    from simulator.reports.text import layer_table, summary_lines
+    from simulator.results.simulate import simulate
+    from simulator.workloads.sources import load_config_with_notes
+
     config, notes = load_config_with_notes(args.accel)
     overrides: dict[str, object] = {}
     if args.dataflow:
@@ -120,6 +125,10 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _workload(args: argparse.Namespace) -> Workload:
     """The workload, with the weights ``--compressed`` or ``--recipe`` asks for."""
+    from simulator.workloads.binding import bind_compressed, bind_recipe, load_compressed_model
+    from simulator.workloads.sources import load_workload
+    from simulator.workloads.zoo import ZOO
+
     if args.compressed is not None:
         model = load_compressed_model(args.compressed)
         spec = args.workload or model.model
@@ -146,6 +155,10 @@ def _clock_note(note: str, clock_mhz: float) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from simulator.reports.markdown import write_report
+    from simulator.reports.text import summary_lines
+    from simulator.results.result import SimResult
+
     if not args.result.is_file():
         raise FileNotFoundError(f"result file {args.result} does not exist")
     result = SimResult.read_json(args.result)
@@ -156,6 +169,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from simulator.demo import run_demo
+    from simulator.reports.text import layer_table
+
     run = run_demo(args.out)
     print(layer_table(run.result))
     for step in run.steps:
@@ -166,6 +182,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _zoo(args: argparse.Namespace) -> int:
+    from simulator.workloads.zoo import ZOO
+
     width = max(len(name) for name in ZOO)
     for name, entry in ZOO.items():
         params = ", ".join(f"{k}={v}" for k, v in entry.params.items())

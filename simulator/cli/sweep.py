@@ -1,4 +1,8 @@
-"""``sparsa sweep`` and ``sparsa plot-sweep``."""
+"""``sparsa sweep`` and ``sparsa plot-sweep``.
+
+Registering the commands imports nothing of the sweep engine (numba, dask); the
+commands import it when they run.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import os
 from pathlib import Path
 
 from compress.errors import InputError
-from simulator.sweep.engine import EXECUTORS, run_sweep
-from simulator.sweep.plots import plot_sweep
-from simulator.sweep.spec import load_spec
 
-__all__ = ["register"]
+__all__ = ["EXECUTORS", "register"]
+
+EXECUTORS = ("local", "dask")
+"""The executors of :func:`simulator.sweep.engine.run_sweep` (a test keeps the two equal)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from simulator.sweep.engine import run_sweep
+    from simulator.sweep.plots import plot_sweep
+    from simulator.sweep.spec import load_spec
+
     spec = load_spec(args.spec)
     if args.scheduler and args.executor != "dask":
         raise InputError("--scheduler needs --executor dask")
@@ -81,6 +89,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from simulator.sweep.plots import plot_sweep
+
     for path in plot_sweep(args.dir, metric=args.metric, x=args.x, y=args.y):
         print(f"plot      {path}")
     return 0
