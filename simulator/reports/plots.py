@@ -1,8 +1,12 @@
-"""The three PNG plots of a result: roofline, energy per layer, cycles and utilization.
+"""The three PNG plots of a result: roofline, energy per layer, cycles and utilization
+(and the compression plot of a compressed result).
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global backend
 change), so the library works the same in scripts, tests and notebooks. matplotlib is
-imported when a plot is drawn, not when sparsa is imported.
+imported when a plot is drawn, not when sparsa is imported. Kept fast by
+:mod:`simulator.reports.figure_layout`: one style for every figure, a fixed layout
+measured once from the figure's texts, log axes labelled without mathtext, and each
+figure drawn once, when it is saved.
 """
 
 from __future__ import annotations
@@ -12,6 +16,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.reports.figure_layout import (
+    EDGE_IN,
+    GAP_IN,
+    axis_reach,
+    figure_legend,
+    fix_layout,
+    legend_size,
+    log_axes,
+    new_figure,
+    styled,
+    text_height,
+    text_width,
+    tick_overhang,
+)
 from simulator.reports.units import energy_node, format_energy, format_si, plot_energy_scale
 from simulator.results.result import SimResult
 
@@ -54,12 +72,11 @@ _COMPONENT_COLORS = {
     "leakage": "#8c8c8c",
 }
 _DRAM_COLOR, _SRAM_COLOR = "#c44e52", "#4c72b0"
+_PNG = {"compress_level": 1}  # zlib's fastest level: the same pixels, a few % larger
 
 
 def _figure(width: float, height: float) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    return new_figure(width, height, _DPI)
 
 
 def _layer_width(layers: int) -> float:
@@ -92,12 +109,14 @@ def _title(fig: Figure, text: str, fontsize: float = 10) -> str:
 def _place_labels(fig: Figure, ax, points, labels, obstacles, radii=None, texts=()) -> None:
     """Annotate ``points`` with ``labels`` where a label overlaps no other label, no
     marker (``obstacles``: data coordinates, ``radii`` their half-sizes in points) and none
-    of ``texts`` (annotations already drawn); a label with no free place is left out."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    of ``texts`` (annotations already drawn); a label with no free place is left out.
+
+    Each label's box is measured once and moved arithmetically over the candidate
+    offsets; only the chosen place becomes an annotation."""
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = fig.canvas.get_renderer()
     to_display = ax.transData.transform
     pixels = fig.dpi / 72
     radii = np.full(len(obstacles), 5 / pixels) if radii is None else np.asarray(radii)
@@ -111,26 +130,28 @@ def _place_labels(fig: Figure, ax, points, labels, obstacles, radii=None, texts=
     directions = [(1, 0.6), (1, -1), (-1, 0.6), (-1, -1), (0.3, 1.5), (0.3, -2), (-0.3, 1.5)]
     offsets = [(r * dx, r * dy) for r in (10, 22, 36, 52) for dx, dy in directions]
     for (x, y), label in zip(points, labels, strict=True):
+        probe = Text(0, 0, label, fontsize=7)
+        probe.set_figure(fig)
+        size = probe.get_window_extent(renderer)
+        px, py = to_display((x, y))
         for dx, dy in offsets:
-            text = ax.annotate(
-                label,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                fontsize=7,
-                ha="left" if dx > 0 else "right",
-                va="center",
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"},
-            )
-            text.set_in_layout(False)
-            # The text's own box, not Annotation's, which includes the leader line; place
-            # the text first (an annotation positions itself only when drawn).
-            text.update_positions(renderer)
-            box = Text.get_window_extent(text, renderer).expanded(1.04, 1.2)
+            # ha "left" or "right" at the offset, va "center"; as the annotation lays out.
+            left = px + dx * pixels - (0 if dx > 0 else size.width)
+            bottom = py + dy * pixels - size.height / 2
+            box = Bbox.from_bounds(left, bottom, size.width, size.height).expanded(1.04, 1.2)
             if not any(box.overlaps(other) for other in taken):
                 taken.append(box)
+                ax.annotate(
+                    label,
+                    (x, y),
+                    xytext=(dx, dy),
+                    textcoords="offset points",
+                    fontsize=7,
+                    ha="left" if dx > 0 else "right",
+                    va="center",
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"},
+                ).set_in_layout(False)
                 break
-            text.remove()
 
 
 def _label_groups(result: SimResult, xs: np.ndarray, ys: np.ndarray):
@@ -220,6 +241,7 @@ def _draw_ridges(ax, roofs):
     return points, texts
 
 
+@styled
 def roofline_figure(result: SimResult) -> Figure:
     """Log-log roofline: every layer at its DRAM and its SRAM intensity, under the roofs,
     with both ridge points marked; the layers that take the most cycles are labelled."""
@@ -239,18 +261,23 @@ def roofline_figure(result: SimResult) -> Figure:
     ridge_marks, ridge_texts = _draw_ridges(ax, roofs)
     if result.compressed:
         low = min(low, _draw_moves(ax, result, dram_x, attained) / 3)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_axes(ax)
     ax.set_ylim(max(attained.min() / 4, peak * 1e-6), peak * 4)
     ax.set_xlim(low, high)
     ax.set_xlabel("operational intensity (MAC/byte)")
     ax.set_ylabel("attained throughput (GMAC/s)")
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(_title(fig, f"Roofline: {result.workload_name} on {result.config.name}\n"
-                 "marker area ~ MACs; labelled: the layers that take the most cycles"),
-                 fontsize=10)  # fmt: skip
-    fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
-    fig.get_layout_engine().execute(fig)  # fix the axes' place before measuring labels
+                 "marker area ~ MACs; labelled: the layers that take the most cycles"))  # fmt: skip
+    legend = figure_legend(fig, "bottom", ncol=2)
+    overhang = tick_overhang(fig, ax.xaxis)
+    fix_layout(
+        fig,
+        left=EDGE_IN + max(axis_reach(fig, ax.yaxis), overhang),
+        right=EDGE_IN + overhang,
+        bottom=EDGE_IN + legend_size(fig, legend)[1] + GAP_IN + axis_reach(fig, ax.xaxis),
+        top=EDGE_IN + text_height(fig, ax.title) + GAP_IN,
+    )  # before measuring the labels' places
     markers = np.column_stack([np.concatenate([dram_x, sram_x]), np.tile(attained, 2)])
     markers = np.vstack([markers, np.array(ridge_marks)])
     radii = np.concatenate([np.tile(np.sqrt(_marker_sizes(result)) / 2 + 1, 2), [4, 4]])
@@ -269,6 +296,7 @@ def _stacked(ax, x, values: np.ndarray, components: list[str], labels: list[str]
         bottom += values[:, j]
 
 
+@styled
 def energy_figure(result: SimResult) -> Figure:
     """Stacked bars of every layer's energy by component: absolute above (one unit for the
     whole figure), shares below."""
@@ -292,7 +320,7 @@ def energy_figure(result: SimResult) -> Figure:
         [f"{c} ({s:.0%})" for c, s in zip(components, shares, strict=True)],
     )
     top.set_ylabel(f"energy per layer ({unit})")
-    top.set_ylim(0, per_layer.max() / scale * 1.08)
+    top.set_ylim(0, per_layer.max() / scale * 1.08 or 1.0)  # all zero: an empty axis
     top.ticklabel_format(axis="y", style="plain", useOffset=False)
     top.grid(True, axis="y", alpha=0.3)
     _stacked(bottom, x, 100 * values / np.maximum(per_layer, 1e-300)[:, None], components, None)
@@ -300,12 +328,19 @@ def energy_figure(result: SimResult) -> Figure:
     bottom.set_ylim(0, 100)
     _layer_axis(bottom, names)
     node = energy_node(result)
-    fig.suptitle(_title(fig, f"Energy per layer by component: {result.workload_name} on "
-                 f"{result.config.name}\ntotal {total / scale:,.4g} {unit} {node}, "
-                 f"{format_energy(total / result.macs, result.energy_unit)}/MAC"),
-                 fontsize=10)  # fmt: skip
-    fig.legend(loc="outside right center", fontsize=8, title="component (share of total)",
-               title_fontsize=8, frameon=False)  # fmt: skip
+    title = fig.suptitle(_title(fig, f"Energy per layer by component: {result.workload_name} "
+                         f"on {result.config.name}\ntotal {total / scale:,.4g} {unit} {node}, "
+                         f"{format_energy(total / result.macs, result.energy_unit)}/MAC"),
+                         y=1 - EDGE_IN / fig.get_figheight(), va="top")  # fmt: skip
+    legend = figure_legend(fig, "right", title="component (share of total)")
+    fix_layout(
+        fig,
+        left=EDGE_IN + max(axis_reach(fig, top.yaxis), axis_reach(fig, bottom.yaxis)),
+        right=EDGE_IN + legend_size(fig, legend)[0] + GAP_IN,
+        bottom=EDGE_IN + axis_reach(fig, bottom.xaxis),
+        top=EDGE_IN + text_height(fig, title) + GAP_IN,
+        hgap=2 * GAP_IN,
+    )
     return fig
 
 
@@ -317,6 +352,7 @@ _SPLIT_PARTS = (
 )
 
 
+@styled
 def cycles_figure(result: SimResult) -> Figure:
     """Every layer's cycles split into useful MACs, mapping loss, fill/drain and DRAM stall,
     with the PE utilization on a second axis (scaled to its own range when it is small)."""
@@ -352,22 +388,22 @@ def cycles_figure(result: SimResult) -> Figure:
             f"Cycles per layer: {result.workload_name} on {result.config.name}\n"
             f"{cycles.total:,} cycles ({shares}); limited by {result.limited_by}; "
             f"utilization {result.utilization:.1%}",
-        ),
-        fontsize=10,
+        )
     )
-    ncol = 5 if fig.get_figwidth() > 12 else 3
-    fig.legend(loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
+    legend = figure_legend(fig, "bottom", ncol=5 if fig.get_figwidth() > 12 else 3)
+    fix_layout(
+        fig,
+        left=EDGE_IN + axis_reach(fig, ax.yaxis),
+        right=EDGE_IN + axis_reach(fig, util_ax.yaxis),
+        bottom=EDGE_IN + legend_size(fig, legend)[1] + GAP_IN + axis_reach(fig, ax.xaxis),
+        top=EDGE_IN + text_height(fig, ax.title) + GAP_IN,
+    )
     return fig
 
 
-def compression_figure(result: SimResult) -> Figure:
-    """Speed-up of every compressed layer over its dense baseline, coloured by its
-    limiter, with the ideal 1 / density; and the energy saved by source."""
-    layers = [layer for layer in result.layers if layer.weights.source != "dense"]
-    names = [layer.name for layer in layers]
-    fig = _figure(_layer_width(len(names)) + 4, 5.5)
-    speed, saved = fig.subplots(1, 2, width_ratios=[max(len(names), 4), 4])
-    x = np.arange(len(names))
+def _draw_speedups(speed, result: SimResult, layers) -> None:
+    """Each compressed layer's speed-up, coloured by its limiter, and the ideal."""
+    x = np.arange(len(layers))
     colors = [_LIMITER_COLORS.get(layer.limiter, "0.5") for layer in layers]
     speed.bar(x, [layer.speedup for layer in layers], width=0.8, color=colors)
     ideal = [1 / layer.weights.density for layer in layers]
@@ -378,10 +414,14 @@ def compression_figure(result: SimResult) -> Figure:
             speed.bar([0], [0], color=color, label=f"limiter: {limiter}")
     speed.set_ylabel("speed-up over the dense baseline (x)")
     speed.set_ylim(0, max(max(ideal), max(layer.speedup for layer in layers)) * 1.15)
-    _layer_axis(speed, names)
+    _layer_axis(speed, [layer.name for layer in layers])
     speed.grid(True, axis="y", alpha=0.3)
-    speed.legend(fontsize=7, loc="upper right", frameon=False)
-    speed.set_title(f"{result.speedup:.2f}x overall, {result.cycles.total:,} cycles", fontsize=10)
+    speed.legend(fontsize=7, loc="upper right")
+    speed.set_title(f"{result.speedup:.2f}x overall, {result.cycles.total:,} cycles")
+
+
+def _draw_savings(saved, result: SimResult) -> None:
+    """The energy each source saves, stacked by where (DRAM, SRAM, compute)."""
     places = ("dram", "sram", "compute")
     largest = max(abs(s.total) for s in result.savings) or 1.0
     scale, unit = plot_energy_scale(largest, result.energy_unit)
@@ -396,12 +436,39 @@ def compression_figure(result: SimResult) -> Figure:
     saved.set_xticks(steps)
     saved.set_xticklabels([s.source for s in result.savings], rotation=30, fontsize=8)
     saved.set_ylabel(f"energy saved ({unit})")
-    saved.legend(fontsize=7, frameon=False)
+    saved.legend(fontsize=7)
     saved.grid(True, axis="y", alpha=0.3)
-    saved.set_title(f"energy x{result.energy_ratio:.2f} of the dense baseline", fontsize=10)
-    fig.suptitle(
-        _title(fig, f"Compression on {result.config.name}: {result.workload_name}"), fontsize=11
+    saved.set_title(f"energy x{result.energy_ratio:.2f} of the dense baseline")
+
+
+@styled
+def compression_figure(result: SimResult) -> Figure:
+    """Speed-up of every compressed layer over its dense baseline, coloured by its
+    limiter, with the ideal 1 / density; and the energy saved by source."""
+    layers = [layer for layer in result.layers if layer.weights.source != "dense"]
+    fig = _figure(_layer_width(len(layers)) + 4, 5.5)
+    speed, saved = fig.subplots(1, 2, width_ratios=[max(len(layers), 4), 4])
+    _draw_speedups(speed, result, layers)
+    _draw_savings(saved, result)
+    title = fig.suptitle(
+        _title(fig, f"Compression on {result.config.name}: {result.workload_name}"),
+        fontsize=11,
+        y=1 - EDGE_IN / fig.get_figheight(),
+        va="top",
     )
+    titles = max(text_height(fig, speed.title), text_height(fig, saved.title))
+    margins = {
+        "left": EDGE_IN + axis_reach(fig, speed.yaxis),
+        "right": EDGE_IN + tick_overhang(fig, saved.xaxis),
+        "bottom": EDGE_IN + max(axis_reach(fig, speed.xaxis), axis_reach(fig, saved.xaxis)),
+        "top": EDGE_IN + text_height(fig, title) + titles + 2 * GAP_IN,
+        "wgap": axis_reach(fig, saved.yaxis) + 2 * GAP_IN,
+    }
+    fix_layout(fig, **margins)
+    # The narrow panel's title may be wider than the panel: keep it inside the figure.
+    overhang = (text_width(fig, saved.title) - saved.get_position().width * fig.get_figwidth()) / 2
+    if overhang > margins["right"] - EDGE_IN:
+        fix_layout(fig, **(margins | {"right": EDGE_IN + overhang}))
     return fig
 
 
@@ -415,6 +482,6 @@ def write_plots(result: SimResult, out_dir: str | Path) -> tuple[Path, ...]:
     paths = []
     for name, build in builds.items():
         path = out / name
-        build(result).savefig(path)
+        build(result).savefig(path, pil_kwargs=_PNG)
         paths.append(path)
     return tuple(paths)
