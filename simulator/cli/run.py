@@ -19,13 +19,16 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+_NO_PLOTS_HELP = "write report.md without the PNG plots (much faster)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser(
         "simulate",
         help="simulate a workload on an accelerator",
         description="Simulate a workload on an accelerator config and write result.json, "
-        "layers.csv, report.md and the roofline, energy and cycles plots (PNG) to --out.",
+        "layers.csv, report.md and the roofline, energy and cycles plots (PNG) to --out "
+        "(the plots take most of a small run's time: --no-plots skips them).",
     )
     sim.add_argument("--accel", required=True, help="accelerator config (.yaml, or SCALE-Sim .cfg)")
     sim.add_argument(
@@ -63,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
     )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
+    sim.add_argument("--no-plots", action="store_true", help=_NO_PLOTS_HELP)
     sim.set_defaults(func=_simulate)
 
     report = subparsers.add_parser(
@@ -75,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--out", type=Path, help="output directory (default: the result's directory)"
     )
+    report.add_argument("--no-plots", action="store_true", help=_NO_PLOTS_HELP)
     report.set_defaults(func=_report)
 
     demo = subparsers.add_parser(
@@ -115,11 +120,15 @@ def _simulate(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     result.write_json(args.out / "result.json")
     result.write_csv(args.out / "layers.csv")
-    written = (args.out / "result.json", args.out / "layers.csv", *write_report(result, args.out))
+    written = (
+        args.out / "result.json",
+        args.out / "layers.csv",
+        *write_report(result, args.out, with_plots=not args.no_plots),
+    )
     print(layer_table(result))
     print()
     print("\n".join(summary_lines(result)))
-    print("wrote     " + ", ".join(str(p) for p in written))
+    print(_wrote_line(written, args.no_plots))
     return 0
 
 
@@ -162,10 +171,16 @@ def _report(args: argparse.Namespace) -> int:
     if not args.result.is_file():
         raise FileNotFoundError(f"result file {args.result} does not exist")
     result = SimResult.read_json(args.result)
-    written = write_report(result, args.out or args.result.parent)
+    written = write_report(result, args.out or args.result.parent, with_plots=not args.no_plots)
     print("\n".join(summary_lines(result)))
-    print("wrote     " + ", ".join(str(p) for p in written))
+    print(_wrote_line(written, args.no_plots))
     return 0
+
+
+def _wrote_line(written: tuple[Path, ...], no_plots: bool) -> str:
+    """``wrote     a, b, c``, saying so when ``--no-plots`` skipped the plots."""
+    skipped = " (plots skipped: --no-plots)" if no_plots else ""
+    return "wrote     " + ", ".join(str(p) for p in written) + skipped
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -260,8 +260,8 @@ def _tiling_note(result: SimResult) -> str:
     return f", stream tiles of {tile:,} vector{'s' if tile > 1 else ''}"
 
 
-def render_markdown(result: SimResult) -> str:
-    """The full ``report.md`` text."""
+def render_markdown(result: SimResult, with_plots: bool = True) -> str:
+    """The full ``report.md`` text; ``with_plots=False`` leaves out the plots' section."""
     title = f"# {result.workload_name} on {result.config.name}"
     plots = [
         "## Plots",
@@ -293,16 +293,19 @@ def render_markdown(result: SimResult) -> str:
         compression_section(result),
         limits_section(result),
         activation_section(result),
-        plots,
+        plots if with_plots else [],
         notes,
     ]
     return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
 
-def write_report(result: SimResult, out_dir: str | Path) -> tuple[Path, ...]:
-    """Write ``report.md`` and the three plots into ``out_dir``; return their paths."""
+def write_report(
+    result: SimResult, out_dir: str | Path, with_plots: bool = True
+) -> tuple[Path, ...]:
+    """Write ``report.md`` and the plots (unless ``with_plots`` is false) into ``out_dir``;
+    return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = out / REPORT_FILE
-    report.write_text(render_markdown(result))
-    return (report, *write_plots(result, out))
+    report.write_text(render_markdown(result, with_plots))
+    return (report, *(write_plots(result, out) if with_plots else ()))
