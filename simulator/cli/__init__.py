@@ -22,8 +22,7 @@ import gc
 import importlib
 import logging
 import sys
-from importlib.metadata import entry_points
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from compress.errors import InputError
 
@@ -51,6 +50,33 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse checks a command against the known ones before it runs the action.
+        if isinstance(action, _Commands) and value not in action.choices:
+            action.add_plugins()
+        super()._check_value(action, value)
+
+
+class _Commands(argparse._SubParsersAction):
+    """The commands: sparsa's own, and those that other packages add through the
+    ``sparsa.commands`` entry points, read only when a command is none of sparsa's own
+    or the commands are listed (reading the installed packages' metadata takes longer
+    than registering every command of sparsa's own)."""
+
+    _plugins_added = False
+
+    def add_plugins(self) -> None:
+        if not self._plugins_added:
+            self._plugins_added = True
+            from importlib.metadata import entry_points
+
+            for entry in entry_points(group=_ENTRY_POINT_GROUP):
+                entry.load()(self)
+
+    def _get_subactions(self) -> list[argparse.Action]:  # what --help lists
+        self.add_plugins()
+        return super()._get_subactions()
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -59,11 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, action=_Commands
+    )
     for module_name in _COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
-    for entry in entry_points(group=_ENTRY_POINT_GROUP):
-        entry.load()(subparsers)
     return parser
 
 
