@@ -122,3 +122,18 @@ def test_plotting_emits_no_warning(tmp_path, case):
         paths = write_plots(result, tmp_path)
     assert len(paths) == (4 if case == "compressed" else 3)
     assert all(path.stat().st_size > 0 for path in paths)
+
+
+def test_other_packages_commands_are_listed_and_run(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "verilog" in capsys.readouterr().out
+    assert main(["zoo"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["nosuch"])
+    assert exc.value.code == 2
+    assert "'verilog'" in capsys.readouterr().err  # the choices it lists
+    with pytest.raises(SystemExit) as exc:
+        main(["verilog", "--help"])
+    assert exc.value.code == 0 and "--stream-bits" in capsys.readouterr().out
