@@ -32,6 +32,7 @@ import numpy as np
 
 from compress.errors import InputError
 from simulator.config import AcceleratorConfig, ConfigError
+from simulator.model.variants import ConfigVariants, FieldValues
 from simulator.results.batch import BatchResult, evaluate_configs
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.recipes import PreparedRecipe, prepare_recipes
@@ -64,14 +65,36 @@ class ChunkTask:
     recipes: tuple[PreparedRecipe, ...] = ()
     """With a recipe axis: every recipe with its bound workload (``workloads`` unused)."""
 
-    def configs(self) -> list[AcceleratorConfig]:
-        """The chunk's configs: the base with each point's axis values (and bundles)."""
-        base = AcceleratorConfig.from_dict(self.base)
-        names = [name for name in self.points if name != "point_id"]
-        return [
-            point_config(base, {name: self.points[name][i] for name in names}, self.bundles)
-            for i in range(len(self.points["point_id"]))
-        ]
+    def configs(self) -> ConfigVariants:
+        """The chunk's configs: the base with each point's axis values (and bundles), as
+        :func:`point_config` builds them, validated per distinct value (a sequence of
+        configs that the model reads without building one per point)."""
+        return chunk_variants(AcceleratorConfig.from_dict(self.base), self.points, self.bundles)
+
+
+def chunk_variants(
+    base: AcceleratorConfig,
+    points: dict[str, Sequence[Any]],
+    bundles: dict[str, dict[str, dict[str, Any]]] | None,
+) -> ConfigVariants:
+    """The points' configs as :class:`ConfigVariants` of ``base``: a field axis is its own
+    column, a bundle axis's labels spread over the fields they set (a label that leaves
+    a field alone gives the base's value, as in :func:`point_config`). A bad point raises
+    the :class:`ConfigError` that :func:`point_config` raises."""
+    n = len(points["point_id"])
+    fields: dict[str, FieldValues] = {}
+    for name, column in points.items():
+        if name == "point_id":
+            continue
+        if not (bundles and name in bundles):
+            fields[name] = FieldValues.of(column)
+            continue
+        labels = FieldValues.of(column)
+        sets = [bundles[name][label] for label in labels.values]
+        for field in dict.fromkeys(f for changes in sets for f in changes):
+            values = tuple(changes.get(field, getattr(base, field, None)) for changes in sets)
+            fields[field] = FieldValues(values, labels.index)
+    return ConfigVariants.of(base, fields, n)
 
 
 def point_config(
