@@ -57,7 +57,8 @@ class ChunkTask:
 
     index: int
     base: dict[str, Any]
-    points: dict[str, list[Any]]
+    points: dict[str, np.ndarray]
+    """Per axis (and ``point_id``), the chunk's values: slices of the sweep's numpy columns."""
     workloads: tuple[str, ...]
     batch: int | None
     bundles: dict[str, dict[str, dict[str, Any]]] | None = None
@@ -245,10 +246,7 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
         ChunkTask(
             index=i,
             base=base,
-            points={
-                name: column[start : start + spec.chunk_size].tolist()
-                for name, column in kept.items()
-            },
+            points={name: column[start : start + spec.chunk_size] for name, column in kept.items()},
             workloads=spec.workloads,
             batch=spec.batch,
             bundles=bundles or None,
@@ -263,12 +261,19 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
 
 def _check_combinations(tasks: list[ChunkTask]) -> None:
     """Bundle values are checked against the base alone; here every point's whole config,
-    so that a combination no config allows is an error before anything runs."""
+    so that a combination no config allows is an error before anything runs (per
+    distinct value, :meth:`ChunkTask.configs`; point by point only to name a bad one)."""
     for task in tasks:
+        try:
+            task.configs()
+            continue
+        except ConfigError:
+            pass
         base = AcceleratorConfig.from_dict(task.base)
-        names = [name for name in task.points if name != "point_id"]
-        for i in range(len(task.points["point_id"])):
-            point = {name: task.points[name][i] for name in names}
+        columns = {name: np.asarray(v).tolist() for name, v in task.points.items()}
+        names = [name for name in columns if name != "point_id"]
+        for i in range(len(columns["point_id"])):
+            point = {name: columns[name][i] for name in names}
             try:
                 point_config(base, point, task.bundles)
             except ConfigError as exc:
@@ -303,7 +308,8 @@ def _local(tasks: Sequence[ChunkTask], workers: int) -> Iterator[tuple[int, Tabl
         futures = {pool.submit(evaluate_chunk, task): task.index for task in tasks}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                # Popped: a finished future holds its chunk's table until dropped.
+                yield futures.pop(future), future.result()
         finally:
             for future in futures:
                 future.cancel()
