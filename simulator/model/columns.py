@@ -3,9 +3,10 @@
 Configs run along axis 0 and layers along axis 1: :class:`ConfigColumns` holds each
 config field as a ``(C, 1)`` column, :class:`LayerColumns` each layer figure as a
 ``(1, L)`` row, so any expression of the two broadcasts to ``(C, L)``. Each is built by
-one gatherer (:meth:`ConfigColumns.of`, :meth:`LayerColumns.of`); tests and callers that
-need other values derive variants with ``_replace``. :func:`operand_widths` gives the
-bits of each operand where a layer meets a config.
+one gatherer (:meth:`ConfigColumns.of`, from a list of configs or, once per distinct field
+value, from :class:`~simulator.model.variants.ConfigVariants`; :meth:`LayerColumns.of`);
+tests and callers that need other values derive variants with ``_replace``.
+:func:`operand_widths` gives the bits of each operand where a layer meets a config.
 """
 
 from __future__ import annotations

@@ -150,6 +150,9 @@ class ConfigVariants(Sequence[AcceleratorConfig]):
         """
         if size is None:
             size = len(next(iter(fields.values())).index) if fields else 1
+        lengths = {name: len(column.index) for name, column in fields.items()}
+        if any(length != size for length in lengths.values()):
+            raise ValueError(f"fields of {size} configs need as many values each, not {lengths}")
         bad = np.zeros(size, dtype=bool)
         normalized: dict[str, FieldValues] = {}
         for name, column in fields.items():
