@@ -10,6 +10,7 @@ the full table of fields.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
@@ -537,6 +538,42 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AcceleratorConfig))
 _FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AcceleratorConfig)}
+_FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    f.name: f.metadata["check"] for f in fields(AcceleratorConfig)
+}
+COMBINATION_FIELDS: tuple[str, ...] = (
+    "rows", "dataflow", "pe_kind", "nm_patterns", "weight_decoder", "decoder_entries",
+    "decoder_vector_length", "decoder_entry_bits",
+)  # fmt: skip
+"""The fields :meth:`AcceleratorConfig._check_combinations` reads (a test keeps it
+complete): configs that agree on these agree on the combination checks."""
+
+
+def field_problem(name: str, value: Any) -> str | None:
+    """What construction says is wrong with ``value`` for field ``name`` (the field's own
+    check, the ``allowed`` text of its :class:`ConfigError`), or None when it is allowed."""
+    return _FIELD_CHECKS[name](value)
+
+
+def normalized_field(name: str, value: Any) -> Any:
+    """``value`` (allowed by :func:`field_problem`) as a built config holds it: enum
+    members for enum fields, parsed patterns for ``nm_patterns``."""
+    if name == "nm_patterns":
+        return parse_nm_patterns(value)
+    enum_type = _ENUM_FIELDS.get(name)
+    return value if enum_type is None else enum_type(value)
+
+
+def checked_variant(base: AcceleratorConfig, changes: Mapping[str, Any]) -> AcceleratorConfig:
+    """``base`` with ``changes`` whose values already passed :func:`field_problem` and are
+    :func:`normalized_field`: only the combination checks run (sweeps check each distinct
+    field value once, and each distinct combination once, instead of every field of every
+    point). Raises :class:`ConfigError` as construction would."""
+    config = copy.copy(base)
+    for name, value in changes.items():
+        object.__setattr__(config, name, value)
+    config._check_combinations()
+    return config
 
 
 def _unknown_hint(unknown: set[str]) -> str:

@@ -3,15 +3,16 @@
 Configs run along axis 0 and layers along axis 1: :class:`ConfigColumns` holds each
 config field as a ``(C, 1)`` column, :class:`LayerColumns` each layer figure as a
 ``(1, L)`` row, so any expression of the two broadcasts to ``(C, L)``. Each is built by
-one gatherer (:meth:`ConfigColumns.of`, :meth:`LayerColumns.of`); tests and callers that
-need other values derive variants with ``_replace``. :func:`operand_widths` gives the
-bits of each operand where a layer meets a config.
+one gatherer (:meth:`ConfigColumns.of`, from a list of configs or, once per distinct field
+value, from :class:`~simulator.model.variants.ConfigVariants`; :meth:`LayerColumns.of`);
+tests and callers that need other values derive variants with ``_replace``.
+:func:`operand_widths` gives the bits of each operand where a layer meets a config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -35,12 +36,28 @@ from simulator.model.mapping import (
     stream_tile_limit,
     usable_buffer_bits,
 )
+from simulator.model.variants import ConfigVariants
 from simulator.workloads.layer import Conv2d, Layer, Workload
 
 if TYPE_CHECKING:
     from simulator.model.sparsity import WeightExecution
 
-__all__ = ["ConfigColumns", "LayerColumns", "Widths", "execution_key", "operand_widths"]
+__all__ = [
+    "EXECUTION_FIELDS",
+    "ConfigColumns",
+    "ConfigVariants",
+    "LayerColumns",
+    "Widths",
+    "execution_key",
+    "operand_widths",
+]
+
+
+EXECUTION_FIELDS: tuple[str, ...] = (
+    "pe_kind", "dataflow", "nm_patterns", "weight_bits", "weight_decoder", "decoder_entries",
+    "decoder_vector_length", "decoder_entry_bits", "huffman_symbols_per_cycle",
+)  # fmt: skip
+"""The fields :func:`execution_key` reads (a test keeps it complete)."""
 
 
 def execution_key(config: AcceleratorConfig) -> tuple:
@@ -123,69 +140,96 @@ class ConfigColumns(NamedTuple):
 
     @classmethod
     def of(cls, configs: Sequence[AcceleratorConfig]) -> ConfigColumns:
-        """Gather the fields of ``configs``; load each distinct energy table once."""
-        if not configs:
+        """Gather the fields of ``configs`` (a list, or :class:`ConfigVariants`, whose
+        fields are gathered per distinct value); load each distinct energy table once."""
+        if not len(configs):
             raise ValueError("evaluate at least one accelerator config")
+        return cls._gather(configs if isinstance(configs, ConfigVariants) else _Listed(configs))
 
-        def column(values, dtype=np.int64) -> np.ndarray:
-            return np.array(values, dtype=dtype)[:, None]
-
-        table_keys = [(c.energy_table, c.energy_overrides) for c in configs]
+    @classmethod
+    def _gather(cls, src: ConfigVariants | _Listed) -> ConfigColumns:
+        column, mapped = src.column, src.mapped
+        table_keys, table_of = src.grouped(
+            ("energy_table", "energy_overrides"), lambda c: (c.energy_table, c.energy_overrides)
+        )
         distinct = list(dict.fromkeys(table_keys))
-        index = {key: i for i, key in enumerate(distinct)}
-        cols = column([c.cols for c in configs])
-        acc_bits = column([c.accumulator_bits for c in configs])
-        double_buffered = column([c.sram_double_buffered for c in configs], bool)
+        table_index = np.array([distinct.index(key) for key in table_keys], dtype=np.int64)
+        keys, key_of = src.grouped(EXECUTION_FIELDS, execution_key)
+        nm_groups, nm_group_of = src.grouped(("nm_patterns",), lambda c: c.nm_group)
+        cols = column("cols")
+        acc_bits = column("accumulator_bits")
+        double_buffered = column("sram_double_buffered", bool)
         sram_bytes = {
-            Operand.INPUT: column([c.ifmap_sram_bytes for c in configs]),
-            Operand.WEIGHT: column([c.filter_sram_bytes for c in configs]),
-            Operand.OUTPUT: column([c.ofmap_sram_bytes for c in configs]),
+            Operand.INPUT: column("ifmap_sram_bytes"),
+            Operand.WEIGHT: column("filter_sram_bytes"),
+            Operand.OUTPUT: column("ofmap_sram_bytes"),
         }
-        tiling = column([STREAM_TILING_CODES[c.stream_tiling] for c in configs])
+        tiling = mapped("stream_tiling", STREAM_TILING_CODES.__getitem__)
         usable = {op: usable_buffer_bits(size, double_buffered) for op, size in sram_bytes.items()}
-        dataflow = column([dataflow_code(c.dataflow) for c in configs])
+        dataflow = mapped("dataflow", dataflow_code)
         os_code = dataflow_code(Dataflow.OS)
         fit = tiling == STREAM_TILING_CODES[StreamTiling.FIT]
         return cls(
-            rows=column([c.rows for c in configs]),
+            rows=column("rows"),
             cols=cols,
             dataflow=dataflow,
-            schedule=column([SCHEDULE_CODES[c.fold_schedule] for c in configs]),
+            schedule=mapped("fold_schedule", SCHEDULE_CODES.__getitem__),
             stream_tile_limit=np.where(
                 dataflow == os_code,
                 0,
                 stream_tile_limit(tiling, cols, acc_bits, usable[Operand.OUTPUT]),
             ),
             os_stream_tiling=fit & (dataflow == os_code),
-            a_bits=column([c.activation_bits for c in configs]),
-            w_bits=column([c.weight_bits for c in configs]),
+            a_bits=column("activation_bits"),
+            w_bits=column("weight_bits"),
             acc_bits=acc_bits,
             sram_bytes=sram_bytes,
             usable_bits=usable,
             double_buffered=double_buffered,
-            dram_bytes_per_cycle=column([c.dram_bytes_per_cycle for c in configs], np.float64),
-            clock_hz=column([c.clock_hz for c in configs], np.float64),
-            table_index=column([index[key] for key in table_keys]),
+            dram_bytes_per_cycle=column("dram_bytes_per_cycle", np.float64),
+            # AcceleratorConfig.clock_hz, as one multiply per column (the same float op).
+            clock_hz=column("clock_mhz", np.float64) * 1e6,
+            table_index=table_index[table_of][:, None],
             tables=tuple(load_energy_table(name, overrides) for name, overrides in distinct),
-            pe_kind=column([PE_KIND_CODES[c.pe_kind] for c in configs]),
-            zero_gating=column([c.zero_gating for c in configs], bool),
-            nm_group=column([c.nm_group for c in configs]),
-            weight_decoder=column([WEIGHT_DECODER_CODES[c.weight_decoder] for c in configs]),
-            decoder_entries=column([c.decoder_entries for c in configs]),
-            decoder_vector_length=column([c.decoder_vector_length for c in configs]),
-            decoder_entry_bits=column([c.decoder_entry_bits for c in configs]),
-            huffman_symbols_per_cycle=column(
-                [c.huffman_symbols_per_cycle for c in configs], np.float64
+            pe_kind=mapped("pe_kind", PE_KIND_CODES.__getitem__),
+            zero_gating=column("zero_gating", bool),
+            nm_group=np.asarray(nm_groups, dtype=np.int64)[nm_group_of][:, None],
+            weight_decoder=mapped("weight_decoder", WEIGHT_DECODER_CODES.__getitem__),
+            decoder_entries=column("decoder_entries"),
+            decoder_vector_length=column("decoder_vector_length"),
+            decoder_entry_bits=column("decoder_entry_bits"),
+            huffman_symbols_per_cycle=column("huffman_symbols_per_cycle", np.float64),
+            scalesim_sparsity=mapped(
+                "scalesim_sparsity", lambda v: v is ScaleSimSparsity.LAYERWISE
             ),
-            scalesim_sparsity=column(
-                [c.scalesim_sparsity is ScaleSimSparsity.LAYERWISE for c in configs]
+            technology_nm=column("technology_nm", np.float64),
+            on_chip_activations=mapped(
+                "inter_layer_activations", lambda v: v is InterLayerActivations.ON_CHIP, bool
             ),
-            technology_nm=column([c.technology_nm for c in configs], np.float64),
-            on_chip_activations=column(
-                [c.inter_layer_activations is InterLayerActivations.ON_CHIP for c in configs], bool
-            ),
-            execution_keys=tuple(execution_key(c) for c in configs),
+            execution_keys=tuple(keys[i] for i in key_of.tolist()),
         )
+
+
+class _Listed:
+    """A list of configs, read field by field (the counterpart of :class:`ConfigVariants`'
+    per-distinct-value readers, with the same results)."""
+
+    def __init__(self, configs: Sequence[AcceleratorConfig]) -> None:
+        self.configs = configs
+
+    def column(self, name: str, dtype: Any = np.int64) -> np.ndarray:
+        return np.array([getattr(c, name) for c in self.configs], dtype=dtype)[:, None]
+
+    def mapped(self, name: str, fn: Callable[[Any], Any], dtype: Any = np.int64) -> np.ndarray:
+        return np.array([fn(getattr(c, name)) for c in self.configs], dtype=dtype)[:, None]
+
+    def grouped(
+        self, names: Sequence[str], fn: Callable[[AcceleratorConfig], Any]
+    ) -> tuple[list[Any], np.ndarray]:
+        results = [fn(c) for c in self.configs]
+        where: dict[Any, int] = {}
+        index = np.array([where.setdefault(r, len(where)) for r in results], dtype=np.intp)
+        return list(where), index
 
 
 class LayerColumns(NamedTuple):

@@ -173,7 +173,8 @@ def _roofline(hw, ly: LayerColumns, traffic: MemoryTraffic, total, widths, ports
 
 
 def evaluate(workload: Workload, configs: Sequence[AcceleratorConfig]) -> Evaluation:
-    """Run every model on ``workload`` for all ``configs`` in one broadcast evaluation."""
+    """Run every model on ``workload`` for all ``configs`` (a list, or a
+    :class:`~simulator.model.variants.ConfigVariants`) in one broadcast evaluation."""
     hw = ConfigColumns.of(configs)
     ly = LayerColumns.of(workload)
     execution = weight_execution(hw, ly)

@@ -106,8 +106,12 @@ class BatchResult:
 
 
 def _sequential_sum(values: np.ndarray) -> np.ndarray:
-    """Sum over the last axis left to right, as Python's ``sum`` does (not pairwise)."""
-    return np.cumsum(values, axis=-1)[..., -1]
+    """Sum over the last axis left to right, as Python's ``sum`` does (not pairwise).
+
+    A copy, not a view: the view of the last cumulative sum would keep the whole
+    ``(C, L)`` cumsum (and with it every chunk) alive in the merged result.
+    """
+    return np.cumsum(values, axis=-1)[..., -1].copy()
 
 
 def _reduce(ev: Evaluation) -> dict[str, object]:
@@ -162,10 +166,13 @@ def evaluate_configs(
     workload : Workload
         ``L`` layers.
     configs : sequence of AcceleratorConfig
-        ``C`` configs, any mix of field values.
+        ``C`` configs, any mix of field values: a list, or a
+        :class:`simulator.model.variants.ConfigVariants` (a sweep's chunk: a base config
+        and the fields that vary), whose columns are gathered without a config per point.
     chunk : int
-        Configs evaluated per broadcast (bounds memory at about ``chunk x L x 600``
-        bytes); the result does not depend on it.
+        Configs evaluated per broadcast: the model's temporaries take about
+        ``chunk x L x 600`` bytes, freed before the next chunk; the result itself takes
+        ``C x (L x 18 + 250)`` bytes or so. The result does not depend on ``chunk``.
 
     Returns
     -------
@@ -173,15 +180,36 @@ def evaluate_configs(
     """
     if chunk < 1:
         raise ValueError(f"chunk must be a positive number of configs, not {chunk!r}")
-    parts = [
-        _reduce(evaluate(workload, configs[i : i + chunk])) for i in range(0, len(configs), chunk)
-    ]
-    if not parts:
+    n = len(configs)
+    if not n:
         raise ValueError("evaluate at least one accelerator config")
     merged: dict[str, object] = {}
-    for key, first in parts[0].items():
-        if isinstance(first, dict):
-            merged[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in first}
-        else:
-            merged[key] = np.concatenate([p[key] for p in parts])
+    units = []
+    for start in range(0, n, chunk):
+        part = _reduce(evaluate(workload, configs[start : start + chunk]))
+        units.append(part.pop("energy_unit"))
+        rows = slice(start, start + len(part["cycles_total"]))
+        for key, value in part.items():
+            if isinstance(value, dict):
+                target = merged.setdefault(key, {})
+                for name, array in value.items():
+                    _fill(target, name, array, rows, n)
+            else:
+                _fill(merged, key, value, rows, n)
+    # Unit names differ in length (pJ, MAC16): concatenating gives the widest dtype.
+    merged["energy_unit"] = np.concatenate(units)
     return BatchResult(layer_names=tuple(layer.name for layer in workload.layers), **merged)
+
+
+def _fill(into: dict, key: str, part: np.ndarray, rows: slice, n: int) -> None:
+    """Write one chunk's ``part`` into rows ``rows`` of ``into[key]``, allocated for ``n``
+    configs on the first chunk: the result is built in place, never as a list of chunks
+    and their concatenation."""
+    target = into.get(key)
+    if target is None:
+        target = into[key] = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+    elif target.dtype != part.dtype:  # as concatenation would: the wider dtype
+        target = into[key] = target.astype(np.result_type(target, part))
+    if target.shape[1:] != part.shape[1:]:
+        raise ValueError(f"{key}: a chunk of shape {part.shape} in a result of {target.shape}")
+    target[rows] = part

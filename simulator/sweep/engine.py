@@ -32,6 +32,7 @@ import numpy as np
 
 from compress.errors import InputError
 from simulator.config import AcceleratorConfig, ConfigError
+from simulator.model.variants import ConfigVariants, FieldValues
 from simulator.results.batch import BatchResult, evaluate_configs
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.recipes import PreparedRecipe, prepare_recipes
@@ -56,7 +57,8 @@ class ChunkTask:
 
     index: int
     base: dict[str, Any]
-    points: dict[str, list[Any]]
+    points: dict[str, np.ndarray]
+    """Per axis (and ``point_id``), the chunk's values: slices of the sweep's numpy columns."""
     workloads: tuple[str, ...]
     batch: int | None
     bundles: dict[str, dict[str, dict[str, Any]]] | None = None
@@ -64,14 +66,36 @@ class ChunkTask:
     recipes: tuple[PreparedRecipe, ...] = ()
     """With a recipe axis: every recipe with its bound workload (``workloads`` unused)."""
 
-    def configs(self) -> list[AcceleratorConfig]:
-        """The chunk's configs: the base with each point's axis values (and bundles)."""
-        base = AcceleratorConfig.from_dict(self.base)
-        names = [name for name in self.points if name != "point_id"]
-        return [
-            point_config(base, {name: self.points[name][i] for name in names}, self.bundles)
-            for i in range(len(self.points["point_id"]))
-        ]
+    def configs(self) -> ConfigVariants:
+        """The chunk's configs: the base with each point's axis values (and bundles), as
+        :func:`point_config` builds them, validated per distinct value (a sequence of
+        configs that the model reads without building one per point)."""
+        return chunk_variants(AcceleratorConfig.from_dict(self.base), self.points, self.bundles)
+
+
+def chunk_variants(
+    base: AcceleratorConfig,
+    points: dict[str, Sequence[Any]],
+    bundles: dict[str, dict[str, dict[str, Any]]] | None,
+) -> ConfigVariants:
+    """The points' configs as :class:`ConfigVariants` of ``base``: a field axis is its own
+    column, a bundle axis's labels spread over the fields they set (a label that leaves
+    a field alone gives the base's value, as in :func:`point_config`). A bad point raises
+    the :class:`ConfigError` that :func:`point_config` raises."""
+    n = len(points["point_id"])
+    fields: dict[str, FieldValues] = {}
+    for name, column in points.items():
+        if name == "point_id":
+            continue
+        if not (bundles and name in bundles):
+            fields[name] = FieldValues.of(column)
+            continue
+        labels = FieldValues.of(column)
+        sets = [bundles[name][label] for label in labels.values]
+        for field in dict.fromkeys(f for changes in sets for f in changes):
+            values = tuple(changes.get(field, getattr(base, field, None)) for changes in sets)
+            fields[field] = FieldValues(values, labels.index)
+    return ConfigVariants.of(base, fields, n)
 
 
 def point_config(
@@ -222,10 +246,7 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
         ChunkTask(
             index=i,
             base=base,
-            points={
-                name: column[start : start + spec.chunk_size].tolist()
-                for name, column in kept.items()
-            },
+            points={name: column[start : start + spec.chunk_size] for name, column in kept.items()},
             workloads=spec.workloads,
             batch=spec.batch,
             bundles=bundles or None,
@@ -240,12 +261,19 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
 
 def _check_combinations(tasks: list[ChunkTask]) -> None:
     """Bundle values are checked against the base alone; here every point's whole config,
-    so that a combination no config allows is an error before anything runs."""
+    so that a combination no config allows is an error before anything runs (per
+    distinct value, :meth:`ChunkTask.configs`; point by point only to name a bad one)."""
     for task in tasks:
+        try:
+            task.configs()
+            continue
+        except ConfigError:
+            pass
         base = AcceleratorConfig.from_dict(task.base)
-        names = [name for name in task.points if name != "point_id"]
-        for i in range(len(task.points["point_id"])):
-            point = {name: task.points[name][i] for name in names}
+        columns = {name: np.asarray(v).tolist() for name, v in task.points.items()}
+        names = [name for name in columns if name != "point_id"]
+        for i in range(len(columns["point_id"])):
+            point = {name: columns[name][i] for name in names}
             try:
                 point_config(base, point, task.bundles)
             except ConfigError as exc:
@@ -280,7 +308,8 @@ def _local(tasks: Sequence[ChunkTask], workers: int) -> Iterator[tuple[int, Tabl
         futures = {pool.submit(evaluate_chunk, task): task.index for task in tasks}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                # Popped: a finished future holds its chunk's table until dropped.
+                yield futures.pop(future), future.result()
         finally:
             for future in futures:
                 future.cancel()

@@ -98,9 +98,7 @@ def read_table(path: Path, fmt: str) -> Table:
 
         data = pq.read_table(path)
         return {
-            name: (
-                np.array(col.to_pylist(), dtype=object) if col.type == "string" else col.to_numpy()
-            )
+            name: _strings(col) if col.type == "string" else col.to_numpy()
             for name, col in zip(data.column_names, data.columns, strict=True)
         }
     with path.open(newline="") as handle:
@@ -119,6 +117,16 @@ def read_table(path: Path, fmt: str) -> Table:
         else:
             table[name] = np.array(values, dtype=object)
     return table
+
+
+def _strings(column) -> np.ndarray:
+    """A Parquet string column as an object array in which equal strings are one object
+    (a column of a million rows holds a few labels, not a million copies)."""
+    if column.null_count:
+        return np.array(column.to_pylist(), dtype=object)
+    encoded = column.combine_chunks().dictionary_encode()
+    labels = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    return labels[encoded.indices.to_numpy()]
 
 
 def concat_tables(tables: list[Table]) -> Table:
@@ -194,7 +202,25 @@ class SweepStore:
         write_table(table, self.chunk_path(index), self.fmt)
 
     def read_chunks(self) -> Table:
-        """All finished chunks concatenated in chunk order."""
-        return concat_tables(
-            [read_table(self.chunk_path(i), self.fmt) for i in sorted(self.done())]
-        )
+        """All finished chunks concatenated in chunk order. Parquet chunks are copied
+        into columns allocated once, one chunk at a time, so that the chunks are never all
+        in memory beside the result."""
+        paths = [self.chunk_path(i) for i in sorted(self.done())]
+        if self.fmt != "parquet":
+            return concat_tables([read_table(path, self.fmt) for path in paths])
+        import pyarrow.parquet as pq
+
+        sizes = [pq.ParquetFile(path).metadata.num_rows for path in paths]
+        table: Table = {}
+        for path, start, size in zip(paths, np.cumsum([0, *sizes]), sizes, strict=False):
+            chunk = read_table(path, self.fmt)
+            if table and chunk.keys() != table.keys():
+                raise StoreError(f"{path} has other columns than the chunks before it")
+            for name, column in chunk.items():
+                target = table.get(name)
+                if target is None:
+                    target = table[name] = np.empty(sum(sizes), dtype=column.dtype)
+                elif target.dtype != column.dtype:  # as concatenation would: the wider dtype
+                    target = table[name] = target.astype(np.result_type(target, column))
+                target[start : start + size] = column
+        return table
