@@ -98,7 +98,7 @@ def test_lhs_hits_every_stratum_once():
         ({"workloads": []}, "workloads must be a non-empty list"),
         ({"workloads": ["missing.csv"]}, "does not exist"),
         ({"base": {"rows": 0, "cols": 4}}, "base:"),
-        ({"chunk_size": 0}, "chunk_size must be a positive integer"),
+        ({"chunk_size": 0}, "chunk_size must be an integer >= 1, not 0"),
         ({"extra": 1}, "unknown spec key 'extra'"),
     ],
 )
