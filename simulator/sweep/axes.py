@@ -91,7 +91,7 @@ def field_value(name: str, value: Any, root: Path | None = None) -> Any:
     if name in NUMBER_FIELDS:
         value = _as_number(value)
         if name in INT_FIELDS and isinstance(value, float) and value.is_integer():
-            value = int(value)
+            value = int(value) if abs(value) < 2**63 else value  # else refused as it is
     if name in PATH_FIELDS and root is not None and isinstance(value, str) and value:
         value = str((root / value).resolve())  # an absolute value stays as it is
     return value
@@ -252,18 +252,22 @@ def _range_axis(name: str, raw: Mapping[str, Any], base: AcceleratorConfig) -> A
     bounds = raw.get("range")
     if not (isinstance(bounds, list | tuple) and len(bounds) == 2):
         raise SpecError(f"{where}: range must be [low, high], not {bounds!r}")
-    low, high = (spec_number(field_value(name, b), f"{where}: range", minimum=None) for b in bounds)
+    low, high = (
+        spec_number(field_value(name, b), f"{where}: a range bound", minimum=None) for b in bounds
+    )
     if not low < high:
         raise SpecError(f"{where}: range needs two numbers with low < high, not {bounds!r}")
     scale = raw.get("scale", "linear")
     if scale not in ("linear", "log") or (scale == "log" and low <= 0):
         raise SpecError(f"{where}: scale must be linear or log (log needs low > 0), not {scale!r}")
     for bound in (low, high):
+        if name in INT_FIELDS and abs(bound) >= 2**63:
+            raise SpecError(f"axis '{name}': range bound {bound!r} is not a 64-bit integer")
         _check_value(name, int(bound) if name in INT_FIELDS else float(bound), base)
     if "step" in raw and "num" in raw:
         raise SpecError(f"{where}: give step or num, not both")
     if "step" in raw:
-        step = spec_number(raw["step"], f"{where}: step", minimum=0)
+        step = spec_number(raw["step"], f"{where}: step", minimum=None)
         if step <= 0:
             raise SpecError(f"{where}: step must be a positive number, not {raw['step']!r}")
         count = math.floor((high - low) / step + 1e-9) + 1

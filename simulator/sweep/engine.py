@@ -41,7 +41,7 @@ from simulator.sweep.executors import run_dask, run_local, with_progress
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.recipes import PreparedRecipe, prepare_recipes
 from simulator.sweep.sampling import sample_points
-from simulator.sweep.spec import SpecError, SweepSpec
+from simulator.sweep.spec import SweepSpec
 from simulator.sweep.store import SweepStore, Table, concat_tables, write_table
 from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_workload
@@ -253,11 +253,11 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
         for i, start in enumerate(range(0, n_kept, spec.chunk_size))
     ]
     if bundles:
-        _check_combinations(tasks)
+        _check_combinations(spec, tasks)
     return tasks
 
 
-def _check_combinations(tasks: list[ChunkTask]) -> None:
+def _check_combinations(spec: SweepSpec, tasks: list[ChunkTask]) -> None:
     """Bundle values are checked against the base alone; here every point's whole config,
     so that a combination no config allows is an error before anything runs."""
     for task in tasks:
@@ -268,7 +268,7 @@ def _check_combinations(tasks: list[ChunkTask]) -> None:
             try:
                 point_config(base, point, task.bundles)
             except ConfigError as exc:
-                raise SpecError(f"point {point}: {exc}") from None
+                raise spec.problem(f"point {point}: {exc}") from None
 
 
 def _config_constraints(spec: SweepSpec, points: dict[str, np.ndarray]) -> np.ndarray:
@@ -284,7 +284,7 @@ def _config_constraints(spec: SweepSpec, points: dict[str, np.ndarray]) -> np.nd
         passing.append(f"{constraint.text!r} keeps {int(mask.sum()):,}")
         keep &= mask
     if not keep.any():
-        raise SpecError(
+        raise spec.problem(
             f"the constraints keep none of the {spec.n_points:,} points "
             f"({', '.join(passing)}); loosen them or change the axes"
         )

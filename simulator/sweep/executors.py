@@ -44,8 +44,8 @@ def run_local(
             for future in as_completed(futures):
                 yield futures[future], future.result()
         finally:
-            # Pending chunks never start; the pool's exit waits for the running ones.
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Pending chunks never start; the running ones finish, then the workers exit.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(

@@ -48,6 +48,7 @@ a column nor a Pareto front.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -101,6 +102,12 @@ class SweepSpec:
     """Recipes applied to a model, crossed with every config point (None: no recipes)."""
     base_file: str | None = None
     """The config file the base was read from (None: a mapping in the spec)."""
+    source: str = ""
+    """The spec file, for messages ("" for a spec built in code)."""
+
+    def problem(self, message: str) -> SpecError:
+        """A :class:`SpecError` about this spec that names its file."""
+        return SpecError(f"sweep spec {self.source}: {message}" if self.source else message)
 
     @property
     def bundles(self) -> dict[str, Axis]:
@@ -383,6 +390,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     path = Path(path)
     data = load_yaml(path, "sweep spec")
     try:
-        return spec_from_dict(data, root=path.parent.resolve())
+        spec = spec_from_dict(data, root=path.parent.resolve())
     except InputError as exc:
         raise SpecError(f"sweep spec {path}: {exc}") from None
+    return dataclasses.replace(spec, source=str(path))

@@ -32,14 +32,17 @@ both formats give back identical tables.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import logging
 import os
 import secrets
+import signal
 import socket
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,11 +53,13 @@ from compress.errors import InputError, load_json
 from simulator.sweep.lock import FolderLock, LockError
 
 __all__ = [
+    "MANIFEST",
     "LockError",
     "StoreError",
     "SweepStore",
     "Table",
     "concat_tables",
+    "read_manifest",
     "read_table",
     "write_table",
 ]
@@ -122,33 +127,62 @@ def write_table(table: Mapping[str, np.ndarray], path: Path, fmt: str) -> None:
 
 
 def read_table(path: Path, fmt: str) -> Table:
-    """Read a table written by :func:`write_table`."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    """Read a table written by :func:`write_table`; a file it did not write (or one
+    edited since) is a :class:`StoreError` naming it."""
+    try:
+        return _read_parquet(path) if fmt == "parquet" else _read_csv(path)
+    except (ValueError, IndexError, KeyError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise StoreError(
+            f"{path} is not a table sparsa wrote ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}); run the sweep into a new folder"
+        ) from None
 
-        data = pq.read_table(path)
-        return {
-            name: (
-                np.array(col.to_pylist(), dtype=object) if col.type == "string" else col.to_numpy()
-            )
-            for name, col in zip(data.column_names, data.columns, strict=True)
-        }
+
+def _read_parquet(path: Path) -> Table:
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(path)
+    return {
+        name: (np.array(col.to_pylist(), dtype=object) if col.type == "string" else col.to_numpy())
+        for name, col in zip(data.column_names, data.columns, strict=True)
+    }
+
+
+def _read_csv(path: Path) -> Table:
     with path.open(newline="") as handle:
         rows = list(csv.reader(handle))
+    if not rows:
+        raise StoreError(f"{path} is empty; it is not a table sparsa wrote")
     header, body = rows[0], rows[1:]
+    if any(len(row) != len(header) for row in body):
+        line = next(i for i, row in enumerate(body, 2) if len(row) != len(header))
+        raise StoreError(f"{path}: line {line} does not have the header's {len(header)} cells")
     table: Table = {}
     for j, cell in enumerate(header):
-        name, kind = cell.rsplit(":", 1)
-        values = [row[j] for row in body]
-        if kind == "b":
-            table[name] = np.array([v == "True" for v in values], dtype=bool)
-        elif kind in _KINDS:
-            table[name] = (
-                np.array(values, dtype=_KINDS[kind]) if values else np.empty(0, _KINDS[kind])
+        name, sep, kind = cell.rpartition(":")
+        if not sep or kind not in (*_KINDS, "s"):
+            raise StoreError(
+                f"{path}: header cell {cell!r} is not 'name:kind' with kind i, f, b or s"
             )
-        else:
-            table[name] = np.array(values, dtype=object)
+        table[name] = _csv_column(path, name, kind, [row[j] for row in body])
     return table
+
+
+def _csv_column(path: Path, name: str, kind: str, values: list[str]) -> np.ndarray:
+    if kind == "s":
+        return np.array(values, dtype=object)
+    if kind == "b":
+        bad = sorted(set(values) - {"True", "False"})
+        if bad:
+            raise StoreError(f"{path}: column {name!r} holds {bad[0]!r}, not True or False")
+        return np.array([v == "True" for v in values], dtype=bool)
+    try:
+        return np.array(values, dtype=_KINDS[kind]) if values else np.empty(0, _KINDS[kind])
+    except (ValueError, OverflowError):
+        words = {"i": "64-bit integers", "f": "numbers"}
+        raise StoreError(f"{path}: column {name!r} must hold {words[kind]}") from None
 
 
 def concat_tables(tables: list[Table]) -> Table:
@@ -199,9 +233,12 @@ class SweepStore:
         (``fingerprint``; ``files``: the SHA-256 of each input file, to name the one that
         changed), checking the chunks already written."""
         root = Path(root)
+        files = dict(files or {})
+        if (root / MANIFEST).is_file():  # refuse a foreign folder before touching its lock
+            cls._check_manifest(root, fingerprint, spec, files)
         lock = FolderLock(root).acquire()
         try:
-            store = cls._open_locked(root, fingerprint, spec, n_chunks, dict(files or {}), lock)
+            store = cls._open_locked(root, fingerprint, spec, n_chunks, files, lock)
             store.chunk_dir.mkdir(exist_ok=True)
             for leftover in store.chunk_dir.glob(".*.tmp-*"):
                 leftover.unlink(missing_ok=True)
@@ -223,9 +260,7 @@ class SweepStore:
     ) -> SweepStore:
         manifest_path = root / MANIFEST
         if manifest_path.is_file():
-            manifest = _read_manifest(manifest_path)
-            if manifest["fingerprint"] != fingerprint:
-                raise StoreError(_mismatch(root, manifest, fingerprint, spec, files))
+            manifest = cls._check_manifest(root, fingerprint, spec, files)
             return cls(root, fingerprint, manifest["n_chunks"], manifest["format"], lock)
         if any(path.name != lock.path.name for path in root.iterdir()):
             raise StoreError(f"{root} is not empty and holds no sweep manifest; use another --out")
@@ -240,6 +275,16 @@ class SweepStore:
         text = json.dumps(manifest, indent=2, default=str)
         _atomic_write(manifest_path, lambda p: p.write_text(text))
         return store
+
+    @staticmethod
+    def _check_manifest(
+        root: Path, fingerprint: str, spec: Mapping[str, Any], files: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The folder's manifest, if it is this sweep's; else why not, as a StoreError."""
+        manifest = read_manifest(root / MANIFEST)
+        if manifest["fingerprint"] != fingerprint:
+            raise StoreError(_mismatch(root, manifest, fingerprint, spec, files))
+        return manifest
 
     def close(self) -> None:
         """Release the folder's lock."""
@@ -281,26 +326,46 @@ class SweepStore:
         return set(self.records)
 
     def write_chunk(self, index: int, table: Mapping[str, np.ndarray]) -> None:
-        """Write chunk ``index`` atomically, then record its size and checksum."""
+        """Write chunk ``index`` atomically, then record its size and checksum; a Ctrl-C
+        meanwhile waits until both are done (only a kill can part them)."""
         path = self.chunk_path(index)
-        write_table(table, path, self.fmt)
-        record = {
-            "chunk": index,
-            "file": path.name,
-            "bytes": path.stat().st_size,
-            "sha256": sha256_of(path),
-        }
-        with self.journal.open("a") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        self.records[index] = record
+        with _sigint_deferred():
+            write_table(table, path, self.fmt)
+            record = {
+                "chunk": index,
+                "file": path.name,
+                "bytes": path.stat().st_size,
+                "sha256": sha256_of(path),
+            }
+            with self.journal.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.records[index] = record
 
     def read_chunks(self) -> Table:
         """All finished chunks concatenated in chunk order."""
         return concat_tables(
             [read_table(self.chunk_path(i), self.fmt) for i in sorted(self.done())]
         )
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) back until the block is done, then raise it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt
 
 
 def _check_chunk(path: Path, record: Mapping[str, Any] | None) -> str | None:
@@ -335,7 +400,8 @@ def _read_journal(path: Path) -> dict[int, dict[str, Any]]:
     return records
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A sweep folder's ``manifest.json``, checked for the keys the store reads."""
     manifest = load_json(path, "sweep manifest")
     fingerprint, n_chunks, fmt = (manifest.get(k) for k in ("fingerprint", "n_chunks", "format"))
     if not isinstance(fingerprint, str) or not isinstance(n_chunks, int) or fmt not in FORMATS:

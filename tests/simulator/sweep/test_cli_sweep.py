@@ -58,6 +58,9 @@ def test_errors_are_one_line(capsys, tmp_path):
     assert main(["sweep", "--spec", str(changed), "--out", str(tmp_path / "o2")]) == 2
     assert "different spec" in capsys.readouterr().err
     assert main(["plot-sweep", str(tmp_path / "nothing")]) == 2
+    assert "nothing does not exist; give the --out folder of a sweep" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["plot-sweep", str(tmp_path / "empty")]) == 2
     assert "holds no sweep" in capsys.readouterr().err
     assert (
         main(["sweep", "--spec", str(good), "--out", str(tmp_path / "o3"), "--scheduler", "x"]) == 2
