@@ -81,3 +81,17 @@ def test_pareto_matches_brute_force(rows):
 def test_pareto_front_of_a_grid_is_its_minimum():
     grid = np.array(list(itertools.product(range(3), repeat=3)), dtype=float)
     assert pareto_mask(grid).tolist() == [bool((row == 0).all()) for row in grid]
+
+
+def test_a_ctrl_c_while_a_chunk_is_written_waits_for_its_record(tmp_path):
+    import os
+    import signal
+
+    from simulator.sweep import store as store_module
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), store_module._sigint_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached.append("the rest of the block")
+    assert reached == ["the rest of the block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
