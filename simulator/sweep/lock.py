@@ -99,9 +99,14 @@ def _read_holder(fd: int) -> Holder | None:
     if not data.strip():
         return None
     try:
-        return Holder(**json.loads(data))
+        holder = Holder(**json.loads(data))
     except (ValueError, TypeError):
+        holder = None
+    if holder is None or not (
+        type(holder.pid) is int and isinstance(holder.host, str) and isinstance(holder.started, str)
+    ):
         return Holder(pid=0, host=socket.gethostname(), started="? (unreadable lock file)")
+    return holder
 
 
 class FolderLock:

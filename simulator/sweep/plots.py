@@ -377,19 +377,18 @@ def plot_sweep(
     if x == y and len(axes) > 1:
         raise InputError(f"the heatmap needs two different axes (--x and --y), not {x} twice")
     written = []
+    sweep_name = manifest["spec"].get("name", "sweep")
     workloads = list(dict.fromkeys(table["workload"].tolist()))
     for workload in workloads:
         rows = np.flatnonzero(table["workload"] == workload)
         if not table["feasible"][rows].any():
             continue
         suffix = "" if len(workloads) == 1 else f"_{_slug(workload)}"
-        title = f"{manifest['spec']['name']}: {workload}, {len(rows)} configs"
+        title = f"{sweep_name}: {workload}, {len(rows)} configs"
         if recipes:
             n_recipes = len(np.unique(table["recipe"][rows]))
-            title = (
-                f"{manifest['spec']['name']}: {workload}, {len(rows) // n_recipes} configs x "
-                f"{n_recipes} recipes"
-            )
+            configs = len(rows) // n_recipes
+            title = f"{sweep_name}: {workload}, {configs} configs x {n_recipes} recipes"
         paths = [
             root / f"pareto{suffix}.png",
             root / f"heatmap_{metric}_{x}_{y}{suffix}.png",

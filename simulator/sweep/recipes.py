@@ -237,6 +237,26 @@ def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+def _cached(path: Path) -> tuple[float, float, float] | None:
+    """A cached recipe's accuracy after and before, and storage ratio; None when it is
+    not cached, or its files are damaged (said so: it is compressed again)."""
+    if not (path / _SUMMARY).is_file():
+        return None
+    try:
+        summary = json.loads((path / _SUMMARY).read_text())
+        figures = (
+            _nan(summary["accuracy"]["after"]),
+            _nan(summary["accuracy"]["before"]),
+            float(summary["total"]["ratio_vs_fp32"]),
+        )
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        figures = None
+    if figures is None or not (path / COMPRESSED_FILE).is_file():
+        log.warning("cached recipe %s is damaged; compressing it again", path)
+        return None
+    return figures
+
+
 def prepare_recipes(axis: RecipeAxis, root: Path) -> tuple[tuple[PreparedRecipe, ...], int]:
     """Every recipe compressed (or read back from ``root/recipes``) and bound.
 
@@ -248,25 +268,27 @@ def prepare_recipes(axis: RecipeAxis, root: Path) -> tuple[tuple[PreparedRecipe,
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob(".recipe-*.tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    missing = [i for i in range(len(axis.recipes)) if not (_folder(root, i) / _SUMMARY).is_file()]
+    cached = {i: _cached(_folder(root, i)) for i in range(len(axis.recipes))}
+    missing = [i for i, figures in cached.items() if figures is None]
     if missing:
         source = load_model_input(axis.model, axis.workload, seed=axis.seed)
         for index in missing:
             log.info("compressing recipe %d: %s", index, axis.recipes[index])
+            shutil.rmtree(_folder(root, index), ignore_errors=True)  # a damaged cache entry
             _compress_into(axis, source, index, root)
+            cached[index] = _cached(_folder(root, index))
     prepared = []
     for index, recipe in enumerate(axis.recipes):
-        path = _folder(root, index)
-        summary = json.loads((path / _SUMMARY).read_text())
+        accuracy, accuracy_before, storage_ratio = cached[index]
         prepared.append(
             PreparedRecipe(
                 index=index,
                 recipe=recipe,
-                accuracy=_nan(summary["accuracy"]["after"]),
-                accuracy_before=_nan(summary["accuracy"]["before"]),
-                storage_ratio_fp32=float(summary["total"]["ratio_vs_fp32"]),
+                accuracy=accuracy,
+                accuracy_before=accuracy_before,
+                storage_ratio_fp32=storage_ratio,
                 axis=axis,
-                compressed=(path / COMPRESSED_FILE).read_bytes(),
+                compressed=(_folder(root, index) / COMPRESSED_FILE).read_bytes(),
             )
         )
     return tuple(prepared), len(missing)

@@ -149,6 +149,16 @@ def test_a_stale_lock_is_taken_over_with_a_warning(tmp_path, caplog):
     assert not (out / LOCK_FILE).exists()
 
 
+@pytest.mark.parametrize("text", ["garbage", '{"pid": "12", "host": 3, "started": []}'])
+def test_an_unreadable_lock_file_is_taken_over_with_a_warning(tmp_path, caplog, text):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK_FILE).write_text(text)
+    with caplog.at_level(logging.WARNING, logger="simulator.sweep.lock"):
+        assert run_sweep(load_spec(write_files(tmp_path)), out).complete
+    assert "took over the lock" in caplog.text and "unreadable lock file" in caplog.text
+
+
 def test_the_lock_is_released_on_errors(tmp_path):
     spec = load_spec(write_files(tmp_path))
 
