@@ -13,17 +13,21 @@ from the sweep folder's cache) before any chunk runs, each chunk carries the bou
 workloads, and a row is a (config, recipe): its ``recipe``, ``accuracy`` (after
 compression), ``accuracy_before`` and ``storage_ratio_fp32`` beside the metrics; the
 Pareto front is then over accuracy (maximized), latency, energy and area.
+
+One process writes a sweep folder at a time (:mod:`simulator.sweep.lock`). Ctrl-C stops a
+sweep cleanly: pending chunks are cancelled, the workers (which ignore SIGINT, so that
+the terminal's Ctrl-C reaches only this process) finish the chunk in hand and exit, the
+lock is released, and :class:`SweepInterrupted` says how many chunks are kept.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,18 +38,28 @@ from compress.errors import InputError
 from simulator.config import AcceleratorConfig, ConfigError
 from simulator.model.variants import ConfigVariants, FieldValues
 from simulator.results.batch import BatchResult, evaluate_configs
+from simulator.sweep.executors import run_dask, run_local, with_progress
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.recipes import PreparedRecipe, prepare_recipes
 from simulator.sweep.sampling import sample_points
-from simulator.sweep.spec import SpecError, SweepSpec
+from simulator.sweep.spec import SweepSpec
 from simulator.sweep.store import SweepStore, Table, concat_tables, write_table
 from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_workload
 
-__all__ = ["EXECUTORS", "ChunkTask", "SweepOutcome", "evaluate_chunk", "run_sweep"]
+__all__ = [
+    "EXECUTORS",
+    "MAX_WORKERS",
+    "ChunkTask",
+    "SweepInterrupted",
+    "SweepOutcome",
+    "evaluate_chunk",
+    "run_sweep",
+]
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "dask")
+MAX_WORKERS = 256
 PARETO_OBJECTIVES = ("latency_s", "energy_pj", "area_mm2")
 RECIPE_OBJECTIVE = "accuracy"
 """Maximized beside :data:`PARETO_OBJECTIVES` when the sweep has a recipe axis."""
@@ -129,6 +143,16 @@ class SweepOutcome:
     @property
     def results_path(self) -> Path:
         return next(self.root.glob("results.*"))
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep: the chunks kept so far, for a message on how to resume."""
+
+    def __init__(self, chunks_done: int, n_chunks: int, root: Path) -> None:
+        super().__init__(f"{chunks_done:,} of {n_chunks:,} chunks done and kept in {root}")
+        self.chunks_done = chunks_done
+        self.n_chunks = n_chunks
+        self.root = root
 
 
 @functools.lru_cache(maxsize=16)
@@ -229,12 +253,7 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
     """The chunks of the points that pass the config-only constraints (each carrying the
     prepared ``recipes`` of a recipe sweep)."""
     points = sample_points(spec)
-    keep = np.ones(spec.n_points, dtype=bool)
-    pre = [c for c in spec.constraints if not c.needs_results]
-    if pre:
-        columns = _field_columns(spec, points)
-        for constraint in pre:
-            keep &= constraint.evaluate(_numeric(columns))
+    keep = _config_constraints(spec, points)
     kept = {name: column[keep] for name, column in points.items()}
     n_kept = int(keep.sum())
     base = spec.base.to_dict()
@@ -255,11 +274,11 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
         for i, start in enumerate(range(0, n_kept, spec.chunk_size))
     ]
     if bundles:
-        _check_combinations(tasks)
+        _check_combinations(spec, tasks)
     return tasks
 
 
-def _check_combinations(tasks: list[ChunkTask]) -> None:
+def _check_combinations(spec: SweepSpec, tasks: list[ChunkTask]) -> None:
     """Bundle values are checked against the base alone; here every point's whole config,
     so that a combination no config allows is an error before anything runs (per
     distinct value, :meth:`ChunkTask.configs`; point by point only to name a bad one)."""
@@ -277,71 +296,27 @@ def _check_combinations(tasks: list[ChunkTask]) -> None:
             try:
                 point_config(base, point, task.bundles)
             except ConfigError as exc:
-                raise SpecError(f"point {point}: {exc}") from None
+                raise spec.problem(f"point {point}: {exc}") from None
 
 
-def _numeric(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    out = {}
-    for name, column in columns.items():
-        try:
-            out[name] = column.astype(np.float64)
-        except (TypeError, ValueError):
-            out[name] = column.astype(str)
-    return out
-
-
-def _workload_digests(spec: SweepSpec) -> dict[str, str]:
-    import hashlib
-
-    files = [w for w in spec.workloads if Path(w).is_file()]
-    if spec.recipe_axis is not None:
-        files += spec.recipe_axis.files
-    return {w: hashlib.sha256(Path(w).read_bytes()).hexdigest()[:16] for w in dict.fromkeys(files)}
-
-
-def _local(tasks: Sequence[ChunkTask], workers: int) -> Iterator[tuple[int, Table]]:
-    if workers <= 1:
-        for task in tasks:
-            yield task.index, evaluate_chunk(task)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(evaluate_chunk, task): task.index for task in tasks}
-        try:
-            for future in as_completed(futures):
-                # Popped: a finished future holds its chunk's table until dropped.
-                yield futures.pop(future), future.result()
-        finally:
-            for future in futures:
-                future.cancel()
-
-
-def _dask(
-    tasks: Sequence[ChunkTask], workers: int, scheduler: str | None
-) -> Iterator[tuple[int, Table]]:
-    try:
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
-    except ImportError:
-        raise ImportError(
-            "the dask executor needs dask.distributed: pip install 'sparsa[dask]'"
-        ) from None
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(
-            n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None
+def _config_constraints(spec: SweepSpec, points: dict[str, np.ndarray]) -> np.ndarray:
+    """Which points pass the constraints on config fields; none passing is an error."""
+    keep = np.ones(spec.n_points, dtype=bool)
+    pre = [c for c in spec.constraints if not c.needs_results]
+    if not pre:
+        return keep
+    columns = _field_columns(spec, points)
+    passing = []
+    for constraint in pre:
+        mask = constraint.evaluate(columns)
+        passing.append(f"{constraint.text!r} keeps {int(mask.sum()):,}")
+        keep &= mask
+    if not keep.any():
+        raise spec.problem(
+            f"the constraints keep none of the {spec.n_points:,} points "
+            f"({', '.join(passing)}); loosen them or change the axes"
         )
-        client = Client(cluster)
-    try:
-        futures = client.map(evaluate_chunk, list(tasks), pure=False)
-        index_of = {future.key: task.index for future, task in zip(futures, tasks, strict=True)}
-        for future in dask_completed(futures):
-            yield index_of[future.key], future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    return keep
 
 
 def run_sweep(
@@ -365,62 +340,110 @@ def run_sweep(
         Address of a running Dask scheduler (``tcp://host:8786``); a ``LocalCluster``
         is started when omitted.
     max_chunks : int, optional
-        Stop after evaluating this many chunks (a budget); run again to continue.
+        Stop after evaluating this many chunks (a budget); run again to continue. 0
+        evaluates none: the folder is set up and a recipe axis's recipes compressed.
     progress : bool, optional
         Show a progress bar; default: only when stderr is a terminal.
+    on_chunk : callable, optional
+        Called with each chunk's index once it is written.
+
+    Raises
+    ------
+    StoreError
+        ``out`` holds another sweep, or this one over input files that have changed.
+    LockError
+        Another process is writing ``out``.
+    SweepInterrupted
+        On Ctrl-C, once the workers are stopped and the lock released; the chunks
+        finished so far are kept, and running the same sweep again resumes.
     """
-    if executor not in EXECUTORS:
-        raise InputError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a positive integer, not {workers!r}")
+    _check_options(executor, workers, max_chunks)
     start = time.perf_counter()
     tasks = make_tasks(spec)
-    fingerprint = spec.fingerprint(_workload_digests(spec))
-    store = SweepStore.open(Path(out), fingerprint, spec.to_dict(), len(tasks))
+    digests = spec.file_digests()
+    fingerprint = spec.fingerprint(digests)
+    out = Path(out)
+    run = _Run(workers, executor, scheduler, max_chunks, progress, on_chunk, start)
+    with SweepStore.open(out, fingerprint, spec.to_dict(), len(tasks), digests) as store:
+        try:
+            return _run(spec, store, tasks, run)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(len(store.done()), len(tasks), out) from None
+
+
+@dataclass(frozen=True)
+class _Run:
+    """How :func:`run_sweep` was asked to run (its options, checked)."""
+
+    workers: int
+    executor: str
+    scheduler: str | None
+    max_chunks: int | None
+    progress: bool | None
+    on_chunk: Callable[[int], None] | None
+    start: float
+
+
+def _check_options(executor: str, workers: int, max_chunks: int | None) -> None:
+    if executor not in EXECUTORS:
+        raise InputError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"workers must be an integer from 1 to {MAX_WORKERS}, not {workers!r}")
+    if executor == "dask" and importlib.util.find_spec("dask") is None:
+        raise InputError("the dask executor needs dask.distributed: pip install 'sparsa[dask]'")
+    if max_chunks is not None and (
+        isinstance(max_chunks, bool) or not isinstance(max_chunks, int) or max_chunks < 0
+    ):
+        raise InputError(
+            f"max_chunks must be an integer >= 0 (chunks to evaluate before stopping) or "
+            f"None for all, not {max_chunks!r}"
+        )
+
+
+def _run(spec: SweepSpec, store: SweepStore, tasks: list[ChunkTask], run: _Run) -> SweepOutcome:
+    """:func:`run_sweep` once the folder is locked and its finished chunks checked."""
+    out = store.root
     compressed = 0
     if spec.recipe_axis is not None:
-        recipes, compressed = prepare_recipes(spec.recipe_axis, Path(out))
+        recipes, compressed = prepare_recipes(spec.recipe_axis, out)
         tasks = [replace(task, recipes=recipes) for task in tasks]
     done = store.done()
     todo = [task for task in tasks if task.index not in done]
-    if max_chunks is not None:
-        todo = todo[:max_chunks]
-    results = _local(todo, workers) if executor == "local" else _dask(todo, workers, scheduler)
+    if run.max_chunks is not None:
+        todo = todo[: run.max_chunks]
+    results = (
+        run_local(evaluate_chunk, todo, run.workers)
+        if run.executor == "local"
+        else run_dask(evaluate_chunk, todo, run.workers, run.scheduler)
+    )
     ran = 0
-    for index, table in _progress(results, len(todo), progress):
-        store.write_chunk(index, table)
-        ran += 1
-        if on_chunk is not None:
-            on_chunk(index)
+    try:
+        for index, table in with_progress(results, len(todo), run.progress):
+            store.write_chunk(index, table)
+            ran += 1
+            if run.on_chunk is not None:
+                run.on_chunk(index)
+    finally:
+        results.close()  # tears the workers down at once, also on Ctrl-C
     complete = len(store.done()) == len(tasks)
     table = store.read_chunks()
     if complete:
         table = finalize(spec, table)
-        write_table(
-            table,
-            Path(out) / f"results.{'parquet' if store.fmt == 'parquet' else 'csv'}",
-            store.fmt,
-        )
-        _write_summary(spec, Path(out), table)
+        write_table(table, out / f"results.{'parquet' if store.fmt == 'parquet' else 'csv'}",
+                    store.fmt)  # fmt: skip
+        _write_summary(spec, out, table)
     return SweepOutcome(
-        root=Path(out),
+        root=out,
         table=table,
         n_points=spec.n_points,
         n_evaluated=len(np.unique(table["point_id"])) if table else 0,
         chunks_run=ran,
         chunks_reused=len(done),
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - run.start,
         complete=complete,
         recipes_compressed=compressed,
         recipes_reused=len(spec.recipe_axis.recipes) - compressed if spec.recipe_axis else 0,
     )
-
-
-def _progress(items: Iterable, total: int, show: bool | None) -> Iterable:
-    from tqdm import tqdm
-
-    disable = not sys.stderr.isatty() if show is None else not show
-    return tqdm(items, total=total, desc="sweep", unit="chunk", disable=disable)
 
 
 def pareto_objectives(table: Table) -> np.ndarray:
@@ -439,11 +462,14 @@ def finalize(spec: SweepSpec, table: Table) -> Table:
     feasible = np.ones(n, dtype=bool)
     for constraint in spec.constraints:
         if constraint.needs_results:
-            feasible &= constraint.evaluate(_numeric(dict(table)))
+            feasible &= constraint.evaluate(table)
     pareto = np.zeros(n, dtype=bool)
     objectives = pareto_objectives(table)
-    for workload in np.unique(table["workload"]):
-        rows = np.flatnonzero((table["workload"] == workload) & feasible)
+    # Energies of different units never meet in one front (a spec cannot mix them; a
+    # table put together by hand might).
+    units = table.get("energy_unit", np.full(n, "", dtype=object))
+    for workload, unit in {(w, u) for w, u in zip(table["workload"], units, strict=True)}:
+        rows = np.flatnonzero((table["workload"] == workload) & (units == unit) & feasible)
         pareto[rows] = pareto_mask(objectives[rows])
     return {**table, "feasible": feasible, "pareto": pareto}
 

@@ -9,17 +9,21 @@ matplotlib is imported when a plot is drawn.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from compress.errors import InputError
 from simulator.reports.units import format_bytes
-from simulator.sweep.store import Table, read_table
+from simulator.sweep.store import MANIFEST, StoreError, Table, read_manifest, read_table
 
 __all__ = ["load_results", "plot_sweep"]
+
+_COLUMNS = {"point_id": "i", "workload": "s", "latency_s": "if", "energy_pj": "if",
+            "area_mm2": "if", "edp": "if", "feasible": "b", "pareto": "b"}  # fmt: skip
+"""The columns every plot reads, by the numpy kinds they may have."""
 
 _LABELS = {
     "latency_s": "latency (s)",
@@ -32,16 +36,38 @@ _LABELS = {
 
 
 def load_results(root: str | Path) -> tuple[Table, dict]:
-    """The results table and the manifest of a finished sweep directory."""
+    """The results table and the manifest of a finished sweep directory, checked to hold
+    the columns the plots read (a hand-edited file is an error naming the column)."""
     root = Path(root)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(f"{root} holds no sweep (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
+    if not root.is_dir():
+        problem = "is not a folder" if root.exists() else "does not exist"
+        raise StoreError(f"{root} {problem}; give the --out folder of a sweep")
+    if not (root / MANIFEST).is_file():
+        raise StoreError(f"{root} holds no sweep (no {MANIFEST})")
+    manifest = read_manifest(root / MANIFEST)
+    spec = manifest.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("axes"), dict) or not spec["axes"]:
+        raise StoreError(f"{root / MANIFEST}: 'spec' must be a mapping with the swept 'axes'")
     results = root / f"results.{'parquet' if manifest['format'] == 'parquet' else 'csv'}"
     if not results.is_file():
-        raise FileNotFoundError(f"{root}: the sweep is not finished; run `sparsa sweep` again")
-    return read_table(results, manifest["format"]), manifest
+        raise StoreError(f"{root}: the sweep is not finished; run `sparsa sweep` again")
+    table = read_table(results, manifest["format"])
+    wanted = {**_COLUMNS, **{str(axis): "biufsO" for axis in spec["axes"]}}
+    if "recipe" in table:
+        wanted |= {"recipe": "s", "accuracy": "f"}
+    for name, kinds in wanted.items():
+        if name not in table:
+            raise StoreError(f"{results} has no column {name!r}; it is not a sweep's results")
+        kind = table[name].dtype.kind
+        if not (kind in kinds or (kind == "O" and "s" in kinds)):
+            raise StoreError(
+                f"{results}: column {name!r} holds {table[name].dtype} values, not "
+                f"{'/'.join(_KIND_NAMES[k] for k in kinds if k in _KIND_NAMES)}"
+            )
+    return table, manifest
+
+
+_KIND_NAMES = {"i": "integer", "f": "float", "b": "boolean", "s": "text"}
 
 
 def _figure(width: float, height: float):
@@ -224,7 +250,7 @@ def _bins(values: np.ndarray, name: str = "") -> tuple[np.ndarray, list[str]]:
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
     distinct = np.unique(values)
-    if len(distinct) <= 12:
+    if len(distinct) <= 12 or values.dtype.kind not in "iuf":
         index = np.searchsorted(distinct, values)
         return index, [text(v) for v in distinct]
     numeric = values.astype(float)
@@ -241,6 +267,8 @@ def _heatmap(
     yi, ylabels = _bins(table[y][rows], y)
     grid = np.full((len(ylabels), len(xlabels)), np.nan)
     np.fmin.at(grid, (yi, xi), table[metric][rows].astype(float))
+    if not np.isfinite(grid).any():
+        raise InputError(f"metric {metric!r} has no finite value in the feasible rows to map")
     fig = _figure(1.1 * len(xlabels) + 3, 0.55 * len(ylabels) + 2.5)
     ax = fig.subplots()
     image = ax.imshow(
@@ -334,31 +362,33 @@ def plot_sweep(
     recipes = "recipe" in table
     if recipes:
         axes.append("recipe")
-    if metric not in table:
-        raise ValueError(
-            f"metric {metric!r} is not a result column; use one of {', '.join(_LABELS)}"
+    numeric = [n for n, column in table.items() if column.dtype.kind in "iuf" and n != "point_id"]
+    if metric not in numeric:
+        raise InputError(
+            f"metric {metric!r} is not a numeric result column; use one of {', '.join(numeric)}"
         )
     x = x or axes[0]
     y = y or (axes[1] if len(axes) > 1 else axes[0])
     for name in (x, y):
         if name not in axes:
-            raise ValueError(
+            raise InputError(
                 f"heatmap axis {name!r} is not swept; swept axes are {', '.join(axes)}"
             )
+    if x == y and len(axes) > 1:
+        raise InputError(f"the heatmap needs two different axes (--x and --y), not {x} twice")
     written = []
+    sweep_name = manifest["spec"].get("name", "sweep")
     workloads = list(dict.fromkeys(table["workload"].tolist()))
     for workload in workloads:
         rows = np.flatnonzero(table["workload"] == workload)
         if not table["feasible"][rows].any():
             continue
         suffix = "" if len(workloads) == 1 else f"_{_slug(workload)}"
-        title = f"{manifest['spec']['name']}: {workload}, {len(rows)} configs"
+        title = f"{sweep_name}: {workload}, {len(rows)} configs"
         if recipes:
             n_recipes = len(np.unique(table["recipe"][rows]))
-            title = (
-                f"{manifest['spec']['name']}: {workload}, {len(rows) // n_recipes} configs x "
-                f"{n_recipes} recipes"
-            )
+            configs = len(rows) // n_recipes
+            title = f"{sweep_name}: {workload}, {configs} configs x {n_recipes} recipes"
         paths = [
             root / f"pareto{suffix}.png",
             root / f"heatmap_{metric}_{x}_{y}{suffix}.png",

@@ -43,6 +43,7 @@ from compress.errors import InputError
 from compress.nets import NETS
 from compress.pipeline import FINETUNE_LR
 from simulator.codesign.inputs import ModelInput, compress_model, load_model_input
+from simulator.sweep.axes import spec_number
 from simulator.workloads.binding import COMPRESSED_FILE, bind_compressed
 from simulator.workloads.layer import Workload
 from simulator.workloads.sources import load_workload
@@ -103,7 +104,7 @@ class RecipeAxis:
 def _resolve(text: str, root: Path) -> str:
     """A file name relative to the spec; anything else as given."""
     if Path(text).suffix.lower() in (".npz", ".pt", ".pth", ".onnx", ".yaml", ".yml", ".csv"):
-        return str(root / text)
+        return str((root / text).resolve())
     return text
 
 
@@ -114,7 +115,13 @@ def parse_recipe_axis(
     ``compression`` and (for a weights file that matches no network) ``workloads``."""
     if not isinstance(values, list | tuple) or not values:
         raise RecipeError(f"axis 'recipe': needs a non-empty list of recipes, not {values!r}")
-    recipes = tuple(_resolve(str(v), root) for v in values)
+    for value in values:
+        if not isinstance(value, str) or not value:
+            raise RecipeError(
+                f"axis 'recipe': each value must be a recipe such as 'int8 per-channel' or a "
+                f"recipe file, not {value!r}"
+            )
+    recipes = tuple(_resolve(v, root) for v in values)
     if len(set(recipes)) != len(recipes):
         raise RecipeError(f"axis 'recipe': repeated recipes in {list(values)!r}")
     for recipe in recipes:
@@ -140,12 +147,12 @@ def parse_recipe_axis(
             f"compression: unknown key {sorted(unknown)[0]!r}; use "
             + ", ".join(sorted(_COMPRESSION_KEYS))
         )
-    for key in ("finetune", "seed"):
-        value = settings.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise RecipeError(f"compression: {key} must be an integer >= 0, not {value!r}")
-    lr = settings.get("lr", FINETUNE_LR)
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < math.inf:
+    finetune, seed = (
+        spec_number(settings.get(key, 0), f"compression: {key}", integer=True, minimum=0)
+        for key in ("finetune", "seed")
+    )
+    lr = spec_number(settings.get("lr", FINETUNE_LR), "compression: lr", minimum=0)
+    if not lr > 0:
         raise RecipeError(f"compression: lr must be a positive number, not {lr!r}")
     workload = None
     if workloads is not None:
@@ -156,12 +163,15 @@ def parse_recipe_axis(
                 "with a recipe axis, workloads is at most one entry: the layers a weights "
                 "file binds to (the model's own workload by default)"
             )
-        workload = _resolve(str(workloads[0]), root)
+        if not isinstance(workloads[0], str) or not workloads[0]:
+            raise RecipeError(f"workloads: the entry must be a workload file, not {workloads[0]!r}")
+        workload = _resolve(workloads[0], root)
     activations = settings.get("activations")
-    return RecipeAxis(
-        recipes, model, workload, int(settings.get("finetune", 0)),
-        int(settings.get("seed", 0)), float(lr), None if activations is None else str(activations),
-    )  # fmt: skip
+    if activations is not None and not isinstance(activations, str):
+        raise RecipeError(
+            f"compression: activations must be a string such as int8, not {activations!r}"
+        )
+    return RecipeAxis(recipes, model, workload, finetune, seed, float(lr), activations)
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,6 +237,26 @@ def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+def _cached(path: Path) -> tuple[float, float, float] | None:
+    """A cached recipe's accuracy after and before, and storage ratio; None when it is
+    not cached, or its files are damaged (said so: it is compressed again)."""
+    if not (path / _SUMMARY).is_file():
+        return None
+    try:
+        summary = json.loads((path / _SUMMARY).read_text())
+        figures = (
+            _nan(summary["accuracy"]["after"]),
+            _nan(summary["accuracy"]["before"]),
+            float(summary["total"]["ratio_vs_fp32"]),
+        )
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        figures = None
+    if figures is None or not (path / COMPRESSED_FILE).is_file():
+        log.warning("cached recipe %s is damaged; compressing it again", path)
+        return None
+    return figures
+
+
 def prepare_recipes(axis: RecipeAxis, root: Path) -> tuple[tuple[PreparedRecipe, ...], int]:
     """Every recipe compressed (or read back from ``root/recipes``) and bound.
 
@@ -238,25 +268,27 @@ def prepare_recipes(axis: RecipeAxis, root: Path) -> tuple[tuple[PreparedRecipe,
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob(".recipe-*.tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    missing = [i for i in range(len(axis.recipes)) if not (_folder(root, i) / _SUMMARY).is_file()]
+    cached = {i: _cached(_folder(root, i)) for i in range(len(axis.recipes))}
+    missing = [i for i, figures in cached.items() if figures is None]
     if missing:
         source = load_model_input(axis.model, axis.workload, seed=axis.seed)
         for index in missing:
             log.info("compressing recipe %d: %s", index, axis.recipes[index])
+            shutil.rmtree(_folder(root, index), ignore_errors=True)  # a damaged cache entry
             _compress_into(axis, source, index, root)
+            cached[index] = _cached(_folder(root, index))
     prepared = []
     for index, recipe in enumerate(axis.recipes):
-        path = _folder(root, index)
-        summary = json.loads((path / _SUMMARY).read_text())
+        accuracy, accuracy_before, storage_ratio = cached[index]
         prepared.append(
             PreparedRecipe(
                 index=index,
                 recipe=recipe,
-                accuracy=_nan(summary["accuracy"]["after"]),
-                accuracy_before=_nan(summary["accuracy"]["before"]),
-                storage_ratio_fp32=float(summary["total"]["ratio_vs_fp32"]),
+                accuracy=accuracy,
+                accuracy_before=accuracy_before,
+                storage_ratio_fp32=storage_ratio,
                 axis=axis,
-                compressed=(path / COMPRESSED_FILE).read_bytes(),
+                compressed=(_folder(root, index) / COMPRESSED_FILE).read_bytes(),
             )
         )
     return tuple(prepared), len(missing)

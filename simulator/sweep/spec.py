@@ -35,28 +35,43 @@ Two other kinds of axis:
 
 - ``recipe``: compression recipes applied to ``model`` (:mod:`simulator.sweep.recipes`);
   every config point runs every recipe.
+
+Every file a spec names (the base config, workload files, energy-override files, the
+recipe model and recipe files) is relative to the spec's folder, never to the working
+directory, so a spec gives the same numbers wherever it is run from; the fingerprint of
+a sweep covers the contents of all of them (:meth:`SweepSpec.input_files`). A sweep has
+at most :data:`MAX_POINTS` points, counted before anything is allocated, and its
+energies are all in one unit: energy tables of different units (pJ and the relative
+MAC16 of ``eyeriss``) in one spec are refused, since their energies could share neither
+a column nor a Pareto front.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import yaml
-
-from compress.errors import InputError
-from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, parse_bytes
+from compress.errors import InputError, load_yaml
+from simulator.config import AcceleratorConfig, ConfigError
+from simulator.model import technology
+from simulator.model.energy import DATA_DIR, load_energy_table
+from simulator.sweep.axes import Axis, SpecError, field_value, parse_axis, spec_number
 from simulator.sweep.constraints import Constraint, parse_constraint
 from simulator.sweep.recipes import RecipeAxis, RecipeError, parse_recipe_axis
 from simulator.workloads.sources import load_config
 
-__all__ = ["Axis", "SpecError", "SweepSpec", "load_spec"]
+__all__ = ["MAX_CHUNK_SIZE", "MAX_POINTS", "Axis", "SpecError", "SweepSpec", "load_spec"]
 
+MAX_POINTS = 10_000_000
+"""The most points (configs) one sweep may have, before constraints."""
+MAX_CHUNK_SIZE = 100_000
 SAMPLING_METHODS = ("grid", "random", "lhs")
 _SPEC_KEYS = {
     "name", "base", "workloads", "batch", "sampling", "axes", "constraints", "chunk_size",
@@ -64,75 +79,9 @@ _SPEC_KEYS = {
 }  # fmt: skip
 RECIPE_AXIS = "recipe"
 RECIPE_METRICS = ("accuracy", "storage_ratio_fp32")
-_LABEL = "label"
-_INT_FIELDS = {
-    name
-    for name, value in AcceleratorConfig(rows=1, cols=1).to_dict().items()
-    if isinstance(value, int) and not isinstance(value, bool)
-}
-_FLOAT_FIELDS = {"dram_bytes_per_cycle", "clock_mhz"}
-
-
-class SpecError(InputError):
-    """A sweep spec is invalid; the message names the key, axis or constraint."""
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One swept config field.
-
-    Either ``values`` (a discrete set, sampled by index) or a continuous ``low..high``
-    interval (``scale`` linear or log), which only random and LHS sampling can use. A
-    bundle axis has ``fields``: the config fields each of its ``values`` (labels) sets.
-    """
-
-    name: str
-    values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    scale: str = "linear"
-    fields: tuple[Mapping[str, Any], ...] | None = None
-
-    @property
-    def bundle(self) -> bool:
-        return self.fields is not None
-
-    def fields_of(self, label: Any) -> Mapping[str, Any]:
-        """The config fields a bundle value sets (``{name: value}`` for a field axis)."""
-        if self.fields is None:
-            return {self.name: label}
-        return self.fields[self.values.index(label)]
-
-    @property
-    def discrete(self) -> bool:
-        return self.values is not None
-
-    @property
-    def is_int(self) -> bool:
-        return self.name in _INT_FIELDS
-
-    def from_unit(self, u: np.ndarray) -> np.ndarray:
-        """Map samples ``u`` in [0, 1) to axis values (object array for strings)."""
-        if self.discrete:
-            index = np.minimum((u * len(self.values)).astype(np.int64), len(self.values) - 1)
-            return np.array(self.values, dtype=object)[index]
-        if self.scale == "log":
-            x = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-        else:
-            x = self.low + u * (self.high - self.low)
-        return np.rint(x).astype(np.int64) if self.is_int else x
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.bundle:
-            return {
-                "values": [
-                    {_LABEL: label, **fields}
-                    for label, fields in zip(self.values, self.fields, strict=True)
-                ]
-            }
-        if self.discrete:
-            return {"values": list(self.values)}
-        return {"range": [self.low, self.high], "scale": self.scale}
+WORKLOAD_SUFFIXES = (".csv", ".yaml", ".yml", ".onnx")
+_MODEL_TABLES = (DATA_DIR / "area_45nm.yaml", technology.DATA_FILE)
+"""Tables every point's numbers depend on, whatever its config."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +100,14 @@ class SweepSpec:
     chunk_size: int = 256
     recipe_axis: RecipeAxis | None = None
     """Recipes applied to a model, crossed with every config point (None: no recipes)."""
+    base_file: str | None = None
+    """The config file the base was read from (None: a mapping in the spec)."""
+    source: str = ""
+    """The spec file, for messages ("" for a spec built in code)."""
+
+    def problem(self, message: str) -> SpecError:
+        """A :class:`SpecError` about this spec that names its file."""
+        return SpecError(f"sweep spec {self.source}: {message}" if self.source else message)
 
     @property
     def bundles(self) -> dict[str, Axis]:
@@ -161,8 +118,34 @@ class SweepSpec:
     def n_points(self) -> int:
         """Configurations before constraints are applied."""
         if self.method == "grid":
-            return int(np.prod([len(axis.values) for axis in self.axes], dtype=np.int64))
+            return math.prod(len(axis.values) for axis in self.axes)
         return self.samples
+
+    def field_values(self, field: str) -> tuple[str, tuple[Any, ...]]:
+        """Where ``field`` comes from (an axis name, or ``base``) and every value it takes."""
+        for axis in self.axes:
+            values = axis.settings(field)
+            if values is not None:
+                default = getattr(self.base, field)
+                return f"axis '{axis.name}'", tuple(default if v is None else v for v in values)
+        return "base", (getattr(self.base, field),)
+
+    def input_files(self) -> tuple[str, ...]:
+        """Every file the points' numbers depend on: the base config, workload files, the
+        recipe model and recipe files, energy-override files, and the built-in tables the
+        configs use (energy tables by name, area, technology nodes)."""
+        files = [self.base_file] if self.base_file else []
+        files += [w for w in self.workloads if Path(w).suffix.lower() in WORKLOAD_SUFFIXES]
+        if self.recipe_axis is not None:
+            files += self.recipe_axis.files
+        files += [o for o in self.field_values("energy_overrides")[1] if o]
+        files += [str(DATA_DIR / f"energy_{t}.yaml") for t in self.field_values("energy_table")[1]]
+        files += [str(path) for path in _MODEL_TABLES]
+        return tuple(dict.fromkeys(files))
+
+    def file_digests(self) -> dict[str, str]:
+        """The SHA-256 of every :meth:`input_files` file, by path."""
+        return {path: _sha256(Path(path)) for path in self.input_files()}
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical form: what the spec hash is computed from."""
@@ -178,121 +161,20 @@ class SweepSpec:
             **({} if self.recipe_axis is None else {"recipe": self.recipe_axis.to_dict()}),
         }
 
-    def fingerprint(self, workload_digests: Mapping[str, str] | None = None) -> str:
-        """A hash of the canonical spec (plus the content of workload, model and recipe
-        files)."""
-        payload = {"spec": self.to_dict(), "workload_files": dict(workload_digests or {})}
+    def fingerprint(self, file_digests: Mapping[str, str] | None = None) -> str:
+        """A hash of the canonical spec and of the contents of the files it names
+        (``file_digests``, :meth:`file_digests`)."""
+        payload = {"spec": self.to_dict(), "workload_files": dict(file_digests or {})}
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _bundle_axis(name: str, values: list, base: AcceleratorConfig) -> Axis:
-    """An axis whose values are mappings of config fields set together."""
-    where = f"axis '{name}'"
-    labels, bundles = [], []
-    for raw in values:
-        fields = {k: v for k, v in raw.items() if k != _LABEL}
-        unknown = sorted(set(fields) - set(FIELD_NAMES) | ({"name"} & set(fields)))
-        if unknown:
-            raise SpecError(
-                f"{where}: {unknown[0]!r} is not a sweepable config field; a bundle value "
-                f"sets fields of {', '.join(FIELD_NAMES[1:])} (and an optional label)"
-            )
-        fields = {k: parse_bytes(v) if k.endswith("_bytes") else v for k, v in fields.items()}
-        label = raw.get(_LABEL) or ",".join(f"{k}={v}" for k, v in fields.items()) or "base"
-        try:
-            base.replace(**fields)
-        except ConfigError as exc:
-            raise SpecError(f"{where}: value {label!r}: {exc}") from None
-        labels.append(str(label))
-        bundles.append(fields)
-    if len(set(labels)) != len(labels):
-        raise SpecError(f"{where}: repeated labels {labels!r}; give each value its own label")
-    return Axis(name=name, values=tuple(labels), fields=tuple(bundles))
-
-
-def _axis(name: str, raw: Any, base: AcceleratorConfig) -> Axis:
-    where = f"axis '{name}'"
-    if (
-        name not in FIELD_NAMES
-        and isinstance(raw, list | tuple)
-        and raw
-        and all(isinstance(v, Mapping) for v in raw)
-    ):
-        return _bundle_axis(name, list(raw), base)
-    if name not in FIELD_NAMES or name == "name":
-        raise SpecError(
-            f"{where}: not a sweepable config field; use one of {', '.join(FIELD_NAMES[1:])}"
-        )
-    if isinstance(raw, Mapping):
-        unknown = set(raw) - {"values", "range", "step", "num", "scale"}
-        if unknown:
-            raise SpecError(
-                f"{where}: unknown key {sorted(unknown)[0]!r}; use values, range, step, num, scale"
-            )
-        if "values" in raw:
-            return _discrete(name, raw["values"], base)
-        return _range_axis(name, raw, base)
-    return _discrete(name, raw, base)
-
-
-def _discrete(name: str, values: Any, base: AcceleratorConfig) -> Axis:
-    where = f"axis '{name}'"
-    if not isinstance(values, list | tuple) or not values:
-        raise SpecError(f"{where}: needs a non-empty list of values or a range, not {values!r}")
-    parsed = tuple(parse_bytes(v) if name.endswith("_bytes") else v for v in values)
-    for value in parsed:
-        _check_value(name, value, base)
-    if len(set(map(repr, parsed))) != len(parsed):
-        raise SpecError(f"{where}: repeated values in {list(values)!r}")
-    return Axis(name=name, values=parsed)
-
-
-def _range_axis(name: str, raw: Mapping[str, Any], base: AcceleratorConfig) -> Axis:
-    where = f"axis '{name}'"
-    bounds = raw.get("range")
-    if not (isinstance(bounds, list | tuple) and len(bounds) == 2):
-        raise SpecError(f"{where}: range must be [low, high], not {bounds!r}")
-    low, high = (parse_bytes(b) if name.endswith("_bytes") else b for b in bounds)
-    if (
-        not all(isinstance(b, int | float) and not isinstance(b, bool) for b in (low, high))
-        or not low < high
-    ):
-        raise SpecError(f"{where}: range needs two numbers with low < high, not {bounds!r}")
-    if name not in _INT_FIELDS | _FLOAT_FIELDS:
-        raise SpecError(f"{where}: a range needs a numeric field; give a list of values instead")
-    scale = raw.get("scale", "linear")
-    if scale not in ("linear", "log") or (scale == "log" and low <= 0):
-        raise SpecError(f"{where}: scale must be linear or log (log needs low > 0), not {scale!r}")
-    for bound in (low, high):
-        _check_value(name, int(bound) if name in _INT_FIELDS else bound, base)
-    if "step" in raw and "num" in raw:
-        raise SpecError(f"{where}: give step or num, not both")
-    if "step" in raw:
-        step = raw["step"]
-        if not isinstance(step, int | float) or isinstance(step, bool) or step <= 0:
-            raise SpecError(f"{where}: step must be a positive number, not {step!r}")
-        values = np.arange(low, high + step * 1e-9, step)
-        return _discrete(name, [_as_field(name, v) for v in values], base)
-    if "num" in raw:
-        num = raw["num"]
-        if isinstance(num, bool) or not isinstance(num, int) or num < 2:
-            raise SpecError(f"{where}: num must be an integer >= 2, not {num!r}")
-        space = np.geomspace if scale == "log" else np.linspace
-        values = list(dict.fromkeys(_as_field(name, v) for v in space(low, high, num)))
-        return _discrete(name, values, base)
-    return Axis(name=name, low=float(low), high=float(high), scale=scale)
-
-
-def _as_field(name: str, value: float) -> int | float:
-    return round(value) if name in _INT_FIELDS else float(value)
-
-
-def _check_value(name: str, value: Any, base: AcceleratorConfig) -> None:
-    try:
-        base.replace(**{name: value})
-    except ConfigError as exc:
-        raise SpecError(f"axis '{name}': value {value!r} {exc.allowed}") from None
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _sampling(raw: Any) -> tuple[str, int, int]:
@@ -309,30 +191,34 @@ def _sampling(raw: Any) -> tuple[str, int, int]:
         raise SpecError(
             f"sampling method must be one of {', '.join(SAMPLING_METHODS)}, not {method!r}"
         )
-    samples, seed = raw.get("samples", 0), raw.get("seed", 0)
-    if method != "grid" and (
-        isinstance(samples, bool) or not isinstance(samples, int) or samples < 1
-    ):
-        raise SpecError(f"sampling: {method} needs samples as a positive integer, not {samples!r}")
     if method == "grid" and "samples" in raw:
         raise SpecError("sampling: grid takes every combination; samples applies to random and lhs")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError(f"sampling: seed must be a non-negative integer, not {seed!r}")
-    return method, int(samples), int(seed)
+    samples = 0
+    if method != "grid":
+        if "samples" not in raw:
+            raise SpecError(f"sampling: {method} needs samples: a positive integer")
+        samples = spec_number(raw["samples"], f"sampling: {method} samples", integer=True)
+        if samples > MAX_POINTS:
+            raise SpecError(
+                f"sampling: samples {samples:,} is more than the {MAX_POINTS:,} points "
+                "one sweep may have"
+            )
+    seed = spec_number(raw.get("seed", 0), "sampling: seed", integer=True, minimum=0)
+    return method, samples, seed
 
 
 def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSpec:
-    """Validate a parsed spec; relative paths resolve against ``root``."""
+    """Validate a parsed spec; relative paths resolve against ``root`` (the spec's
+    folder; default: the working directory)."""
     if not isinstance(data, Mapping):
         raise SpecError(f"a sweep spec must be a mapping, not {type(data).__name__}")
-    unknown = set(data) - _SPEC_KEYS
+    unknown = sorted(map(str, set(data) - _SPEC_KEYS))
     if unknown:
         raise SpecError(
-            f"unknown spec key {sorted(unknown)[0]!r}; "
-            f"allowed keys are {', '.join(sorted(_SPEC_KEYS))}"
+            f"unknown spec key {unknown[0]!r}; allowed keys are {', '.join(sorted(_SPEC_KEYS))}"
         )
-    root = root or Path.cwd()
-    base = _base(data.get("base"), root)
+    root = Path(root or Path.cwd()).resolve()
+    base, base_file = _base(data.get("base"), root)
     axes_raw = data.get("axes")
     if not isinstance(axes_raw, Mapping) or not axes_raw:
         raise SpecError("axes must be a non-empty mapping of config field -> values")
@@ -340,34 +226,92 @@ def spec_from_dict(data: Mapping[str, Any], root: Path | None = None) -> SweepSp
     axes_raw = {name: raw for name, raw in axes_raw.items() if name != RECIPE_AXIS}
     if not axes_raw:
         raise SpecError("axes: the recipe axis needs at least one config axis beside it")
-    axes = tuple(_axis(str(name), raw, base) for name, raw in axes_raw.items())
+    axes = tuple(parse_axis(str(name), raw, base, root) for name, raw in axes_raw.items())
     _check_bundles(axes)
     method, samples, seed = _sampling(data.get("sampling"))
     if method == "grid":
-        continuous = [axis.name for axis in axes if not axis.discrete]
-        if continuous:
-            raise SpecError(f"axis '{continuous[0]}': grid sampling needs values, a step or num")
-    constraints_raw = data.get("constraints") or []
-    if not isinstance(constraints_raw, list):
-        raise SpecError("constraints must be a list of expressions such as 'rows * cols <= 16384'")
-    constraints = tuple(parse_constraint(str(text)) for text in constraints_raw)
-    for constraint in constraints:
+        _check_grid(axes)
+    spec = SweepSpec(
+        _name(data.get("name", "sweep")), base, workloads, axes, method, samples, seed,
+        _batch(data.get("batch")), _constraints(data.get("constraints"), recipe_axis),
+        spec_number(data.get("chunk_size", 256), "chunk_size", integer=True), recipe_axis,
+        base_file,
+    )  # fmt: skip
+    if spec.chunk_size > MAX_CHUNK_SIZE:
+        raise SpecError(f"chunk_size must be at most {MAX_CHUNK_SIZE:,}, not {spec.chunk_size:,}")
+    _check_energy(spec)
+    return spec
+
+
+def _name(raw: Any) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise SpecError(f"name must be a string, not {raw!r}")
+    return str(raw) or "sweep"
+
+
+def _batch(raw: Any) -> int | None:
+    return None if raw is None else spec_number(raw, "batch", integer=True)
+
+
+def _check_grid(axes: tuple[Axis, ...]) -> None:
+    continuous = [axis.name for axis in axes if not axis.discrete]
+    if continuous:
+        raise SpecError(f"axis '{continuous[0]}': grid sampling needs values, a step or num")
+    n_points = math.prod(len(axis.values) for axis in axes)
+    if n_points > MAX_POINTS:
+        sizes = " x ".join(f"{axis.name} {len(axis.values):,}" for axis in axes)
+        raise SpecError(
+            f"the grid has {n_points:,} points ({sizes}); at most {MAX_POINTS:,} are allowed: "
+            "give fewer values, or use sampling: {method: lhs, samples: N}"
+        )
+
+
+def _constraints(raw: Any, recipe_axis: RecipeAxis | None) -> tuple[Constraint, ...]:
+    raw = [] if raw is None else raw
+    if not isinstance(raw, list):
+        raise SpecError(
+            f"constraints must be a list of expressions such as 'rows * cols <= 16384', not {raw!r}"
+        )
+    constraints = []
+    for number, text in enumerate(raw, 1):
+        if not isinstance(text, str):
+            raise SpecError(
+                f"constraints: entry {number} must be an expression in quotes such as "
+                f"'rows * cols <= 16384', not {text!r}"
+            )
+        constraint = parse_constraint(text)
         per_recipe = constraint.names & set(RECIPE_METRICS)
         if per_recipe and recipe_axis is None:
             raise SpecError(
                 f"constraint {constraint.text!r}: {sorted(per_recipe)[0]} needs a recipe axis"
             )
-    batch = data.get("batch")
-    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
-        raise SpecError(f"batch must be a positive integer, not {batch!r}")
-    chunk_size = data.get("chunk_size", 256)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise SpecError(f"chunk_size must be a positive integer, not {chunk_size!r}")
-    name = str(data.get("name") or "sweep")
-    return SweepSpec(
-        name, base, workloads, axes, method, samples, seed, batch, constraints, chunk_size,
-        recipe_axis,
-    )  # fmt: skip
+        constraints.append(constraint)
+    return tuple(constraints)
+
+
+def _check_energy(spec: SweepSpec) -> None:
+    """Every energy table and override file the points use loads, and all price energy
+    in one unit."""
+    table_from, tables = spec.field_values("energy_table")
+    overrides_from, overrides = spec.field_values("energy_overrides")
+    for path in dict.fromkeys(overrides):
+        if path and not Path(path).is_file():
+            raise SpecError(f"{overrides_from}: energy_overrides file {path} does not exist")
+    for table, path in itertools.product(dict.fromkeys(tables), dict.fromkeys(overrides)):
+        try:
+            load_energy_table(table, path)
+        except InputError as exc:
+            raise SpecError(f"{overrides_from if path else table_from}: {exc}") from None
+    first_of_unit: dict[str, str] = {}
+    for table in tables:
+        first_of_unit.setdefault(load_energy_table(table).unit, table)
+    if len(first_of_unit) > 1:
+        (unit_a, a), (unit_b, b) = list(first_of_unit.items())[:2]
+        raise SpecError(
+            f"{table_from}: energy tables {a} ({unit_a}) and {b} ({unit_b}) price energy in "
+            "different units, whose energies can share neither a column nor a Pareto front; "
+            "sweep the tables of each unit in a spec of its own"
+        )
 
 
 def _recipes(
@@ -398,14 +342,24 @@ def _check_bundles(axes: tuple[Axis, ...]) -> None:
             owner[name] = axis.name
 
 
-def _base(raw: Any, root: Path) -> AcceleratorConfig:
+def _base(raw: Any, root: Path) -> tuple[AcceleratorConfig, str | None]:
+    """The base config, and the file it was read from (None for a mapping)."""
     if raw is None:
         raise SpecError("base is required: a config file or a mapping of config fields")
+    if isinstance(raw, Mapping):
+        fields = {str(k): field_value(str(k), v, root) for k, v in raw.items()}
+        try:
+            return AcceleratorConfig.from_dict(fields, source="spec base"), None
+        except ConfigError as exc:
+            raise SpecError(f"base: {exc}") from None
+    if not isinstance(raw, str) or not raw:
+        raise SpecError(
+            f"base must be a config file name or a mapping of config fields, not {raw!r}"
+        )
+    path = (root / raw).resolve()
     try:
-        if isinstance(raw, Mapping):
-            return AcceleratorConfig.from_dict(raw, source="spec base")
-        return load_config(root / str(raw))
-    except (ConfigError, FileNotFoundError) as exc:
+        return load_config(path), str(path)
+    except (InputError, FileNotFoundError) as exc:
         raise SpecError(f"base: {exc}") from None
 
 
@@ -416,23 +370,27 @@ def _workloads(raw: Any, root: Path) -> tuple[str, ...]:
         raise SpecError("workloads must be a non-empty list of zoo names or workload files")
     out = []
     for item in raw:
-        text = str(item)
-        if Path(text).suffix.lower() in (".csv", ".yaml", ".yml"):
-            path = root / text
+        if not isinstance(item, str) or not item:
+            raise SpecError(
+                f"workloads: each entry must be a zoo name or a workload file, not {item!r}"
+            )
+        if Path(item).suffix.lower() in WORKLOAD_SUFFIXES:
+            path = (root / item).resolve()
             if not path.is_file():
                 raise SpecError(f"workloads: file {path} does not exist")
-            text = str(path)
-        out.append(text)
+            item = str(path)
+        out.append(item)
+    if len(set(out)) != len(out):
+        raise SpecError(f"workloads: repeated entries in {raw!r}")
     return tuple(out)
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec YAML file."""
+    """Read and validate a sweep spec YAML file; errors name the file."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sweep spec {path} does not exist")
+    data = load_yaml(path, "sweep spec")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(f"sweep spec {path}: not valid YAML ({exc})") from None
-    return spec_from_dict(data, root=path.parent.resolve())
+        spec = spec_from_dict(data, root=path.parent.resolve())
+    except InputError as exc:
+        raise SpecError(f"sweep spec {path}: {exc}") from None
+    return dataclasses.replace(spec, source=str(path))

@@ -49,7 +49,8 @@ def test_errors_are_one_line(capsys, tmp_path):
     bad = write_spec(tmp_path, axes={"rows": [0, 8]})
     assert main(["sweep", "--spec", str(bad), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("sparsa: error: axis 'rows': value 0") and err.count("\n") == 1
+    assert err.startswith(f"sparsa: error: sweep spec {bad}: axis 'rows': value 0")
+    assert err.count("\n") == 1
     good = write_spec(tmp_path)
     main(["sweep", "--spec", str(good), "--out", str(tmp_path / "o2"), "--max-chunks", "1"])
     changed = write_spec(tmp_path, axes={"rows": [8, 32], "cols": [8], "dataflow": ["os"]})
@@ -57,6 +58,9 @@ def test_errors_are_one_line(capsys, tmp_path):
     assert main(["sweep", "--spec", str(changed), "--out", str(tmp_path / "o2")]) == 2
     assert "different spec" in capsys.readouterr().err
     assert main(["plot-sweep", str(tmp_path / "nothing")]) == 2
+    assert "nothing does not exist; give the --out folder of a sweep" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["plot-sweep", str(tmp_path / "empty")]) == 2
     assert "holds no sweep" in capsys.readouterr().err
     assert (
         main(["sweep", "--spec", str(good), "--out", str(tmp_path / "o3"), "--scheduler", "x"]) == 2

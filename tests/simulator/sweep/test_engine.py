@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -112,43 +113,75 @@ def test_a_changed_spec_is_refused(tmp_path):
         run_sweep(small_spec(axes={"rows": [8, 16]}), tmp_path / "s")
 
 
+FREE_DRAM = (
+    "dram:\n  read: {value: 0.0, unit: pJ/bit, source: a test figure}\n"
+    "  write: {value: 0.0, unit: pJ/bit, source: a test figure}\n"
+)
+
+
 def test_killed_sweep_resumes_without_gaps_or_duplicates(tmp_path):
+    """SIGKILL mid-run, a second writer while the first runs, the override file changed
+    and a chunk corrupted while the sweep lies killed: the resumed table is exactly the
+    uninterrupted one."""
+    override = tmp_path / "tables" / "dram.yaml"
+    override.parent.mkdir()
+    override.write_text(FREE_DRAM)
+    spec_data = {
+        "name": "kill",
+        "base": {**BASE, "energy_overrides": "tables/dram.yaml"},
+        "workloads": ["resnet50"],
+        "sampling": {"method": "lhs", "samples": 1200, "seed": 3},
+        "axes": {
+            "rows": {"range": [4, 128]},
+            "cols": {"range": [4, 128]},
+            "dataflow": ["os", "ws", "is"],
+        },
+        "chunk_size": 4,
+    }
     spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(
-        json.dumps(
-            {
-                "name": "kill",
-                "base": BASE,
-                "workloads": ["resnet50"],
-                "sampling": {"method": "lhs", "samples": 1200, "seed": 3},
-                "axes": {
-                    "rows": {"range": [4, 128]},
-                    "cols": {"range": [4, 128]},
-                    "dataflow": ["os", "ws", "is"],
-                },
-                "chunk_size": 10,
-            }
-        )
-    )
+    spec_path.write_text(json.dumps(spec_data))
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "simulator.cli", "sweep", "--spec", str(spec_path), "--out",
            str(out), "--workers", "1", "--no-plots"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while len(list((out / "chunks").glob("chunk-*"))) < 5 and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode()
+        assert first.poll() is None, first.stderr.read().decode()
         time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list((out / "chunks").glob("chunk-*")))
-    assert 5 <= done_before < 120, "the sweep must be killed mid-run"
+    second = subprocess.run(cmd, capture_output=True, text=True)
+    assert first.poll() is None, "the first writer finished before the second one tried"
+    assert second.returncode == 2 and len(second.stderr.splitlines()) == 1, second.stderr
+    assert (
+        f"is being written by another sweep (pid {first.pid} on {socket.gethostname()}, started"
+        in second.stderr
+    )
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    chunks = sorted((out / "chunks").glob("chunk-*"))
+    assert 5 <= len(chunks) < 300, "the sweep must be killed mid-run"
     assert not (out / "results.csv").exists() and not (out / "results.parquet").exists()
-    subprocess.run(cmd, check=True, capture_output=True)
+
+    override.write_text(FREE_DRAM.replace("0.0", "0.5", 1))
+    refused = subprocess.run(cmd, capture_output=True, text=True)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert f"another version of {override.resolve()}: the file changed since" in refused.stderr
+    override.write_text(FREE_DRAM)
+
+    corrupted = bytearray(chunks[2].read_bytes())
+    corrupted[-20] ^= 0xFF
+    chunks[2].write_bytes(bytes(corrupted))
+    resumed_run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    assert f"took over the lock of a sweep that no longer runs (pid {first.pid}" in (
+        resumed_run.stderr
+    )
+    assert f"chunk 2 ({chunks[2]}) is corrupted" in resumed_run.stderr
     resumed, _ = load_results(out)
-    uninterrupted = run_sweep(spec_from_dict(json.loads(spec_path.read_text()), root=tmp_path),
-                              tmp_path / "clean").table  # fmt: skip
+    # The same points in bigger chunks: the same rows, in the same order.
+    clean_spec = spec_from_dict({**spec_data, "chunk_size": 256}, root=tmp_path)
+    uninterrupted = run_sweep(clean_spec, tmp_path / "clean").table
     same_tables(uninterrupted, resumed)
     assert sorted(resumed["point_id"].tolist()) == list(range(1200))
+    assert set(resumed["energy_dram_pj"].tolist()) == {0.0}
 
 
 def test_plots_are_written(tmp_path):

@@ -153,6 +153,20 @@ def test_a_killed_compression_keeps_finished_recipes_and_redoes_none(tmp_path):
     assert [r.compressed for r in again] == [r.compressed for r in recipes]  # deterministic
 
 
+def test_a_damaged_cached_recipe_is_compressed_again_and_said_so(tmp_path, caplog):
+    spec = recipe_spec(axes={"recipe": RECIPES[:2], "rows": [8, 16]})
+    out = tmp_path / "s"
+    recipes, _ = prepare_recipes(spec.recipe_axis, out)
+    (out / RECIPE_DIR / "recipe-001" / "summary.json").write_text('{"accuracy": [}')
+    (out / RECIPE_DIR / "recipe-000" / "compressed.npz").unlink()
+    with caplog.at_level("WARNING", logger="simulator.sweep.recipes"):
+        again, compressed = prepare_recipes(spec.recipe_axis, out)
+    assert compressed == 2
+    assert "recipe-000 is damaged; compressing it again" in caplog.text
+    assert "recipe-001 is damaged; compressing it again" in caplog.text
+    assert [r.compressed for r in again] == [r.compressed for r in recipes]
+
+
 def test_workers_get_the_same_rows_and_fine_tuning_is_applied(tmp_path):
     spec = recipe_spec(axes={"recipe": RECIPES[1:2], "array": ARRAYS[:2], "rows": [8, 16]},
                        compression={"finetune": 1})  # fmt: skip

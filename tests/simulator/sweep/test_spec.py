@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import yaml
@@ -98,7 +100,7 @@ def test_lhs_hits_every_stratum_once():
         ({"workloads": []}, "workloads must be a non-empty list"),
         ({"workloads": ["missing.csv"]}, "does not exist"),
         ({"base": {"rows": 0, "cols": 4}}, "base:"),
-        ({"chunk_size": 0}, "chunk_size must be a positive integer"),
+        ({"chunk_size": 0}, "chunk_size must be an integer >= 1, not 0"),
         ({"extra": 1}, "unknown spec key 'extra'"),
     ],
 )
@@ -145,3 +147,107 @@ def test_shipped_specs_load(name):
     assert s.n_points >= 100
     raw = yaml.safe_load((ROOT / "configs" / name).read_text())
     assert s.name == raw["name"]
+
+
+def test_scientific_notation_is_a_number_wherever_one_is_expected():
+    # YAML 1.1 (PyYAML) reads 1.5e3 and 1e2 as strings; a spec reads them as numbers.
+    data = yaml.safe_load(
+        "base: {rows: 16, cols: 16, clock_mhz: 1.5e3}\nworkloads: [resnet18]\nbatch: 1e0\n"
+        "chunk_size: 1e2\nsampling: {method: lhs, samples: 1e3, seed: 2e0}\n"
+        "axes:\n  clock_mhz: {range: [1e2, 1.5e3]}\n  rows: [8, 1.6e1]\n"
+        "  ofmap_sram_bytes: [6.4e4]\n  dram_bytes_per_cycle: {range: [2, 3.2e1]}\n"
+    )
+    assert isinstance(data["chunk_size"], str)  # what YAML 1.1 gives
+    s = spec_from_dict(data, root=ROOT)
+    assert (s.base.clock_mhz, s.batch, s.chunk_size, s.samples, s.seed) == (1500, 1, 100, 1000, 2)
+    axes = {axis.name: axis for axis in s.axes}
+    assert (axes["clock_mhz"].low, axes["clock_mhz"].high) == (100.0, 1500.0)
+    assert axes["rows"].values == (8, 16) and all(type(v) is int for v in axes["rows"].values)
+    assert axes["ofmap_sram_bytes"].values == (64000,)
+    grid = spec(axes={"clock_mhz": {"range": ["1e2", "1.5e3"], "num": "3e0"}})
+    assert grid.axes[0].values == (100.0, 800.0, 1500.0)
+
+
+def test_a_huge_grid_is_refused_before_anything_is_allocated():
+    import tracemalloc
+
+    axes = {
+        "rows": {"range": [1, 10000], "step": 1},
+        "cols": {"range": [1, 10000], "step": 1},
+        "clock_mhz": {"range": [100, 1000], "num": 1000},
+        "dram_bytes_per_cycle": {"range": [1, 64], "num": 1000},
+    }
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError, match=r"the grid has 100,000,000,000,000 points"):
+            spec(axes=axes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # the axes' values, never the grid (3 PiB)
+
+
+def test_constraints_never_wrap_around():
+    columns = {"rows": np.array([8, 16]), "cols": np.array([8, 16]), "macs": np.array([1, 2])}
+    assert parse_constraint("rows * 2**64 > 2**64").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("rows ** 30 >= 2**90").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("rows ** 30 > 2**90").evaluate(columns).tolist() == [False, True]
+    assert parse_constraint("pes * 2**62 > 0").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("rows ** 400 > 1e300").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("-rows ** 3 < 0").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("(rows > 8) + (cols > 8) == 2").evaluate(columns).tolist() == [
+        False,
+        True,
+    ]
+    assert parse_constraint("macs / 0 > 1e308").evaluate(columns).tolist() == [True, True]
+    assert parse_constraint("macs == 2**60").evaluate(columns).tolist() == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("dataflow < 3", "compares dataflow (a string) with 3 (a number)"),
+        ("rows == 'a'", "compares rows (a number) with 'a' (a string)"),
+        ("dataflow + 1 > 0", "arithmetic needs numbers, and dataflow (a string) is not one"),
+        ("dataflow > 'os'", "strings compare only with == or !="),
+        ("'xs' == dataflow", "dataflow is one of os, ws, is, never 'xs'"),
+        ("energy_table == 'nope'", "energy_table is one of eyeriss, horowitz45, never 'nope'"),
+        ("rows == 9007199254740993", "has no exact float64 value"),
+        ("rows == 1j", "1j is not a number or a quoted string"),
+        ("dataflow and rows > 1", "and/or combine comparisons, not dataflow (a string)"),
+    ],
+)
+def test_constraint_types_are_checked_when_parsed(text, fragment):
+    with pytest.raises(ConstraintError, match=re.escape(fragment)):
+        parse_constraint(text)
+
+
+def test_text_constraints_still_work():
+    columns = {"dataflow": np.array(["os", "ws"], dtype=object), "rows": np.array([1, 2])}
+    assert parse_constraint("dataflow == 'ws' or rows == 1").evaluate(columns).tolist() == [
+        True,
+        True,
+    ]
+    assert parse_constraint("dataflow != 'ws'").evaluate(columns).tolist() == [True, False]
+
+
+def test_files_in_axes_and_bundles_resolve_against_the_spec(tmp_path, monkeypatch):
+    cheap = "pe:\n  gated_mac: {value: 0.01, unit: pJ, source: a test figure}\n"
+    (tmp_path / "a.yaml").write_text(cheap)
+    (tmp_path / "b.yaml").write_text(cheap)
+    monkeypatch.chdir(ROOT)
+    data = {
+        "base": {"rows": 8, "cols": 8, "energy_overrides": "a.yaml"},
+        "workloads": ["alexnet"],
+        "axes": {
+            "rows": [8],
+            "tables": [{"label": "a"}, {"label": "b", "energy_overrides": "b.yaml"}],
+        },
+    }
+    s = spec_from_dict(data, root=tmp_path)
+    assert s.base.energy_overrides == str(tmp_path / "a.yaml")
+    assert s.axes[1].fields[1]["energy_overrides"] == str(tmp_path / "b.yaml")
+    assert {str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")} <= set(s.input_files())
+    one_unit = spec_from_dict({**data, "axes": {"energy_overrides": ["a.yaml", "b.yaml"]}},
+                              root=tmp_path)  # fmt: skip
+    assert one_unit.axes[0].values == (str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))

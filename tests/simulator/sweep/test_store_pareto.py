@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.sweep.lock import LOCK_FILE
 from simulator.sweep.pareto import pareto_mask
 from simulator.sweep.store import StoreError, SweepStore, read_table, write_table
 
@@ -34,21 +35,23 @@ def test_table_round_trip_is_exact(tmp_path, fmt):
 
 
 def test_store_resumes_and_refuses_another_spec(tmp_path):
-    store = SweepStore.open(tmp_path / "s", "abc", {"x": 1}, n_chunks=3)
-    store.write_chunk(1, table())
-    (store.chunk_dir / ".chunk-00002.csv.tmp-123").write_text("half written")
-    again = SweepStore.open(tmp_path / "s", "abc", {"x": 1}, n_chunks=3)
-    assert again.done() == {1}
-    assert not list(again.chunk_dir.glob(".*"))  # the half-written temporary is gone
-    assert again.read_chunks()["point_id"].tolist() == [3, 1, 2]
+    with SweepStore.open(tmp_path / "s", "abc", {"x": 1}, n_chunks=3) as store:
+        store.write_chunk(1, table())
+        (store.chunk_dir / ".chunk-00002.csv.tmp-123").write_text("half written")
+    with SweepStore.open(tmp_path / "s", "abc", {"x": 1}, n_chunks=3) as again:
+        assert again.done() == {1}
+        assert not list(again.chunk_dir.glob(".*"))  # the half-written temporary is gone
+        assert again.read_chunks()["point_id"].tolist() == [3, 1, 2]
     with pytest.raises(StoreError, match="different spec"):
         SweepStore.open(tmp_path / "s", "xyz", {"x": 2}, n_chunks=3)
+    assert not (tmp_path / "s" / LOCK_FILE).exists()  # released when refused, too
 
 
 def test_store_refuses_a_non_sweep_directory(tmp_path):
     (tmp_path / "precious.txt").write_text("keep")
     with pytest.raises(StoreError, match="not empty"):
         SweepStore.open(tmp_path, "abc", {}, n_chunks=1)
+    assert [p.name for p in tmp_path.iterdir()] == ["precious.txt"]
 
 
 def test_pareto_hand_made():
@@ -78,3 +81,17 @@ def test_pareto_matches_brute_force(rows):
 def test_pareto_front_of_a_grid_is_its_minimum():
     grid = np.array(list(itertools.product(range(3), repeat=3)), dtype=float)
     assert pareto_mask(grid).tolist() == [bool((row == 0).all()) for row in grid]
+
+
+def test_a_ctrl_c_while_a_chunk_is_written_waits_for_its_record(tmp_path):
+    import os
+    import signal
+
+    from simulator.sweep import store as store_module
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), store_module._sigint_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached.append("the rest of the block")
+    assert reached == ["the rest of the block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
