@@ -232,17 +232,27 @@ def _column(values: list[Any]) -> np.ndarray:
     return array if array.dtype.kind in "biuf" else np.array([str(v) for v in values], dtype=object)
 
 
-def _field_columns(spec: SweepSpec, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every config field per point: the base, the field axes and the bundles' fields."""
+def _field_columns(
+    spec: SweepSpec, points: dict[str, np.ndarray], names: frozenset[str] | None = None
+) -> dict[str, np.ndarray]:
+    """The config fields ``names`` (default: every field) per point: the base, the field
+    axes and the bundles' fields. Only the named ones are built: a million-point sweep
+    would otherwise hold every field as a million-row object column."""
     n = spec.n_points
-    columns = {k: np.full(n, v, dtype=object) for k, v in spec.base.to_dict().items()}
+    wanted = set(spec.base.to_dict()) if names is None else set(names)
+    columns = {
+        k: np.full(n, v, dtype=object) for k, v in spec.base.to_dict().items() if k in wanted
+    }
     for axis in spec.axes:
         if not axis.bundle:
-            columns[axis.name] = points[axis.name]
+            if axis.name in wanted:
+                columns[axis.name] = points[axis.name]
             continue
         for label in axis.values:
             rows = points[axis.name] == label
             for field, value in axis.fields_of(label).items():
+                if field not in wanted:
+                    continue
                 # Lists (nm_patterns) as the config writes them: "2:4,1:4".
                 text = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
                 columns[field][rows] = text
@@ -305,7 +315,7 @@ def _config_constraints(spec: SweepSpec, points: dict[str, np.ndarray]) -> np.nd
     pre = [c for c in spec.constraints if not c.needs_results]
     if not pre:
         return keep
-    columns = _field_columns(spec, points)
+    columns = _field_columns(spec, points, frozenset().union(*(c.names for c in pre)))
     passing = []
     for constraint in pre:
         mask = constraint.evaluate(columns)
