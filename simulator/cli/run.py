@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from compress.errors import InputError
-from simulator.config import Dataflow, FoldSchedule, StreamTiling
+from simulator.cli.options import non_negative_int, number_in, output_dir, positive_int
+from simulator.config import CLOCK_MHZ_RANGE, Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
 from simulator.reports.markdown import write_report
 from simulator.reports.text import layer_table, summary_lines
@@ -47,8 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="apply a compression recipe to synthetic weights of the workload, e.g. "
         "'prune 2:4 -> int8 per-channel'",
     )
-    sim.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
-    sim.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
+    sim.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the synthetic weights (>= 0)"
+    )
+    sim.add_argument(
+        "--batch", type=positive_int, help="batch size (default: the workload's, zoo: 1)"
+    )
     sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
     sim.add_argument(
         "--schedule", choices=[s.value for s in FoldSchedule], help="override fold schedule"
@@ -60,11 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sim.add_argument(
         "--clock-mhz",
-        type=float,
+        type=number_in(*CLOCK_MHZ_RANGE, "MHz: 1 kHz to 100 GHz"),
         help="override the array clock in MHz (a SCALE-Sim .cfg has none: "
         f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
     )
-    sim.add_argument("--out", required=True, type=Path, help="output directory")
+    sim.add_argument("--out", required=True, type=output_dir, help="output directory")
     sim.set_defaults(func=_simulate)
 
     report = subparsers.add_parser(

@@ -274,5 +274,5 @@ def test_cfg_not_modelled_keys_are_logged(tmp_path, caplog):
 def test_cfg_bad_value_names_field(tmp_path):
     path = tmp_path / "x.cfg"
     path.write_text("[architecture_presets]\nArrayHeight: 0\nArrayWidth: 4\n")
-    with pytest.raises(ConfigError, match="'rows' = 0"):
+    with pytest.raises(ConfigError, match=r"ArrayHeight \(rows\)' = '0'"):
         load_scalesim_cfg(path)
