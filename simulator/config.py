@@ -232,6 +232,9 @@ def _int_in(low: int, high: int, note: str = "") -> Callable[[Any], str | None]:
     allowed = f"an integer from {low} to {high:,}{f' ({note})' if note else ''}"
 
     def check(value: Any) -> str | None:
+        number = parse_number(value)
+        if isinstance(number, float) and number.is_integer() and abs(number) < 2**63:
+            return f"must be {allowed}, written without an exponent ({int(number)})"
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be {allowed}, not {_kind(value)}"
         if not low <= value <= high:
@@ -658,9 +661,18 @@ def load_config_yaml(path: str | Path) -> AcceleratorConfig:
     data = dict(load_yaml(path, "accelerator config"))
     data.setdefault("name", name_from_path(path))
     overrides = data.get("energy_overrides")
-    if isinstance(overrides, str) and overrides and not Path(overrides).is_absolute():
+    if isinstance(overrides, str) and overrides:
         # A relative override path is relative to the config file, not the working directory.
-        data["energy_overrides"] = str((path.parent / overrides).resolve())
+        resolved = (path.parent / overrides).resolve()
+        if not resolved.is_file():
+            where = f" ({resolved})" if str(resolved) != overrides else ""
+            raise ConfigError(
+                "energy_overrides",
+                overrides,
+                f"names no file{where}; a relative path is relative to the config file",
+                str(path),
+            )
+        data["energy_overrides"] = str(resolved)
     return AcceleratorConfig.from_dict(data, source=str(path))
 
 
