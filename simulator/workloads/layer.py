@@ -19,6 +19,7 @@ group 0 when ``groups == 1``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -73,7 +74,8 @@ least 0.01 B/cycle, a Huffman decoder at least 0.01 symbols/cycle). Per layer, w
 """
 MAX_DECLARED_FILTERS = 1 << 24
 """The most output columns (filters, over all groups) of a layer with sparsity declared
-without weights (``nm``, ``weight_density``): the model keeps per-column arrays of them."""
+without weights (``nm``, ``weight_density``), and the most weights per column of one with a
+declared ``weight_density``: the model keeps arrays of that length."""
 
 
 class OpKind(StrEnum):
@@ -379,14 +381,22 @@ class Layer:
             )
 
     def _check_declared_size(self) -> None:
-        declared = self.nm is not None or self.weight_density < 1
+        """Sparsity declared without weights keeps per-column arrays (one entry per output
+        column), and a declared density the distribution of a column's kept weights (one
+        entry per position along ``k``): both at most :data:`MAX_DECLARED_FILTERS`."""
         shape = self.weight_shape
-        if declared and shape is not None and shape[0] > MAX_DECLARED_FILTERS:
-            raise WorkloadError(
-                f"layer {self.name!r}: declared sparsity ("
-                f"{'nm' if self.nm is not None else 'weight_density'}) needs at most 2^24 = "
-                f"{MAX_DECLARED_FILTERS:,} output columns, not {shape[0]:,}"
-            )
+        if shape is None or (self.nm is None and self.weight_density == 1):
+            return
+        what = "nm" if self.nm is not None else "weight_density"
+        sizes = [("output columns", shape[0])]
+        if self.nm is None:
+            sizes.append(("weights per column (k)", math.prod(shape[1:])))
+        for name, size in sizes:
+            if size > MAX_DECLARED_FILTERS:
+                raise WorkloadError(
+                    f"layer {self.name!r}: declared sparsity ({what}) needs at most 2^24 = "
+                    f"{MAX_DECLARED_FILTERS:,} {name}, not {size:,}"
+                )
 
     def _check_weight_source(self) -> None:
         if self.compressed is not None and self.nm is not None:
