@@ -353,7 +353,6 @@ class Layer:
                         f"layer {self.name!r}: {what} have shape {tuple(value.shape)}, "
                         f"the operator needs {expected}"
                     )
-        self._check_weight_source()
         for field_name in ("activation_density", "weight_density"):
             density = getattr(self, field_name)
             is_number = isinstance(density, int | float) and not isinstance(density, bool)
@@ -361,6 +360,7 @@ class Layer:
                 raise WorkloadError(
                     f"layer {self.name!r}: {field_name} must be a number in (0, 1], not {density!r}"
                 )
+        self._check_weight_source()
         if self.weight_density < 1 and (self.nm is not None or self.compressed is not None):
             raise WorkloadError(
                 f"layer {self.name!r}: declare weight_density, nm or compressed weights, "

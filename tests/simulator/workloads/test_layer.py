@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from compress.errors import InputError
 from simulator.workloads.layer import (
     Conv2d,
     Gemm,
@@ -162,5 +163,5 @@ def test_yaml_round_trip(tmp_path):
 def test_yaml_errors_name_the_problem(tmp_path, text, fragment):
     path = tmp_path / "w.yaml"
     path.write_text(text)
-    with pytest.raises(WorkloadError, match=fragment):
+    with pytest.raises(InputError, match=fragment):  # WorkloadError, or the YAML reader's
         load_workload_yaml(path)
