@@ -214,3 +214,18 @@ def test_numpy_dimensions_are_stored_as_python_ints():
     gemm = Gemm(m=np.int64(1 << 15), n=np.int64(1 << 15), k=np.int32(1 << 15))
     assert all(type(v) is int for v in (gemm.m, gemm.n, gemm.k))
     assert Layer("x", gemm).macs == MAX_MACS  # no int64 wrap in the product
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+def test_a_thin_padded_conv_on_a_huge_buffer_does_not_wrap_its_stream_tile(dataflow):
+    # A 1x1 input padded to 2^20 + 1 under an as large kernel: its im2col matrix repeats one
+    # pixel 2^40 times, so a 1 TiB input buffer holds far more than 2^63 of its k columns.
+    conv = Conv2d(h=1, w=1, c=1, k=2, r=(1 << 20) + 1, s=(1 << 20) + 1, padding=1 << 19)
+    layer = Layer("c", conv)
+    config = AcceleratorConfig(
+        rows=1, cols=1, dataflow=dataflow, stream_tiling="fit", ifmap_sram_bytes=1 << 40
+    )
+    ev = evaluate(Workload("w", (layer,)), [config])
+    assert 1 <= int(ev.timing.stream_tile[0, 0]) <= layer.k
+    assert int(ev.timing.stream_tiles[0, 0]) >= 1
+    assert int(ev.timing.compute_cycles[0, 0]) >= layer.macs
