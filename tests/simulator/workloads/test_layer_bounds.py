@@ -142,7 +142,8 @@ def test_declared_sparsity_counts_never_wrap(shape, nm, density, config, pe_kind
     for key, count in ev.counts.counts.items():
         count = np.asarray(count, dtype=np.float64)
         assert np.all(np.isfinite(count)) and np.all(count >= 0), key
-    assert 0 < int(ev.total_cycles[0, 0]) < (layer.macs + 1) * 2**18
+    # Zero when every weight is pruned (a skip array then streams nothing).
+    assert 0 <= int(ev.total_cycles[0, 0]) < (layer.macs + 1) * 2**18
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
