@@ -18,7 +18,7 @@ def _int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
 
 
 def positive_int(text: str) -> int:
@@ -45,7 +45,7 @@ def number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number; {allowed}") from None
+            raise argparse.ArgumentTypeError(f"invalid float value: {text!r}; {allowed}") from None
         if not math.isfinite(value) or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{text} is out of range: must be {allowed}")
         return value

@@ -348,15 +348,17 @@ ZOO_ONNX = [
 OPTIONS = [
     option("batch-zero", ["--batch", "0"], "argument --batch: 0 must be a positive integer"),
     option("batch-negative", ["--batch", "-3"], "argument --batch: -3 must be a positive"),
-    option("batch-decimal", ["--batch", "2.5"], "argument --batch: '2.5' is not an integer"),
+    option("batch-decimal", ["--batch", "2.5"], "argument --batch: invalid int value: '2.5'"),
     option("seed-negative", ["--seed", "-1"], "argument --seed: -1 must be an integer >= 0"),
-    option("seed-text", ["--seed", "x"], "argument --seed: 'x' is not an integer"),
+    option("seed-text", ["--seed", "x"], "argument --seed: invalid int value: 'x'"),
     option("clock-zero", ["--clock-mhz", "0"], "--clock-mhz: 0 is out of range: must be a number"),
     option("clock-tiny", ["--clock-mhz", "1e-300"], "(MHz: 1 kHz to 100 GHz)"),
     option("clock-huge", ["--clock-mhz", "1e9"], "--clock-mhz: 1e9 is out of range"),
     option("clock-nan", ["--clock-mhz", "nan"], "--clock-mhz: nan is out of range"),
     option("clock-inf", ["--clock-mhz", "inf"], "--clock-mhz: inf is out of range"),
-    option("clock-text", ["--clock-mhz", "fast"], "--clock-mhz: 'fast' is not a number"),
+    option(
+        "clock-text", ["--clock-mhz", "fast"], "--clock-mhz: invalid float value: 'fast'; a number"
+    ),
     option("out-empty", ["--out", ""], "argument --out: an output directory is required"),
     option("out-file", ["--out", "{d}/a.yaml"], "argument --out: {d}/a.yaml is a file"),
     option("dataflow-choice", ["--dataflow", "xs"], "argument --dataflow: invalid choice: 'xs'"),
