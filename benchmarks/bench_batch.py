@@ -20,7 +20,16 @@ import time
 import numpy as np
 
 from simulator import AcceleratorConfig, simulate, zoo_workload
+from simulator.config import min_buffer_bytes
 from simulator.results.batch import evaluate_configs
+
+
+def _config(**fields) -> AcceleratorConfig:
+    """The config, its drawn buffers raised to one word per PE (the least a config allows)."""
+    bits = (fields["activation_bits"], fields["weight_bits"])
+    for name, least in min_buffer_bytes(fields["rows"], fields["cols"], *bits).items():
+        fields[name] = max(fields[name], least)
+    return AcceleratorConfig(**fields)
 
 
 def random_configs(count: int, seed: int = 0, tiling: str = "none") -> list[AcceleratorConfig]:
@@ -38,7 +47,7 @@ def random_configs(count: int, seed: int = 0, tiling: str = "none") -> list[Acce
         return values[int(rng.integers(len(values)))]
 
     return [
-        AcceleratorConfig(
+        _config(
             rows=pick(sides),
             cols=pick(sides),
             dataflow=pick(["os", "ws", "is"]),

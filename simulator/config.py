@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import difflib
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -24,10 +25,15 @@ from typing import Any
 
 import yaml
 
-from compress.errors import InputError
+from compress.errors import InputError, load_yaml
 from compress.nm import NMPattern
 
 __all__ = [
+    "CLOCK_MHZ_RANGE",
+    "DRAM_BYTES_PER_CYCLE_RANGE",
+    "HUFFMAN_SYMBOLS_PER_CYCLE_RANGE",
+    "MAX_SRAM_BYTES",
+    "TECHNOLOGY_NM_RANGE",
     "AcceleratorConfig",
     "ConfigError",
     "Dataflow",
@@ -40,12 +46,25 @@ __all__ = [
     "WeightDecoder",
     "builtin_energy_tables",
     "load_config_yaml",
+    "min_buffer_bytes",
+    "name_from_path",
+    "parse_bytes",
+    "parse_number",
 ]
 
 KIB = 1024
 _MAX_ARRAY_SIDE = 1 << 16
 TECHNOLOGY_NM_RANGE = (7, 180)
 """The nodes Stillmaker and Baas (Integration 2017) give scaling factors for."""
+CLOCK_MHZ_RANGE = (1e-3, 1e5)
+"""The clocks a config may have: 1 kHz to 100 GHz."""
+DRAM_BYTES_PER_CYCLE_RANGE = (0.01, 1e15)
+"""DRAM bandwidths a config may have, in bytes per array cycle: one byte per 100 cycles up
+to 10^15 (the stall-free stand-in for SCALE-Sim's CALC mode)."""
+HUFFMAN_SYMBOLS_PER_CYCLE_RANGE = (0.01, 1024.0)
+"""Huffman decoder throughputs a config may have (0, no decoder, is allowed too)."""
+MAX_SRAM_BYTES = 1 << 40
+"""The largest buffer (1 TiB)."""
 
 
 class ConfigError(InputError):
@@ -193,21 +212,52 @@ def parse_bytes(value: Any) -> Any:
     return value
 
 
-def _int_in(low: int, high: int) -> Callable[[Any], str | None]:
+# A float in YAML 1.2 that YAML 1.1 (PyYAML) leaves a string: an exponent without a dot
+# or without a sign ("1e3", "1.5e3"); YAML 1.1 reads only forms like "1.5e+3".
+_EXPONENT_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+")
+
+
+def parse_number(value: Any) -> Any:
+    """``"1.5e3"`` -> 1500.0: a number in exponent form, which YAML 1.2 reads as a float but
+    YAML 1.1 (PyYAML) as a string; anything else is returned unchanged."""
+    if isinstance(value, str) and _EXPONENT_FLOAT_RE.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _int_in(low: int, high: int, note: str = "") -> Callable[[Any], str | None]:
+    allowed = f"an integer from {low} to {high:,}{f' ({note})' if note else ''}"
+
     def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return f"must be an integer from {low} to {high}"
+        number = parse_number(value)
+        if isinstance(number, float) and number.is_integer() and abs(number) < 2**63:
+            return f"must be {allowed}, written without an exponent ({int(number)})"
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be {allowed}, not {_kind(value)}"
+        if not low <= value <= high:
+            return f"must be {allowed}"
         return None
 
     return check
 
 
-def _positive_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        return "must be a positive number"
-    if value != value or value == float("inf"):
-        return "must be a finite positive number"
-    return None
+def _kind(value: Any) -> str:
+    """What a YAML value is, in words, for messages."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, float):
+        return "a decimal number" if math.isfinite(value) else str(value)
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "nothing" if value is None else type(value).__name__
 
 
 def _name(value: Any) -> str | None:
@@ -216,12 +266,22 @@ def _name(value: Any) -> str | None:
     return None
 
 
-def _number_in(low: float, high: float) -> Callable[[Any], str | None]:
+def _number_in(
+    low: float, high: float, note: str = "", zero: str = ""
+) -> Callable[[Any], str | None]:
+    """A check for a number from ``low`` to ``high`` (``note`` says what the bounds mean);
+    with ``zero``, 0 is allowed too and means ``zero``."""
+    allowed = f"a number from {low:g} to {high:g}{f' ({note})' if note else ''}"
+    if zero:
+        allowed = f"0 ({zero}) or {allowed}"
+
     def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number from {low:g} to {high:g}"
-        if not low <= value <= high:  # also refuses NaN
-            return f"must be a number from {low:g} to {high:g}"
+        if not _is_number(value):
+            return f"must be {allowed}, not {_kind(value)}"
+        if zero and value == 0:
+            return None
+        if not low <= value <= high:  # also refuses NaN and infinities
+            return f"must be {allowed}"
         return None
 
     return check
@@ -235,7 +295,7 @@ def _bool(value: Any) -> str | None:
 
 def _builtin_energy_table(value: Any) -> str | None:
     names = builtin_energy_tables()
-    if value not in names:
+    if not isinstance(value, str) or value not in names:
         return f"must be a built-in energy table: one of {', '.join(names)}"
     return None
 
@@ -257,14 +317,6 @@ def builtin_energy_tables() -> tuple[str, ...]:
             if f.name.startswith("energy_") and f.name.endswith(".yaml")
         )
     )
-
-
-def _non_negative_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        return "must be a number >= 0"
-    if value == float("inf"):
-        return "must be finite"
-    return None
 
 
 def parse_nm_patterns(value: Any) -> tuple[NMPattern, ...]:
@@ -294,15 +346,24 @@ def _nm_patterns(value: Any) -> str | None:
 
 def _enum(cls: type[StrEnum]) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
-        if value not in {member.value for member in cls}:
+        if not isinstance(value, str) or value not in {member.value for member in cls}:
             return f"must be one of {', '.join(member.value for member in cls)}"
         return None
 
     return check
 
 
-def _spec(check: Callable[[Any], str | None], doc: str) -> dict[str, Any]:
-    return {"check": check, "doc": doc}
+def _spec(
+    check: Callable[[Any], str | None], doc: str, parse: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """A field's metadata: its ``check`` (the problem with a value, or None), its ``doc``,
+    and ``parse``, which turns the textual forms YAML leaves as strings into values
+    (``"64 KiB"``, ``"1.5e3"``) before the check."""
+    return {"check": check, "doc": doc, "parse": parse}
+
+
+def _sram(doc: str) -> dict[str, Any]:
+    return _spec(_int_in(1, MAX_SRAM_BYTES, "bytes; or a size such as '64 KiB'"), doc, parse_bytes)
 
 
 @dataclass(frozen=True)
@@ -334,19 +395,25 @@ class AcceleratorConfig:
         default=Overflow.WRAP, metadata=_spec(_enum(Overflow), "wrap or saturate")
     )
     ifmap_sram_bytes: int = dataclasses.field(
-        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "input-activation buffer")
+        default=64 * KIB, metadata=_sram("input-activation buffer")
     )
-    filter_sram_bytes: int = dataclasses.field(
-        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "weight buffer")
-    )
+    filter_sram_bytes: int = dataclasses.field(default=64 * KIB, metadata=_sram("weight buffer"))
     ofmap_sram_bytes: int = dataclasses.field(
-        default=64 * KIB, metadata=_spec(_int_in(1, 1 << 40), "output / partial-sum buffer")
+        default=64 * KIB, metadata=_sram("output / partial-sum buffer")
     )
     dram_bytes_per_cycle: float = dataclasses.field(
-        default=16.0, metadata=_spec(_positive_number, "DRAM bandwidth at the array clock")
+        default=16.0,
+        metadata=_spec(
+            _number_in(*DRAM_BYTES_PER_CYCLE_RANGE, "bytes per array cycle"),
+            "DRAM bandwidth at the array clock",
+            parse_number,
+        ),
     )
     clock_mhz: float = dataclasses.field(
-        default=1000.0, metadata=_spec(_positive_number, "array clock")
+        default=1000.0,
+        metadata=_spec(
+            _number_in(*CLOCK_MHZ_RANGE, "MHz: 1 kHz to 100 GHz"), "array clock", parse_number
+        ),
     )
     fold_schedule: FoldSchedule = dataclasses.field(
         default=FoldSchedule.SEQUENTIAL, metadata=_spec(_enum(FoldSchedule), "fold schedule")
@@ -389,7 +456,11 @@ class AcceleratorConfig:
     )
     huffman_symbols_per_cycle: float = dataclasses.field(
         default=0.0,
-        metadata=_spec(_non_negative_number, "Huffman decoder throughput (0: no decoder)"),
+        metadata=_spec(
+            _number_in(*HUFFMAN_SYMBOLS_PER_CYCLE_RANGE, "symbols per cycle", zero="no decoder"),
+            "Huffman decoder throughput (0: no decoder)",
+            parse_number,
+        ),
     )
     inter_layer_activations: InterLayerActivations = dataclasses.field(
         default=InterLayerActivations.DRAM,
@@ -398,14 +469,19 @@ class AcceleratorConfig:
     technology_nm: float = dataclasses.field(
         default=45,
         metadata=_spec(
-            _number_in(TECHNOLOGY_NM_RANGE[0], TECHNOLOGY_NM_RANGE[1]),
+            _number_in(*TECHNOLOGY_NM_RANGE, "nm"),
             "CMOS node energies and areas are scaled to (nm)",
+            parse_number,
         ),
     )
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            parse = f.metadata["parse"]
+            if parse is not None and parse(value) is not value:
+                value = parse(value)
+                object.__setattr__(self, f.name, value)
             problem = f.metadata["check"](value)
             if problem:
                 raise ConfigError(f.name, value, problem)
@@ -418,6 +494,7 @@ class AcceleratorConfig:
 
     def _check_combinations(self) -> None:
         """Fields that only make sense together; the error names both."""
+        self._check_buffers()
         if self.pe_kind is PEKind.NM and not self.nm_patterns:
             raise ConfigError(
                 "nm_patterns", [], "pe_kind: nm needs the patterns it supports, e.g. ['2:4']"
@@ -448,6 +525,20 @@ class AcceleratorConfig:
                         f"needs weight_decoder: codebook (weight_decoder is none; "
                         f"leave it at {default})",
                     )
+
+    def _check_buffers(self) -> None:
+        """Every buffer holds at least one word per PE (:func:`min_buffer_bytes`)."""
+        least = min_buffer_bytes(self.rows, self.cols, self.activation_bits, self.weight_bits)
+        for name, need in least.items():
+            if getattr(self, name) < need:
+                bits = self.weight_bits if name == "filter_sram_bytes" else self.activation_bits
+                raise ConfigError(
+                    name,
+                    getattr(self, name),
+                    f"must hold at least one {bits}-bit word per PE: rows x cols = "
+                    f"{self.rows} x {self.cols} = {self.rows * self.cols:,} PEs need at least "
+                    f"{need:,} bytes",
+                )
 
     def dense_baseline(self) -> AcceleratorConfig:
         """The same array with dense PEs: no N:M, no zero gating, no decoders."""
@@ -483,9 +574,8 @@ class AcceleratorConfig:
         """A copy with some fields changed, validated like a new config."""
         unknown = set(changes) - set(FIELD_NAMES)
         if unknown:
-            raise ConfigError(
-                sorted(unknown)[0], changes[sorted(unknown)[0]], _unknown_hint(unknown)
-            )
+            key = min(unknown, key=str)
+            raise ConfigError(key, changes[key], _unknown_hint(unknown))
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -511,19 +601,30 @@ class AcceleratorConfig:
             raise ConfigError("<top level>", data, "must be a mapping of field: value", source)
         unknown = set(data) - set(FIELD_NAMES)
         if unknown:
-            key = sorted(unknown)[0]
+            key = min(unknown, key=str)
             raise ConfigError(key, data[key], _unknown_hint(unknown), source)
         missing = [name for name in ("rows", "cols") if name not in data]
         if missing:
             raise ConfigError(missing[0], None, "is required", source)
-        values = {
-            key: parse_bytes(value) if key.endswith("_bytes") else value
-            for key, value in data.items()
-        }
         try:
-            return cls(**values)
+            return cls(**data)
         except ConfigError as exc:
             raise ConfigError(exc.field, exc.value, exc.allowed, source) from None
+
+
+def min_buffer_bytes(
+    rows: int, cols: int, activation_bits: int = 8, weight_bits: int = 8
+) -> dict[str, int]:
+    """The smallest buffers a config allows, in bytes: one word per PE, a word being
+    ``activation_bits`` in the input and output buffers (outputs leave at the activation
+    width) and ``weight_bits`` in the weight buffer. A smaller buffer cannot even hold
+    what the array itself holds."""
+    pes = rows * cols
+    return {
+        "ifmap_sram_bytes": -(-pes * activation_bits // 8),
+        "filter_sram_bytes": -(-pes * weight_bits // 8),
+        "ofmap_sram_bytes": -(-pes * activation_bits // 8),
+    }
 
 
 _ENUM_FIELDS: dict[str, type[StrEnum]] = {
@@ -541,9 +642,13 @@ _FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Accelerator
 _FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     f.name: f.metadata["check"] for f in fields(AcceleratorConfig)
 }
+_FIELD_PARSERS: dict[str, Callable[[Any], Any] | None] = {
+    f.name: f.metadata["parse"] for f in fields(AcceleratorConfig)
+}
 COMBINATION_FIELDS: tuple[str, ...] = (
-    "rows", "dataflow", "pe_kind", "nm_patterns", "weight_decoder", "decoder_entries",
-    "decoder_vector_length", "decoder_entry_bits",
+    "rows", "cols", "dataflow", "pe_kind", "nm_patterns", "weight_decoder", "decoder_entries",
+    "decoder_vector_length", "decoder_entry_bits", "activation_bits", "weight_bits",
+    "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes",
 )  # fmt: skip
 """The fields :meth:`AcceleratorConfig._check_combinations` reads (a test keeps it
 complete): configs that agree on these agree on the combination checks."""
@@ -552,12 +657,20 @@ complete): configs that agree on these agree on the combination checks."""
 def field_problem(name: str, value: Any) -> str | None:
     """What construction says is wrong with ``value`` for field ``name`` (the field's own
     check, the ``allowed`` text of its :class:`ConfigError`), or None when it is allowed."""
-    return _FIELD_CHECKS[name](value)
+    return _FIELD_CHECKS[name](_parsed(name, value))
+
+
+def _parsed(name: str, value: Any) -> Any:
+    """``value`` through the field's parse step, as construction applies it first."""
+    parse = _FIELD_PARSERS[name]
+    return value if parse is None else parse(value)
 
 
 def normalized_field(name: str, value: Any) -> Any:
-    """``value`` (allowed by :func:`field_problem`) as a built config holds it: enum
-    members for enum fields, parsed patterns for ``nm_patterns``."""
+    """``value`` (allowed by :func:`field_problem`) as a built config holds it: parsed
+    (``"64 KiB"``, ``"1.5e3"``), enum members for enum fields, parsed patterns for
+    ``nm_patterns``."""
+    value = _parsed(name, value)
     if name == "nm_patterns":
         return parse_nm_patterns(value)
     enum_type = _ENUM_FIELDS.get(name)
@@ -576,8 +689,8 @@ def checked_variant(base: AcceleratorConfig, changes: Mapping[str, Any]) -> Acce
     return config
 
 
-def _unknown_hint(unknown: set[str]) -> str:
-    key = sorted(unknown)[0]
+def _unknown_hint(unknown: set[Any]) -> str:
+    key = str(min(unknown, key=str))
     close = difflib.get_close_matches(key, FIELD_NAMES, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"is not a config field{hint}; allowed fields are {', '.join(FIELD_NAMES)}"
@@ -587,19 +700,32 @@ def load_config_yaml(path: str | Path) -> AcceleratorConfig:
     """Load an accelerator config from sparsa's YAML format.
 
     :func:`simulator.workloads.sources.load_config` also imports SCALE-Sim ``.cfg``
-    files (exported as ``simulator.load_config``).
+    files (exported as ``simulator.load_config``). The file must be UTF-8 text holding a
+    mapping (:func:`compress.errors.load_yaml`); without a ``name`` the config is named
+    after the file (its characters a name cannot hold become ``_``).
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"accelerator config {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError("<file>", str(path), f"is not valid YAML ({exc})") from None
-    data = dict(data or {})
-    data.setdefault("name", path.stem)
+    data = dict(load_yaml(path, "accelerator config"))
+    data.setdefault("name", name_from_path(path))
     overrides = data.get("energy_overrides")
-    if isinstance(overrides, str) and overrides and not Path(overrides).is_absolute():
+    if isinstance(overrides, str) and overrides:
         # A relative override path is relative to the config file, not the working directory.
-        data["energy_overrides"] = str((path.parent / overrides).resolve())
+        resolved = (path.parent / overrides).resolve()
+        if not resolved.is_file():
+            where = f" ({resolved})" if str(resolved) != overrides else ""
+            raise ConfigError(
+                "energy_overrides",
+                overrides,
+                f"names no file{where}; a relative path is relative to the config file",
+                str(path),
+            )
+        data["energy_overrides"] = str(resolved)
     return AcceleratorConfig.from_dict(data, source=str(path))
+
+
+def name_from_path(path: str | Path, default: str = "accelerator") -> str:
+    """A config name made of ``path``'s stem: characters a name cannot hold become ``_``."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", Path(path).stem).strip("_.-")
+    return name or default

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compress.errors import InputError
-from simulator.config import Dataflow, FoldSchedule, StreamTiling
+from simulator.cli.options import non_negative_int, number_in, output_dir, positive_int
+from simulator.config import CLOCK_MHZ_RANGE, Dataflow, FoldSchedule, StreamTiling
 from simulator.workloads.scalesim import CFG_DEFAULT_CLOCK_MHZ
 
 if TYPE_CHECKING:
@@ -48,8 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="apply a compression recipe to synthetic weights of the workload, e.g. "
         "'prune 2:4 -> int8 per-channel'",
     )
-    sim.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
-    sim.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
+    sim.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the synthetic weights (>= 0)"
+    )
+    sim.add_argument(
+        "--batch", type=positive_int, help="batch size (default: the workload's, zoo: 1)"
+    )
     sim.add_argument("--dataflow", choices=[d.value for d in Dataflow], help="override dataflow")
     sim.add_argument(
         "--schedule", choices=[s.value for s in FoldSchedule], help="override fold schedule"
@@ -61,11 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sim.add_argument(
         "--clock-mhz",
-        type=float,
+        type=number_in(*CLOCK_MHZ_RANGE, "MHz: 1 kHz to 100 GHz"),
         help="override the array clock in MHz (a SCALE-Sim .cfg has none: "
         f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
     )
-    sim.add_argument("--out", required=True, type=Path, help="output directory")
+    sim.add_argument("--out", required=True, type=output_dir, help="output directory")
     sim.add_argument("--no-plots", action="store_true", help=_NO_PLOTS_HELP)
     sim.set_defaults(func=_simulate)
 

@@ -301,6 +301,10 @@ def load_energy_table(name: str = "horowitz45", overrides: str | Path = "") -> E
     return _load(name, overrides, stamp)
 
 
+def _f64(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
 def _triangle(extent: np.ndarray, side: np.ndarray) -> np.ndarray:
     """Sum over folds of ``1 + 2 + ... + used``: ``extent`` spread over ``side``-wide folds."""
     full, rest = extent // side, extent % side
@@ -343,10 +347,12 @@ def count_actions(
     stationary_elements = np.choose(stationary, (ly.m * ly.k, ly.k * ly.n, ly.m * ly.n))
     nt = timing.stream_tiles
     preloaded = stationary_elements * weights_held * stationary_bits * nt
+    # Bits times hops over the array edge: float, as an int64 product of a large layer's
+    # extents, the array side, a width and the stream tiles would not fit.
     edge_hops = np.where(
         preloads,
-        timing.sc * _triangle(timing.sr, hw.rows) * stationary_bits * nt * weights_held,
-        timing.sr * _triangle(timing.sc, hw.cols) * acc_bits * nt,
+        _f64(timing.sc * _triangle(timing.sr, hw.rows)) * stationary_bits * nt * weights_held,
+        _f64(timing.sr * _triangle(timing.sc, hw.cols)) * acc_bits * nt,
     )
     act_hops = np.where(activation_moves, a_bits * lanes, 0)
     counts = {

@@ -267,8 +267,9 @@ def os_stream_tile(
     a = np.asarray(a_dram_bits, dtype=np.float64)
     u_in = np.asarray(usable_input_bits, dtype=np.float64)
     u_out = np.asarray(usable_output_bits, dtype=np.float64)
-    ks = np.maximum(1, np.floor(u_in / np.maximum(m * a, 1e-300))).astype(np.int64)
-    ks = np.minimum(ks, k)
+    # Capped at k before the cast: the quotient of a large buffer over a thin slab can
+    # exceed int64.
+    ks = np.clip(np.floor(u_in / np.maximum(m * a, 1e-300)), 1, k).astype(np.int64)
     tiles = -(-k // ks)
     saved = (fo - 1) * np.maximum(0.0, m * k * a - u_in)
     cost = 2 * (tiles - 1) * np.maximum(0.0, m * n * np.asarray(acc_bits, np.float64) - u_out)

@@ -153,6 +153,11 @@ def load_compressed_model(path: str | Path) -> CompressedModel:
     """Read ``compressed.npz`` (or the folder ``sparsa compress`` wrote it to)."""
     path = Path(path)
     file = path / COMPRESSED_FILE if path.is_dir() else path
+    if path.is_dir() and not file.is_file():
+        raise WorkloadError(
+            f"compressed model folder {path} holds no {COMPRESSED_FILE} (`sparsa compress "
+            "--out FOLDER` writes one)"
+        )
     if not file.is_file():
         raise FileNotFoundError(
             f"compressed model {path} does not exist (expected a {COMPRESSED_FILE} "

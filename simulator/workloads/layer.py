@@ -19,6 +19,7 @@ group 0 when ``groups == 1``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -31,6 +32,8 @@ from compress.nm import NMPattern
 from compress.stats import WeightStats
 
 __all__ = [
+    "MAX_DECLARED_FILTERS",
+    "MAX_MACS",
     "OP_OF_KEY",
     "Conv2d",
     "Gemm",
@@ -49,6 +52,32 @@ class WorkloadError(InputError):
     """A workload or layer description is invalid; the message names the field."""
 
 
+MAX_MACS = 1 << 45
+"""The most MACs a layer, and a whole workload, may hold: 2^45 = 35,184,372,088,832.
+
+The model counts cycles in int64, and bits and energies in float64 from int64 products of
+dimensions and config fields; this bound keeps every count below 2^63 on any config
+:class:`simulator.config.AcceleratorConfig` allows (arrays up to 2^16 x 2^16, DRAM at
+least 0.01 B/cycle, a Huffman decoder at least 0.01 symbols/cycle). Per layer, with
+``F`` fold positions, ``nt`` stream tiles and ``T`` streamed vectors (``F nt T <= MACs``):
+
+- compute cycles ``<= F nt (preload + fill + drain) + F T <= MACs (3 x 2^16 - 1)``, as a
+  fold position pays its preload (``rows``) and skew fill and drain (``rows + cols - 2``)
+  at most once per streamed vector;
+- DRAM bits ``<= 288 MACs`` (each operand refetched at most once per MAC, at 32 bits,
+  partial sums spilled and read back at 64), so stalls ``<= 288 MACs / (8 x 0.01)``, and
+  Huffman decoding adds at most ``8 MACs / 0.01`` cycles;
+- so cycles ``< MACs x 2^18``, and the largest int64 products (an operand's elements
+  times the array width, ``2^16 MACs``; a layer's MACs times the operand widths,
+  ``2^7 MACs``; the edge hops ``sc x sr x (rows + 1) / 2 <= 2^15 MACs``) stay below 2^63
+  for ``MACs <= 2^45``. Summed over layers, the same holds for the workload's total.
+"""
+MAX_DECLARED_FILTERS = 1 << 24
+"""The most output columns (filters, over all groups) of a layer with sparsity declared
+without weights (``nm``, ``weight_density``), and the most weights per column of one with a
+declared ``weight_density``: the model keeps arrays of that length."""
+
+
 class OpKind(StrEnum):
     """The operator a layer came from."""
 
@@ -59,21 +88,35 @@ class OpKind(StrEnum):
 
 
 def _positive_int(where: str, field_name: str, value: Any) -> int:
+    """``value`` as an int from 1 to :data:`MAX_MACS`, or a :class:`WorkloadError`."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise WorkloadError(f"{where}: {field_name} must be a positive integer, not {value!r}")
+    if value > MAX_MACS:
+        raise WorkloadError(
+            f"{where}: {field_name} = {int(value):,} is too large; at most 2^45 = {MAX_MACS:,}"
+        )
     return int(value)
 
 
+def _set_ints(obj: Any, where: str, names: tuple[str, ...]) -> None:
+    """Check that the fields ``names`` of the frozen ``obj`` are positive integers and store
+    them as Python ints (numpy integers would wrap in the products of dimensions)."""
+    for name in names:
+        object.__setattr__(obj, name, _positive_int(where, name, getattr(obj, name)))
+
+
 def _pair(where: str, field_name: str, value: Any, *, minimum: int) -> tuple[int, int]:
-    """Accept ``v`` or ``(v_h, v_w)``; return a pair of ints >= ``minimum``."""
+    """Accept ``v`` or ``(v_h, v_w)``; return a pair of ints from ``minimum`` to
+    :data:`MAX_MACS`."""
     pair = tuple(value) if isinstance(value, list | tuple) else (value, value)
     ok = len(pair) == 2 and all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= minimum for v in pair
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and minimum <= v <= MAX_MACS
+        for v in pair
     )
     if not ok:
         raise WorkloadError(
-            f"{where}: {field_name} must be an integer >= {minimum} or a pair of them, "
-            f"not {value!r}"
+            f"{where}: {field_name} must be an integer from {minimum} to 2^45 or a pair of "
+            f"them, not {value!r}"
         )
     return int(pair[0]), int(pair[1])
 
@@ -113,8 +156,7 @@ class Conv2d:
         where = "conv"
         if not isinstance(self.ceil_mode, bool):
             raise WorkloadError(f"{where}: ceil_mode must be true or false, not {self.ceil_mode!r}")
-        for name in ("h", "w", "c", "k", "r", "s", "groups"):
-            _positive_int(where, name, getattr(self, name))
+        _set_ints(self, where, ("h", "w", "c", "k", "r", "s", "groups"))
         object.__setattr__(self, "stride", _pair(where, "stride", self.stride, minimum=1))
         object.__setattr__(self, "padding", _pair(where, "padding", self.padding, minimum=0))
         object.__setattr__(self, "dilation", _pair(where, "dilation", self.dilation, minimum=1))
@@ -171,8 +213,7 @@ class Linear:
     tokens: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("in_features", "out_features", "tokens"):
-            _positive_int("linear", name, getattr(self, name))
+        _set_ints(self, "linear", ("in_features", "out_features", "tokens"))
 
     @property
     def weight_shape(self) -> tuple[int, int]:
@@ -193,8 +234,7 @@ class MatMul:
     count: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("m", "k", "n", "count"):
-            _positive_int("matmul", name, getattr(self, name))
+        _set_ints(self, "matmul", ("m", "k", "n", "count"))
 
 
 @dataclass(frozen=True)
@@ -206,8 +246,7 @@ class Gemm:
     k: int
 
     def __post_init__(self) -> None:
-        for name in ("m", "n", "k"):
-            _positive_int("gemm", name, getattr(self, name))
+        _set_ints(self, "gemm", ("m", "n", "k"))
 
 
 Operator = Conv2d | Linear | MatMul | Gemm
@@ -297,7 +336,8 @@ class Layer:
                 f"layer {self.name!r}: op must be Conv2d, Linear, MatMul or Gemm, "
                 f"not {type(self.op).__name__}"
             )
-        _positive_int(f"layer {self.name!r}", "batch", self.batch)
+        _set_ints(self, f"layer {self.name!r}", ("batch",))
+        self._check_size()
         if self.nm is not None:
             pattern = parse_nm(self.nm, f"layer {self.name!r}")
             if pattern is None:
@@ -313,7 +353,6 @@ class Layer:
                         f"layer {self.name!r}: {what} have shape {tuple(value.shape)}, "
                         f"the operator needs {expected}"
                     )
-        self._check_weight_source()
         for field_name in ("activation_density", "weight_density"):
             density = getattr(self, field_name)
             is_number = isinstance(density, int | float) and not isinstance(density, bool)
@@ -321,11 +360,43 @@ class Layer:
                 raise WorkloadError(
                     f"layer {self.name!r}: {field_name} must be a number in (0, 1], not {density!r}"
                 )
+        self._check_weight_source()
         if self.weight_density < 1 and (self.nm is not None or self.compressed is not None):
             raise WorkloadError(
                 f"layer {self.name!r}: declare weight_density, nm or compressed weights, "
                 "not two of them"
             )
+        self._check_declared_size()
+
+    def _check_size(self) -> None:
+        """At most :data:`MAX_MACS` MACs, so that no count of the model can overflow."""
+        m, n, k, groups = self.gemm
+        macs = m * n * k * groups
+        if macs > MAX_MACS:
+            batch = f" (batch {self.batch:,})" if self.batch > 1 else ""
+            raise WorkloadError(
+                f"layer {self.name!r}: its GEMMs m x n x k x groups = {m:,} x {n:,} x {k:,} x "
+                f"{groups:,}{batch} are {macs:.3g} MACs; a layer may hold at most 2^45 = "
+                f"{MAX_MACS:,} MACs (so that every cycle, traffic and energy count fits int64)"
+            )
+
+    def _check_declared_size(self) -> None:
+        """Sparsity declared without weights keeps per-column arrays (one entry per output
+        column), and a declared density the distribution of a column's kept weights (one
+        entry per position along ``k``): both at most :data:`MAX_DECLARED_FILTERS`."""
+        shape = self.weight_shape
+        if shape is None or (self.nm is None and self.weight_density == 1):
+            return
+        what = "nm" if self.nm is not None else "weight_density"
+        sizes = [("output columns", shape[0])]
+        if self.nm is None:
+            sizes.append(("weights per column (k)", math.prod(shape[1:])))
+        for name, size in sizes:
+            if size > MAX_DECLARED_FILTERS:
+                raise WorkloadError(
+                    f"layer {self.name!r}: declared sparsity ({what}) needs at most 2^24 = "
+                    f"{MAX_DECLARED_FILTERS:,} {name}, not {size:,}"
+                )
 
     def _check_weight_source(self) -> None:
         if self.compressed is not None and self.nm is not None:
@@ -462,6 +533,13 @@ class Workload:
             if layer.name in seen:
                 raise WorkloadError(f"workload {self.name!r}: duplicate layer name {layer.name!r}")
             seen.add(layer.name)
+        total = self.macs
+        if total > MAX_MACS:
+            raise WorkloadError(
+                f"workload {self.name!r}: its {len(self.layers)} layers hold {total:.3g} MACs "
+                f"in total; a workload may hold at most 2^45 = {MAX_MACS:,} MACs (so that "
+                "every cycle, traffic and energy count fits int64)"
+            )
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)

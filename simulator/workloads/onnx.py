@@ -149,12 +149,17 @@ def _load_model(onnx: Any, model: str | Path | ModelProto) -> tuple[ModelProto, 
     """The model (not edited) and the name of where it came from."""
     if isinstance(model, str | Path):
         path = Path(model)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"ONNX model {path} does not exist")
+        if path.is_dir():
+            raise WorkloadError(f"ONNX model {path} is a directory, not a file")
         try:
-            return onnx.load(str(path)), str(path)
+            proto = onnx.load(str(path))
         except Exception as exc:  # protobuf's DecodeError, onnx's checker errors, ...
             raise WorkloadError(f"{path}: not a readable ONNX model ({_first_line(exc)})") from None
+        if not proto.graph.node and not proto.graph.input:
+            raise WorkloadError(f"{path}: not an ONNX model (it holds no graph)")
+        return proto, str(path)
     if not isinstance(model, onnx.ModelProto):
         raise WorkloadError(f"expected an ONNX file or onnx.ModelProto, not {type(model).__name__}")
     return model, model.graph.name or "onnx model"

@@ -1,36 +1,29 @@
-"""Import SCALE-Sim's input files: topology CSVs (conv and GEMM forms) and ``.cfg`` configs.
+"""Import SCALE-Sim's input files: ``.cfg`` configs, and topology CSVs
+(:mod:`simulator.workloads.scalesim_topology`, re-exported here).
 
 Configs: every key of SCALE-Sim v1 (ARM-software/SCALE-Sim), v2 and v3
 (scalesim-project) is accepted; what sparsa models becomes an
 :class:`~simulator.config.AcceleratorConfig` field, the rest is reported (see
-:func:`read_scalesim_cfg` for the table and the ``Bandwidth`` semantics).
-
-Topology conventions followed exactly (SCALE-Sim 2.x/3.x ``topology_utils``):
-
-- the first line is a header; every row ends with a trailing comma, and SCALE-Sim drops
-  the last field of each row (a row without the trailing comma is read in full here);
-- conv rows: ``name, ifmap_h, ifmap_w, filter_h, filter_w, channels, num_filters,
-  stride[, stride_w][, N:M]``. There is no padding column: the ifmap sizes are taken as
-  already padded, and ``out = ceil((ifmap - filter + stride) / stride)`` counts a last
-  partial window (``Conv2d(ceil_mode=True)``);
-- a conv whose name contains ``DP`` is depthwise: SCALE-Sim runs it as ``channels``
-  separate single-channel convs with ``num_filters`` filters each, which is a grouped
-  conv with ``groups = channels`` here;
-- GEMM rows (header ``..., M, N, K``): ``name, M, N, K[, N:M]``;
-- the optional sparsity column holds ``N:M`` (``1:1`` is dense).
+:func:`read_scalesim_cfg` for the table and the ``Bandwidth`` semantics). The file is
+read as SCALE-Sim's ``configparser.ConfigParser`` reads it (``key = value`` or
+``key: value``, keys in any case, whole-line ``#`` and ``;`` comments, a ``[DEFAULT]``
+section whose keys every section inherits), except that ``%`` is an ordinary character
+(no interpolation) and section names may be in any case.
 """
 
 from __future__ import annotations
 
 import configparser
 import logging
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from compress.errors import InputError, read_text
 from simulator.config import KIB, AcceleratorConfig, ConfigError, ScaleSimSparsity
-from simulator.workloads.layer import Conv2d, Gemm, Layer, Workload, WorkloadError, parse_nm
+from simulator.workloads.scalesim_topology import load_scalesim_topology
 
 __all__ = [
     "CFG_DEFAULT_CLOCK_MHZ",
@@ -44,93 +37,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _split_row(line: str) -> list[str]:
-    fields = [f.strip() for f in line.split(",")]
-    if fields and fields[-1] == "":
-        fields = fields[:-1]
-    return fields
-
-
-def _int(where: str, name: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise WorkloadError(f"{where}: {name} must be an integer, not {text!r}") from None
-
-
-def load_scalesim_topology(path: str | Path, form: str = "auto", batch: int = 1) -> Workload:
-    """Read a SCALE-Sim topology CSV into a :class:`Workload`.
-
-    Parameters
-    ----------
-    path : path
-        The CSV file.
-    form : {"auto", "conv", "gemm"}
-        ``auto`` picks ``gemm`` when the header's columns 2-4 are ``M, N, K``.
-    batch : int
-        Samples per inference (SCALE-Sim itself has no batch).
-    """
-    path = Path(path)
-    if form not in ("auto", "conv", "gemm"):
-        raise WorkloadError(f"topology form must be auto, conv or gemm, not {form!r}")
-    lines = [line.strip() for line in path.read_text().splitlines()]
-    lines = [line for line in lines if line]
-    if len(lines) < 2:
-        raise WorkloadError(f"topology {path}: needs a header line and at least one layer row")
-    header = [h.lower() for h in _split_row(lines[0])]
-    if form == "auto":
-        form = "gemm" if header[1:4] == ["m", "n", "k"] else "conv"
-    layers = []
-    for lineno, line in enumerate(lines[1:], start=2):
-        fields = _split_row(line)
-        where = f"topology {path.name} line {lineno}"
-        nm = None
-        if fields and ":" in fields[-1]:
-            nm = parse_nm(fields[-1], where)
-            fields = fields[:-1]
-        name = fields[0]
-        if form == "gemm":
-            if len(fields) != 4:
-                raise WorkloadError(
-                    f"{where}: a GEMM row needs name, M, N, K, got {len(fields)} fields"
-                )
-            m, n, k = (_int(where, col, v) for col, v in zip("MNK", fields[1:], strict=True))
-            op = Gemm(m=m, n=n, k=k)
-        else:
-            op = _conv_row(where, fields)
-        layers.append(Layer(name=name, op=op, batch=batch, nm=nm))
-    return Workload(name=path.stem, layers=tuple(layers), source=str(path))
-
-
-def _conv_row(where: str, fields: list[str]) -> Conv2d:
-    if len(fields) not in (8, 9):
-        raise WorkloadError(
-            f"{where}: a conv row needs name, ifmap_h, ifmap_w, filter_h, filter_w, channels, "
-            f"num_filters, stride[, stride_w], got {len(fields)} fields"
-        )
-    names = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride_h")
-    h, w, r, s, c, k, stride_h = (
-        _int(where, n, v) for n, v in zip(names, fields[1:8], strict=True)
-    )
-    stride_w = _int(where, "stride_w", fields[8]) if len(fields) == 9 else stride_h
-    try:
-        groups = c if "DP" in fields[0] else 1
-        filters = c * k if groups > 1 else k
-        return Conv2d(
-            h=h,
-            w=w,
-            c=c,
-            k=filters,
-            r=r,
-            s=s,
-            stride=(stride_h, stride_w),
-            groups=groups,
-            ceil_mode=True,
-        )
-    except WorkloadError as exc:
-        raise WorkloadError(f"{where}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- configs
@@ -236,6 +142,9 @@ _NOT_MODELLED = {
         "onchipmemorybankports": "SRAM bank conflicts",
         **dict.fromkeys(("readrequestbuffer", "writerequestbuffer"), "Ramulator request queues"),
         **dict.fromkeys(_LAYOUT_KEYS, "SRAM layouts and bank conflicts"),
+        # SCALE-Sim 2 and 3 read TopologyCsvLoc from [architecture_presets] when the file
+        # has a [network_presets] section (scale_config.py), so valid files hold it here.
+        "topologycsvloc": "the topology path (the workload is --workload)",
     },
     "layout": dict.fromkeys(_LAYOUT_KEYS, "SRAM layouts and bank conflicts"),
     "sparsity": dict.fromkeys(
@@ -288,23 +197,10 @@ def read_scalesim_cfg(path: str | Path) -> ScaleSimConfig:
     SCALE-Sim's ``ConfigParser`` refuses too) and bad values raise :class:`ConfigError`.
     """
     path = Path(path)
-    values, skipped, sparse = _entries(path)
+    values, origin, skipped, sparse = _entries(path)
     mode = _bandwidth_mode(values.pop("bandwidth_mode", ""), path)
     bandwidths = _bandwidths(values.pop("bandwidth", ""), path)
-    data: dict[str, object] = {"name": _run_name(values.pop("name", ""), path)}
-    notes = [
-        f"A SCALE-Sim cfg has no clock: {CFG_DEFAULT_CLOCK_MHZ:g} MHz, sparsa's default "
-        "(`sparsa simulate --clock-mhz` sets it)."
-    ]
-    for name, text in values.items():
-        data[name], note = _cfg_value(name, text, path)
-        notes += [note] if note else []
-    missing = {key: name for key, name in _DEFAULTED.items() if name not in values}
-    data["dram_bytes_per_cycle"], more = _dram_bandwidth(mode, bandwidths, path)
-    config = AcceleratorConfig.from_dict(data, source=str(path))
-    if missing:
-        given = ", ".join(f"{key} {_plain(getattr(config, name))}" for key, name in missing.items())
-        notes.append(f"Not in the file, so sparsa's defaults: {given}.")
+    config, notes, more = _accelerator(values, origin, mode, bandwidths, path)
     sparsity = _sparsity(sparse, path)
     if sparsity.support:
         if sparsity.optimized_mapping:
@@ -330,6 +226,52 @@ def read_scalesim_cfg(path: str | Path) -> ScaleSimConfig:
     return ScaleSimConfig(config, mode, bandwidths, sparsity, tuple(skipped), (*notes, *more))
 
 
+def _accelerator(
+    values: dict[str, str],
+    origin: dict[str, str],
+    mode: BandwidthMode,
+    bandwidths: tuple[int, ...],
+    path: Path,
+) -> tuple[AcceleratorConfig, list[str], list[str]]:
+    """The config of the modelled values, the notes on what the import assumed and the
+    bandwidth notes; a bad value raises :class:`ConfigError` naming its section and key."""
+    for name, key in (("rows", "ArrayHeight"), ("cols", "ArrayWidth")):
+        if name not in values:
+            raise ConfigError(f"[architecture_presets] {key}", None, "is required", str(path))
+    data: dict[str, object] = {"name": _run_name(values.pop("name", ""), path)}
+    notes = [
+        f"A SCALE-Sim cfg has no clock: {CFG_DEFAULT_CLOCK_MHZ:g} MHz, sparsa's default "
+        "(`sparsa simulate --clock-mhz` sets it)."
+    ]
+    for name, text in values.items():
+        data[name], note = _cfg_value(name, text, origin[name], path)
+        notes += [note] if note else []
+    missing = {key: name for key, name in _DEFAULTED.items() if name not in values}
+    data["dram_bytes_per_cycle"], more = _dram_bandwidth(mode, bandwidths, path)
+    default = "(not in the file: sparsa's default)"
+    origin |= {name: f"[architecture_presets] {key} {default}" for key, name in missing.items()}
+    if mode is BandwidthMode.USER:
+        origin["dram_bytes_per_cycle"] = origin["bandwidth"]
+    try:
+        config = AcceleratorConfig.from_dict(data, source=str(path))
+    except ConfigError as exc:
+        raise _from_file(exc, origin, values, path) from None
+    if missing:
+        given = ", ".join(f"{key} {_plain(getattr(config, name))}" for key, name in missing.items())
+        notes.append(f"Not in the file, so sparsa's defaults: {given}.")
+    return config, notes, more
+
+
+def _from_file(exc: ConfigError, origin: dict[str, str], values: dict[str, str], path: Path):
+    """``exc`` (about a config field) restated for the cfg key that set the field."""
+    key = origin.get(exc.field)
+    if key is None:
+        return exc
+    written = values.get(exc.field, exc.value)
+    gives = f"gives {exc.field} = {exc.value!r}, which " if str(written) != str(exc.value) else ""
+    return ConfigError(f"{key} ({exc.field})", written, gives + exc.allowed, str(path))
+
+
 def load_scalesim_cfg(path: str | Path) -> AcceleratorConfig:
     """The :class:`AcceleratorConfig` of a SCALE-Sim cfg (:func:`read_scalesim_cfg`), with
     what the import assumed or left out logged (warnings when it changes results)."""
@@ -343,26 +285,22 @@ def load_scalesim_cfg(path: str | Path) -> AcceleratorConfig:
 _Skipped = dict[str, tuple[str, str]]
 
 
-def _entries(path: Path) -> tuple[dict[str, str], _Skipped, dict[str, str]]:
-    """Every key of the file, sorted: modelled values by target, the not-modelled ones
-    (``"[section] Key = value"`` -> ``(Key, reason)``) and the ``[sparsity]`` section."""
-    parser = configparser.ConfigParser()
-    parser.optionxform = str  # keep SCALE-Sim's spelling for the report; match lower-cased
-    try:
-        parser.read_string(path.read_text())
-    except configparser.Error as exc:
-        raise ConfigError("<file>", str(path), f"is not a SCALE-Sim cfg file ({exc})") from None
+def _entries(path: Path) -> tuple[dict[str, str], dict[str, str], _Skipped, dict[str, str]]:
+    """Every key of the file, sorted: modelled values by target and the key that set each
+    (``"[section] Key"``), the not-modelled ones (``"[section] Key = value"`` -> ``(Key,
+    reason)``) and the ``[sparsity]`` section (lower-case keys)."""
     values: dict[str, str] = {}
+    origin: dict[str, str] = {}
     skipped: _Skipped = {}
     sparse: dict[str, str] = {}
-    for section in parser.sections():
+    for section, entries in _sections(path).items():
         where = section.lower()
-        for key, raw in parser.items(section):
+        for key, raw in entries.items():
             text, lower = raw.strip().strip('"').strip(), key.lower()
             target = _MODELLED.get((where, lower))
             reason = _NOT_MODELLED.get(where, {}).get(lower)
             if target is not None:
-                values[target] = text
+                values[target], origin[target] = text, f"[{section}] {key}"
             elif reason is not None:
                 skipped[f"[{section}] {key} = {text}"] = (key, reason)
             else:
@@ -371,7 +309,51 @@ def _entries(path: Path) -> tuple[dict[str, str], _Skipped, dict[str, str]]:
                 )
             if where == "sparsity":
                 sparse[lower] = text
-    return values, skipped, sparse
+    return values, origin, skipped, sparse
+
+
+# configparser's own DEFAULT section would copy its keys into every section before we see
+# them; with this name (which no file uses) [DEFAULT] is read as written and merged here.
+_NO_DEFAULT_SECTION = "\0sparsa: no default section"
+
+
+def _known(section: str, key: str) -> bool:
+    return (section, key) in _MODELLED or key in _NOT_MODELLED.get(section, {})
+
+
+def _sections(path: Path) -> dict[str, dict[str, str]]:
+    """The file's sections and their ``key: value`` entries as SCALE-Sim's ConfigParser
+    reads them, without ``%`` interpolation; a ``[DEFAULT]`` key goes to every section of
+    the file that knows it (and does not set it). A key given twice in one section, in any
+    case, is an error, as in SCALE-Sim."""
+    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULT_SECTION)
+    parser.optionxform = str  # keep SCALE-Sim's spelling for the report; match lower-cased
+    try:
+        parser.read_string(read_text(path, "SCALE-Sim config"), source=str(path))
+    except configparser.Error as exc:
+        problem = " ".join(str(exc).split())
+        raise InputError(f"SCALE-Sim config {path} is not a cfg file: {problem}") from None
+    sections: dict[str, dict[str, str]] = {}
+    for name in parser.sections():
+        entries = sections.setdefault(name, {})
+        for key, raw in parser.items(name):
+            twice = [k for k in entries if k.lower() == key.lower()]
+            if twice:
+                raise ConfigError(
+                    f"[{name}] {key}", raw, f"is given twice (also as {twice[0]})", str(path)
+                )
+            entries[key] = raw
+    defaults = sections.pop("DEFAULT", {})
+    for key, raw in defaults.items():
+        targets = [name for name in sections if _known(name.lower(), key.lower())]
+        if not targets:
+            raise ConfigError(
+                f"[DEFAULT] {key}", raw, "is not a SCALE-Sim configuration key", str(path)
+            )
+        for name in targets:
+            if all(k.lower() != key.lower() for k in sections[name]):
+                sections[name][key] = raw
+    return sections
 
 
 def _plain(value: object) -> str:
@@ -476,7 +458,7 @@ def _sparsity(section: dict[str, str], path: Path) -> SparsitySection:
     )
 
 
-def _cfg_value(name: str, text: str, path: Path) -> tuple[object, str]:
+def _cfg_value(name: str, text: str, key: str, path: Path) -> tuple[object, str]:
     """A modelled key's value, and a note when the import changed what was written."""
     if name == "dataflow":
         return text.lower(), ""
@@ -489,7 +471,10 @@ def _cfg_value(name: str, text: str, path: Path) -> tuple[object, str]:
     try:
         number = float(first)
     except ValueError:
-        raise ConfigError(name, text, "must be a number in a SCALE-Sim cfg", str(path)) from None
+        hint = " (comments must be on lines of their own)" if "#" in text or ";" in text else ""
+        raise ConfigError(f"{key} ({name})", text, f"must be a number{hint}", str(path)) from None
     if name.endswith("_sram_bytes"):
         number *= KIB
+    if not math.isfinite(number):
+        raise ConfigError(f"{key} ({name})", text, "must be a finite number", str(path))
     return (int(number) if number.is_integer() else number), note

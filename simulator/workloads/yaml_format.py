@@ -19,11 +19,14 @@ energy. Unknown keys are errors that name the layer and the key.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from compress.errors import load_yaml
+from simulator.config import parse_number
 from simulator.workloads.layer import OP_OF_KEY, Layer, Workload, WorkloadError, parse_nm
 
 __all__ = ["load_workload_yaml", "workload_from_dict", "write_workload_yaml"]
@@ -48,27 +51,60 @@ def workload_from_dict(data: Mapping[str, Any], source: str = "") -> Workload:
     _reject_unknown(where, data, {"name", "batch", "layers"})
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:
-        raise WorkloadError(f"{where}: 'layers' must be a non-empty list")
+        raise WorkloadError(
+            f"{where}: 'layers' must be a non-empty list of layers (- name: ... lines), "
+            f"not {_short(layers_data)}"
+        )
     batch = data.get("batch", 1)
-    layers = [_layer_from_dict(item, i, batch, where) for i, item in enumerate(layers_data)]
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"{where}: 'batch' must be a positive integer, not {batch!r}")
     name = data.get("name") or (Path(source).stem if source else "workload")
+    if not isinstance(name, str | int):
+        raise WorkloadError(f"{where}: 'name' must be text, not {_short(name)}")
+    layers = [_layer_from_dict(item, i, batch, where) for i, item in enumerate(layers_data)]
     return Workload(name=str(name), layers=tuple(layers), source=source)
 
 
-def _reject_unknown(where: str, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reject_unknown(where: str, data: Mapping[Any, Any], allowed: Iterable[str]) -> None:
     allowed = set(allowed)
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - allowed, key=str)
     if unknown:
         raise WorkloadError(
             f"{where}: unknown key {unknown[0]!r}; allowed keys are {', '.join(sorted(allowed))}"
         )
 
 
+def _operator(here: str, key: str, params: Any) -> Any:
+    """The operator of a layer's ``key: {params}`` entry."""
+    cls = OP_OF_KEY[key]
+    if not isinstance(params, Mapping):
+        raise WorkloadError(f"{here}: {key} must be a mapping of its parameters, not {params!r}")
+    fields = cls.__dataclass_fields__
+    _reject_unknown(f"{here} {key}", params, fields)
+    required = [name for name, f in fields.items() if f.default is MISSING]
+    missing = [name for name in required if name not in params]
+    if missing:
+        raise WorkloadError(
+            f"{here}: {key} needs {', '.join(required)}; missing {', '.join(missing)}"
+        )
+    try:
+        return cls(**params)
+    except WorkloadError as exc:
+        raise WorkloadError(f"{here}: {exc}") from None
+
+
 def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
     if not isinstance(item, Mapping):
-        raise WorkloadError(f"{where}: layer #{index} must be a mapping, not {item!r}")
+        raise WorkloadError(f"{where}: layer #{index} must be a mapping, not {_short(item)}")
     name = item.get("name", f"layer{index}")
-    here = f"{where}: layer {name!r}"
+    if not isinstance(name, str | int) or isinstance(name, bool) or name == "":
+        raise WorkloadError(f"{where}: layer #{index}: name must be text, not {name!r}")
+    here = f"{where}: layer {str(name)!r}"
     _reject_unknown(here, item, {"name", "nm", "activation_density", "weight_density", *OP_OF_KEY})
     op_keys = [key for key in OP_OF_KEY if key in item]
     if len(op_keys) != 1:
@@ -76,39 +112,28 @@ def _layer_from_dict(item: Any, index: int, batch: int, where: str) -> Layer:
             f"{here}: needs exactly one operator key among {', '.join(OP_OF_KEY)}, "
             f"found {op_keys or 'none'}"
         )
-    cls = OP_OF_KEY[op_keys[0]]
-    params = item[op_keys[0]]
-    if not isinstance(params, Mapping):
-        raise WorkloadError(f"{here}: {op_keys[0]} must be a mapping of its parameters")
-    allowed = set(cls.__dataclass_fields__)
-    _reject_unknown(f"{here} {op_keys[0]}", params, allowed)
-    try:
-        op = cls(**params)
-    except TypeError as exc:
-        raise WorkloadError(f"{here}: {exc}") from None
-    except WorkloadError as exc:
-        raise WorkloadError(f"{here}: {exc}") from None
+    op = _operator(here, op_keys[0], item[op_keys[0]])
+    nm = parse_nm(item.get("nm"), here)
     try:
         return Layer(
             name=str(name),
             op=op,
             batch=batch,
-            nm=parse_nm(item.get("nm"), here),
-            activation_density=item.get("activation_density", 1.0),
-            weight_density=item.get("weight_density", 1.0),
+            nm=nm,
+            activation_density=parse_number(item.get("activation_density", 1.0)),
+            weight_density=parse_number(item.get("weight_density", 1.0)),
         )
     except WorkloadError as exc:
         raise WorkloadError(f"{where}: {exc}") from None
 
 
 def load_workload_yaml(path: str | Path) -> Workload:
-    """Read a workload in sparsa's YAML format (see :func:`workload_from_dict`)."""
+    """Read a workload in sparsa's YAML format (see :func:`workload_from_dict`): UTF-8 text
+    holding a mapping (:func:`compress.errors.load_yaml`)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise WorkloadError(f"workload {path}: not valid YAML ({exc})") from None
-    return workload_from_dict(data, source=str(path))
+    if not path.exists():
+        raise FileNotFoundError(f"workload file {path} does not exist")
+    return workload_from_dict(load_yaml(path, "workload"), source=str(path))
 
 
 def write_workload_yaml(workload: Workload, path: str | Path) -> None:

@@ -588,5 +588,9 @@ def zoo_workload(spec: str, batch: int = 1) -> Workload:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise WorkloadError(f"unknown zoo network {name!r}{hint}; known networks: {', '.join(ZOO)}")
     params = _parse_params(entry, param_text) if sep else {}
-    workload = entry.build(batch, **params)
+    try:
+        workload = entry.build(batch, **params)
+    except WorkloadError as exc:  # a layer too large for the model (MAX_MACS)
+        given = ", ".join(f"{k}={v}" for k, v in {"batch": batch, **params}.items())
+        raise WorkloadError(f"zoo network {name!r} with {given}: {exc}") from None
     return Workload(name=spec, layers=workload.layers, source="zoo")

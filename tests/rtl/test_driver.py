@@ -344,7 +344,8 @@ def test_model_is_simulate_on_compressed_tensors(recipe, shape, m, n, k, limit, 
         nm_patterns=["2:4", "1:4"],
         accumulator_bits=20,
         stream_tiling="fit" if limit else "none",
-        ofmap_sram_bytes=max(1, limit) * cols * 20 * 2 // 8,
+        # Ts = limit (double-buffered), and at least one byte per PE (Ts = 1 then).
+        ofmap_sram_bytes=max(max(1, limit) * cols * 20 * 2 // 8, rows * cols),
     )
     layer = Layer("g", Gemm(m, n, k), compressed=ct.stats, weight_source=WeightSource.COMPRESSED)
     result = simulate(Workload("w", (layer,)), config).layers[0]

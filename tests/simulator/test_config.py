@@ -8,13 +8,18 @@ import re
 import pytest
 import yaml
 
+from compress.errors import InputError
 from simulator.config import (
+    CLOCK_MHZ_RANGE,
+    DRAM_BYTES_PER_CYCLE_RANGE,
+    HUFFMAN_SYMBOLS_PER_CYCLE_RANGE,
     AcceleratorConfig,
     ConfigError,
     Dataflow,
     FoldSchedule,
     InterLayerActivations,
     StreamTiling,
+    min_buffer_bytes,
     parse_bytes,
 )
 from simulator.demo import DEFAULT_ACCELERATOR
@@ -32,8 +37,26 @@ from tests.conftest import ROOT
         ({"dataflow": "xs"}, "dataflow", "one of os, ws, is"),
         ({"ifmap_sram_bytes": -1}, "ifmap_sram_bytes", "integer from 1"),
         ({"filter_sram_bytes": "lots"}, "filter_sram_bytes", "integer from 1"),
-        ({"dram_bytes_per_cycle": 0}, "dram_bytes_per_cycle", "positive number"),
-        ({"clock_mhz": float("nan")}, "clock_mhz", "positive"),
+        ({"dram_bytes_per_cycle": 0}, "dram_bytes_per_cycle", "from 0.01 to 1e+15"),
+        ({"dram_bytes_per_cycle": 1e16}, "dram_bytes_per_cycle", "from 0.01 to 1e+15"),
+        ({"clock_mhz": float("nan")}, "clock_mhz", "from 0.001 to 100000"),
+        ({"clock_mhz": 1e-300}, "clock_mhz", "1 kHz to 100 GHz"),
+        ({"clock_mhz": 1e6}, "clock_mhz", "1 kHz to 100 GHz"),
+        ({"clock_mhz": float("inf")}, "clock_mhz", "1 kHz to 100 GHz"),
+        ({"clock_mhz": "fast"}, "clock_mhz", "not text"),
+        ({"clock_mhz": True}, "clock_mhz", "not true/false"),
+        ({"rows": "8"}, "rows", "not text"),
+        ({"rows": "1e3"}, "rows", "without an exponent (1000)"),
+        ({"rows": [8]}, "rows", "not a list"),
+        ({"rows": 65537}, "rows", "from 1 to 65,536"),
+        ({"dataflow": ["ws"]}, "dataflow", "one of os, ws, is"),
+        ({"dataflow": {"a": 1}}, "dataflow", "one of os, ws, is"),
+        ({"energy_table": ["eyeriss"]}, "energy_table", "one of eyeriss, horowitz45"),
+        ({"technology_nm": 3}, "technology_nm", "from 7 to 180 (nm)"),
+        ({"ifmap_sram_bytes": 1 << 41}, "ifmap_sram_bytes", "to 1,099,511,627,776"),
+        ({"ifmap_sram_bytes": "64 XB"}, "ifmap_sram_bytes", "a size such as '64 KiB'"),
+        ({"ifmap_sram_bytes": 15}, "ifmap_sram_bytes", "one 8-bit word per PE"),
+        ({"filter_sram_bytes": 1}, "filter_sram_bytes", "4 x 4 = 16 PEs need at least 16"),
         ({"activation_bits": 33}, "activation_bits", "1 to 32"),
         ({"accumulator_overflow": "clip"}, "accumulator_overflow", "wrap, saturate"),
         ({"fold_schedule": "pipelined"}, "fold_schedule", "sequential, overlapped"),
@@ -201,8 +224,9 @@ def test_sparse_pe_fields_parse_and_round_trip(tmp_path):
         ({"decoder_entries": 16}, "decoder_entries", "needs weight_decoder: codebook"),
         ({"decoder_vector_length": 8}, "decoder_vector_length", "weight_decoder is none"),
         ({"weight_decoder": "lut"}, "weight_decoder", "none, codebook"),
-        ({"weight_decoder": "codebook", "decoder_entries": 1}, "decoder_entries", "2 to 65536"),
-        ({"huffman_symbols_per_cycle": -1}, "huffman_symbols_per_cycle", ">= 0"),
+        ({"weight_decoder": "codebook", "decoder_entries": 1}, "decoder_entries", "2 to 65,536"),
+        ({"huffman_symbols_per_cycle": -1}, "huffman_symbols_per_cycle", "0 (no decoder) or"),
+        ({"huffman_symbols_per_cycle": 1e-9}, "huffman_symbols_per_cycle", "from 0.01 to 1024"),
         ({"zero_gating": "yes"}, "zero_gating", "true or false"),
     ],
 )
@@ -210,3 +234,99 @@ def test_sparse_pe_combinations_are_refused(changes, field, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
         AcceleratorConfig(rows=4, cols=4, **changes)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "value"),
+    [
+        ("clock_mhz", "1.5e3", 1500.0),
+        ("clock_mhz", "1e3", 1000.0),
+        ("dram_bytes_per_cycle", "2.5E1", 25.0),
+        ("technology_nm", "4.5e1", 45.0),
+        ("huffman_symbols_per_cycle", "1e0", 1.0),
+    ],
+)
+def test_numbers_yaml_1_1_reads_as_text_are_numbers(tmp_path, field, text, value):
+    # YAML 1.2 reads 1.5e3 as a float; PyYAML (YAML 1.1) leaves it a string.
+    path = tmp_path / "a.yaml"
+    path.write_text(f"rows: 4\ncols: 4\n{field}: {text}\n")
+    assert isinstance(yaml.safe_load(path.read_text())[field], str)
+    config = load_config(path)
+    assert getattr(config, field) == value
+    assert AcceleratorConfig(rows=4, cols=4, **{field: text}) == config.replace(name="accelerator")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("5\n", "must hold a YAML mapping (key: value lines) at the top level, not a int"),
+        ("- rows: 4\n", "at the top level, not a list"),
+        ("rows: [4\n", "is not valid YAML"),
+        ("rows: 4\ncols: 4\n5: 3\nx: 2\n", "accelerator field '5' = 3: is not a config field"),
+    ],
+)
+def test_yaml_files_of_the_wrong_shape_are_one_clear_error(tmp_path, text, fragment):
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        load_config(path)
+
+
+def test_a_config_file_that_is_not_utf8_or_is_a_directory_is_named(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_bytes(b"rows: 4\ncols: 4\nname: caf\xe9\n")
+    with pytest.raises(InputError, match=r"is not UTF-8 text \(byte 0xe9 at offset 25\)"):
+        load_config(path)
+    (tmp_path / "d.yaml").mkdir()
+    with pytest.raises(InputError, match="d.yaml is a directory, not a file"):
+        load_config(tmp_path / "d.yaml")
+
+
+def test_a_file_name_a_config_name_cannot_hold_names_it_after_its_letters(tmp_path):
+    for stem, name in (("my config", "my_config"), (".hidden", "hidden"), ("%%", "accelerator")):
+        path = tmp_path / f"{stem}.yaml"
+        path.write_text("rows: 4\ncols: 4\n")
+        assert load_config(path).name == name
+
+
+def test_a_missing_energy_override_file_names_the_field(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("rows: 4\ncols: 4\nenergy_overrides: nope.yaml\n")
+    with pytest.raises(
+        ConfigError, match=r"'energy_overrides' = 'nope.yaml': names no file"
+    ) as info:
+        load_config(path)
+    assert str(tmp_path / "nope.yaml") in str(info.value)
+
+
+def test_buffers_hold_one_word_per_pe_of_their_operand():
+    assert min_buffer_bytes(16, 16, 4, 2) == {
+        "ifmap_sram_bytes": 128,
+        "filter_sram_bytes": 64,
+        "ofmap_sram_bytes": 128,
+    }
+    least = dict(ifmap_sram_bytes=128, filter_sram_bytes=64, ofmap_sram_bytes=128)
+    AcceleratorConfig(rows=16, cols=16, activation_bits=4, weight_bits=2, **least)
+    for name in least:
+        with pytest.raises(ConfigError, match=f"'{name}' = .*word per PE: rows x cols = 16 x 16"):
+            AcceleratorConfig(
+                rows=16, cols=16, activation_bits=4, weight_bits=2, **{**least, name: 63}
+            )
+    # Every shipped config, and a SCALE-Sim-sized 256 x 256 array with 64 KiB, is allowed.
+    AcceleratorConfig(rows=256, cols=256)
+
+
+@pytest.mark.parametrize(
+    ("field", "low", "high"),
+    [
+        ("clock_mhz", CLOCK_MHZ_RANGE[0], CLOCK_MHZ_RANGE[1]),
+        ("dram_bytes_per_cycle", DRAM_BYTES_PER_CYCLE_RANGE[0], DRAM_BYTES_PER_CYCLE_RANGE[1]),
+        ("huffman_symbols_per_cycle", *HUFFMAN_SYMBOLS_PER_CYCLE_RANGE),
+    ],
+)
+def test_number_bounds_are_inclusive_and_refused_just_past(field, low, high):
+    for value in (low, high):
+        assert getattr(AcceleratorConfig(rows=4, cols=4, **{field: value}), field) == value
+    for value in (low * 0.999, high * 1.001, -low):
+        with pytest.raises(ConfigError, match=f"'{field}' = "):
+            AcceleratorConfig(rows=4, cols=4, **{field: value})

@@ -32,6 +32,7 @@ from simulator.model.energy import (
     load_energy_table,
 )
 from simulator.model.mapping import Operand
+from tests.simulator.config_helpers import roomy_config
 
 DATA = Path(__file__).resolve().parents[3] / "simulator" / "data"
 
@@ -135,7 +136,7 @@ def test_eyeriss_table_gives_the_papers_ratios_at_16_bits():
 # ---- energy = sum of its parts ----------------------------------------------------------
 
 configs = st.builds(
-    AcceleratorConfig,
+    roomy_config,
     rows=st.integers(1, 32),
     cols=st.integers(1, 32),
     dataflow=st.sampled_from(["os", "ws", "is"]),

@@ -15,6 +15,7 @@ from simulator.config import Dataflow
 from simulator.model.mapping import OPERAND_ROLES, Operand, Role, dataflow_code
 from simulator.workloads.scalesim import load_scalesim_cfg, load_scalesim_topology
 from tests.conftest import DATA
+from tests.simulator.config_helpers import roomy_config
 from tests.simulator.model.arrays import stall_arrays, timing_arrays, traffic_arrays
 
 HUGE = 1 << 40  # bytes: every operand fits
@@ -183,7 +184,7 @@ def test_access_counts_against_scalesim(row):
 # ---- stalls ---------------------------------------------------------------------------
 
 configs = st.builds(
-    AcceleratorConfig,
+    roomy_config,
     rows=st.integers(1, 64),
     cols=st.integers(1, 64),
     dataflow=st.sampled_from(["os", "ws", "is"]),
@@ -398,7 +399,7 @@ def test_ws_stream_tiles_by_hand():
 
 
 fit_configs = st.builds(
-    AcceleratorConfig,
+    roomy_config,
     rows=st.integers(1, 64),
     cols=st.integers(1, 64),
     dataflow=st.sampled_from(["ws", "is"]),

@@ -10,13 +10,14 @@ from simulator.model.columns import LayerColumns
 from simulator.model.residency import activation_graph
 
 # Two GEMMs in a chain: layer 1 writes 4 x 16 outputs (64 bytes at 8 bits) that layer 2
-# reads; 16x16 PEs, so neither layer folds.
+# reads; 3x16 PEs (48: the smallest buffer below holds one byte per PE), so neither layer
+# folds along n, and its folds along k leave the DRAM traffic as unfolded.
 CHAIN = Workload("chain", (Layer("l1", Gemm(m=4, n=16, k=8)), Layer("l2", Gemm(m=4, n=8, k=16))))
 
 
 def config(ifmap_bytes: int, mode: str = "on_chip") -> AcceleratorConfig:
     return AcceleratorConfig(
-        rows=16, cols=16, ifmap_sram_bytes=ifmap_bytes, inter_layer_activations=mode
+        rows=3, cols=16, ifmap_sram_bytes=ifmap_bytes, inter_layer_activations=mode
     )
 
 

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, MatMul, Workload, simulate
 from simulator.model.roofline import BOUND_NAMES, roofline
+from tests.simulator.config_helpers import roomy_config
 
 configs = st.builds(
-    AcceleratorConfig,
+    roomy_config,
     rows=st.integers(1, 64),
     cols=st.integers(1, 64),
     dataflow=st.sampled_from(["os", "ws", "is"]),

@@ -152,8 +152,9 @@ def test_report_names_the_tiling_and_when_even_one_vector_does_not_fit(small):
     text = render_markdown(simulate(workload, config))
     assert "overlapped folds, stream tiles of 21 vectors," in text
     assert "Partial sums spill" not in text
-    # 8 columns x 24 bits = 192 bits per vector; 16 bytes double-buffered = 64 bits.
-    tiny = simulate(workload, config.replace(ofmap_sram_bytes=16))
+    # 8 columns x 24 bits = 192 bits per vector; 16 bytes double-buffered = 64 bits (on 2
+    # rows, so that 16 bytes still hold one byte per PE).
+    tiny = simulate(workload, config.replace(rows=2, ofmap_sram_bytes=16))
     text = render_markdown(tiny)
     assert "stream tiles of 1 vector," in text
     assert "Tiling is on, but even one streamed vector's partial sums (8 x 24 bits)" in text

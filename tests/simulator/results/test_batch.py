@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Linear, MatMul, Workload, simulate
 from simulator.results.batch import BOUND_NAMES, BatchResult, evaluate_configs
+from tests.simulator.config_helpers import roomy_config
 
 WORKLOAD = Workload(
     "mixed",
@@ -24,7 +25,7 @@ WORKLOAD = Workload(
 )
 
 configs = st.builds(
-    AcceleratorConfig,
+    roomy_config,
     rows=st.integers(1, 128),
     cols=st.integers(1, 128),
     dataflow=st.sampled_from(["os", "ws", "is"]),
@@ -79,7 +80,7 @@ def test_simulate_equals_a_batch_of_one(config):
 def test_a_batch_of_mixed_configs_equals_one_at_a_time():
     rng = np.random.default_rng(7)
     mixed = [
-        AcceleratorConfig(
+        roomy_config(
             rows=int(rng.integers(1, 100)),
             cols=int(rng.integers(1, 100)),
             dataflow=("os", "ws", "is")[i % 3],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from compress.errors import InputError
 from simulator.config import ConfigError, Dataflow, StreamTiling
 from simulator.results.simulate import simulate
 from simulator.workloads.layer import Gemm, Layer, OpKind, Workload, WorkloadError
@@ -274,5 +275,97 @@ def test_cfg_not_modelled_keys_are_logged(tmp_path, caplog):
 def test_cfg_bad_value_names_field(tmp_path):
     path = tmp_path / "x.cfg"
     path.write_text("[architecture_presets]\nArrayHeight: 0\nArrayWidth: 4\n")
-    with pytest.raises(ConfigError, match="'rows' = 0"):
+    with pytest.raises(ConfigError, match=r"ArrayHeight \(rows\)' = '0'"):
         load_scalesim_cfg(path)
+
+
+ORACLE_CFG = (DATA / "scalesim" / "configs" / "a8x8_ws_calc.cfg").read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        # A % is an ordinary character (SCALE-Sim's ConfigParser would interpolate it).
+        (("run_name = a8x8_ws_calc", "run_name = 50%_dense"), lambda c: c.name == "50__dense"),
+        # Keys in any case, sections in any case, whole-line comments of both kinds.
+        (("ArrayHeight:    8", "# rows\n; still rows\narrayheight = 16"), lambda c: c.rows == 16),
+        (("[architecture_presets]", "[Architecture_Presets]"), lambda c: c.cols == 8),
+        # SCALE-Sim 2 and 3 read TopologyCsvLoc from [architecture_presets].
+        (
+            ("Dataflow : ws", 'Dataflow : ws\nTopologyCsvLoc: "./t.csv"'),
+            lambda c: c.dataflow is Dataflow.WS,
+        ),
+        # Values SCALE-Sim strips, and a trailing comma after a Bandwidth list.
+        (("Bandwidth : 10", "Bandwidth :   10,  "), lambda c: c.rows == 8),
+    ],
+)
+def test_valid_scalesim_files_import(tmp_path, change, check):
+    path = tmp_path / "a.cfg"
+    assert change[0] in ORACLE_CFG
+    path.write_text(ORACLE_CFG.replace(*change))
+    assert check(load_scalesim_cfg(path))
+
+
+def test_default_section_keys_go_to_the_sections_that_know_them(tmp_path):
+    path = tmp_path / "d.cfg"
+    path.write_text(
+        "[DEFAULT]\nDataflow: os\nInterfaceBandwidth: USER\nBandwidth: 4\n"
+        "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\n[run_presets]\n"
+    )
+    imported = read_scalesim_cfg(path)
+    assert imported.config.dataflow is Dataflow.OS
+    assert imported.bandwidth_mode is BandwidthMode.USER
+    assert imported.config.dram_bytes_per_cycle == 4
+    # A section's own value wins over the default.
+    path.write_text(path.read_text().replace("ArrayWidth: 8", "ArrayWidth: 8\nDataflow: is"))
+    assert load_scalesim_cfg(path).dataflow is Dataflow.IS
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[DEFAULT]\nFoo: 1\n", r"'\[DEFAULT\] Foo' = '1': is not a SCALE-Sim configuration key"),
+        ("[architecture_presets]\nArrayWidth: 8\n", r"ArrayHeight' = None: is required"),
+        ("[architecture_presets]\nArrayHeight: 8\narrayHEIGHT: 9\nArrayWidth: 8\n", "twice"),
+        ("ArrayHeight: 8\n", "is not a cfg file: File contains no section headers"),
+        (
+            "[architecture_presets]\nArrayHeight: 8 # rows\nArrayWidth: 8\n",
+            r"ArrayHeight \(rows\)' = '8 # rows': must be a number \(comments must be on lines",
+        ),
+        (
+            "[architecture_presets]\nArrayHeight: 512\nArrayWidth: 512\n",
+            r"IfmapSramSzkB \(not in the file: sparsa's default\) \(ifmap_sram_bytes\)' = 65536",
+        ),
+        (
+            "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nOfmapSramSzkB: 0.03\n",
+            r"OfmapSramSzkB \(ofmap_sram_bytes\)' = '0.03': gives ofmap_sram_bytes = 30.72",
+        ),
+    ],
+)
+def test_cfg_errors_name_the_section_and_key(tmp_path, text, fragment):
+    path = tmp_path / "x.cfg"
+    path.write_text(text)
+    with pytest.raises(InputError, match=fragment):
+        load_scalesim_cfg(path)
+
+
+def test_topology_rows_as_scalesim_reads_them(tmp_path):
+    path = tmp_path / "t.csv"
+    # A byte-order mark and CRLF line ends (a spreadsheet's CSV), blank lines, an empty
+    # sparsity column and columns after the sparsity one (SCALE-Sim 3 ignores them).
+    path.write_bytes(
+        b"\xef\xbb\xbfLayer, M, N, K, Sparsity,\r\n\r\na, 4, 5, 6, ,\r\nb, 4, 5, 8, 2:4, 7,\r\n"
+    )
+    a, b = load_scalesim_topology(path).layers
+    assert a.gemm == (4, 5, 6, 1) and a.nm is None
+    assert b.gemm == (4, 5, 8, 1) and b.nm == (2, 4)
+
+
+def test_topology_errors_give_the_line_of_the_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Layer, M, N, K,\n\n\ng, 1, 2, x,\n")
+    with pytest.raises(WorkloadError, match="t.csv line 4: K must be an integer, not 'x'"):
+        load_scalesim_topology(path)
+    path.write_text("Layer, A, B, C,\ng, 1, 2, 3,\n")
+    with pytest.raises(WorkloadError, match="header names columns 2 to 4 M, N, K"):
+        load_scalesim_topology(path)

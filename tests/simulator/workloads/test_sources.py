@@ -52,3 +52,26 @@ def test_simulate_an_onnx_model(tmp_path, capsys):
     assert result["workload"]["name"] == "digits-cnn"
     assert [layer["name"] for layer in result["layers"]] == ["conv1", "conv2", "fc"]
     assert result["total"]["macs"] == 9216 + 73728 + 1280
+
+
+@pytest.mark.parametrize("batch", [0, -1, True, 2.0])
+def test_a_batch_that_is_not_a_positive_integer_is_refused_not_run_as_one(batch):
+    with pytest.raises(WorkloadError, match="batch must be a positive integer"):
+        load_workload("resnet18", batch=batch)
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.yaml", "d.onnx"])
+def test_a_directory_is_named_as_one(tmp_path, name):
+    (tmp_path / name).mkdir()
+    with pytest.raises(WorkloadError, match=f"{name} is a directory, not a file"):
+        load_workload(str(tmp_path / name))
+
+
+def test_configs_by_suffix_in_any_case(tmp_path):
+    from simulator.workloads.sources import load_config
+
+    cfg = (ROOT / "tests" / "data" / "scalesim" / "configs" / "a8x8_os_calc.cfg").read_text()
+    (tmp_path / "A.CFG").write_text(cfg)
+    assert load_config(tmp_path / "A.CFG").rows == 8
+    with pytest.raises(FileNotFoundError, match="accelerator config .*nope.cfg does not exist"):
+        load_config(tmp_path / "nope.cfg")
