@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from compress.errors import InputError
-from simulator.config import FIELD_NAMES, AcceleratorConfig, ConfigError, parse_bytes
+from simulator.config import (
+    FIELD_NAMES,
+    AcceleratorConfig,
+    ConfigError,
+    field_problem,
+    parse_bytes,
+)
 
 __all__ = [
     "INT_FIELDS",
@@ -297,7 +303,9 @@ def _as_field(name: str, value: float) -> int | float:
 
 
 def _check_value(name: str, value: Any, base: AcceleratorConfig) -> None:
-    try:
-        base.replace(**{name: value})
-    except ConfigError as exc:
-        raise SpecError(f"axis '{name}': value {value!r} {exc.allowed}") from None
+    """The field's own rule on one axis value. Rules across fields (a buffer of one word
+    per PE, N:M patterns for N:M PEs) are checked per point, once the other axes' values
+    are known (:func:`simulator.sweep.engine.make_tasks`)."""
+    problem = field_problem(name, value)
+    if problem:
+        raise SpecError(f"axis '{name}': value {value!r} {problem}")

@@ -283,15 +283,15 @@ def make_tasks(spec: SweepSpec, recipes: tuple[PreparedRecipe, ...] = ()) -> lis
         )
         for i, start in enumerate(range(0, n_kept, spec.chunk_size))
     ]
-    if bundles:
-        _check_combinations(spec, tasks)
+    _check_combinations(spec, tasks)
     return tasks
 
 
 def _check_combinations(spec: SweepSpec, tasks: list[ChunkTask]) -> None:
-    """Bundle values are checked against the base alone; here every point's whole config,
-    so that a combination no config allows is an error before anything runs (per
-    distinct value, :meth:`ChunkTask.configs`; point by point only to name a bad one)."""
+    """Axis values are checked alone and bundle values against the base; here every
+    point's whole config, so that a combination no config allows is an error before
+    anything runs (per distinct value, :meth:`ChunkTask.configs`; point by point only to
+    name a bad one)."""
     for task in tasks:
         try:
             task.configs()

@@ -53,7 +53,7 @@ SPECS = [
               "axis 'rows': value 'a' must be an integer from 1"),
     spec_case("int-axis-fraction", HEAD + "axes: {rows: [8.5]}\n", "axis 'rows': value 8.5"),
     spec_case("float-axis-string", HEAD + "axes: {clock_mhz: [fast, 200]}\n",
-              "axis 'clock_mhz': value 'fast' must be a positive number"),
+              "axis 'clock_mhz': value 'fast' must be a number from 0.001 to 100000"),
     spec_case("choice-axis-number", HEAD + "axes: {dataflow: [1, 2]}\n",
               "axis 'dataflow': value 1 must be one of os, ws, is"),
     spec_case("bool-axis-number", HEAD + "axes: {zero_gating: [0, 1]}\n",

@@ -191,3 +191,25 @@ def test_plots_are_written(tmp_path):
     assert all(p.stat().st_size > 10_000 for p in paths)
     with pytest.raises(ValueError, match="not swept"):
         plot_sweep(tmp_path / "s", x="clock_mhz")
+
+
+def test_axis_values_that_need_another_axis_are_checked_per_point():
+    """rows 64 x cols 64 needs 4 KiB buffers: fine beside a 4 KiB axis value, refused
+    (naming the point) beside 1 KiB; neither value alone is checked against the base."""
+    from simulator.sweep.engine import make_tasks
+
+    base = {"rows": 8, "cols": 8, "ifmap_sram_bytes": 1024, "filter_sram_bytes": 1024,
+            "ofmap_sram_bytes": 1024}  # fmt: skip
+    ok = spec_from_dict({
+        "base": base, "workloads": ["gemm:8x8x8"],
+        "axes": {"rows": [8, 64], "cols": [64], "ifmap_sram_bytes": [4096],
+                 "filter_sram_bytes": [4096], "ofmap_sram_bytes": [4096]},
+    })  # fmt: skip
+    assert sum(len(t.points["point_id"]) for t in make_tasks(ok)) == 2
+    bad = spec_from_dict({
+        "base": base, "workloads": ["gemm:8x8x8"],
+        "axes": {"rows": [8, 64], "cols": [64], "ifmap_sram_bytes": [1024, 4096]},
+    })  # fmt: skip
+    with pytest.raises(ValueError, match=r"point .*'rows': 64.*'ifmap_sram_bytes': 1024.*"
+                       "at least one 8-bit word per PE"):  # fmt: skip
+        make_tasks(bad)
