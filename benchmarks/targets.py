@@ -65,9 +65,13 @@ class Targets:
         unit = f" {unit}" if unit else ""
         return self.check(f"{name} >= {bound:g}{unit}", value >= bound, f"{value:.4g}{unit}")
 
-    def within(self, name: str, value: float, low: float, high: float) -> bool:
-        """``low <= value <= high``."""
-        return self.check(f"{name} in [{low:g}, {high:g}]", low <= value <= high, f"{value:.4g}")
+    def within(self, name: str, value, low: float, high: float) -> bool:
+        """``low <= value <= high``; for a sequence of values, every one of them."""
+        values = [value] if isinstance(value, int | float) else list(value)
+        ok = all(low <= v <= high for v in values)
+        least, most = min(values), max(values)
+        measured = f"{least:.4g}" if least == most else f"{least:.4g} to {most:.4g}"
+        return self.check(f"{name} in [{low:g}, {high:g}]", ok, measured)
 
     def equal(self, name: str, ours, theirs) -> bool:
         """``ours == theirs`` (numbers, sequences or anything comparable with ``==``)."""
