@@ -250,7 +250,7 @@ def check_cycles(targets: Targets, records: list[dict]) -> None:
         "RTL cycles equal the model's, in total and every fold, GEMMs without stalls",
         not differ,
         f"{len(free) - len(differ)} of {len(free)} equal"
-        + (f" (differ: {differ})" if differ else ""),
+        + (f" (differ: {', '.join(differ)})" if differ else ""),
     )
     faster = [r for r in stalled if r["rtl_cycles"] < r["model_cycles"]]
     targets.check(
