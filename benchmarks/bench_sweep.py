@@ -9,20 +9,28 @@ local process pool and with Dask's LocalCluster (when dask.distributed is instal
 each into a fresh directory, checks that both give the same table, and times evaluating
 the same configs one at a time (one ``evaluate_configs`` call per config, as a loop of
 single simulations would) on a sample, extrapolated to all points. Prints configs/second
-and the ratios. Target: 10,000 configs x ResNet-50 in under 60 s on 2 cores. With a recipe
-axis (``--spec configs/sweep-recipes.yaml``) it also times the evaluation alone, the
-recipes read from a cache, in (config, recipe) points per second.
+and the ratios. With a recipe axis (``--spec configs/sweep-recipes.yaml``) it also times
+the evaluation alone, the recipes read from a cache, in (config, recipe) points per second.
+
+Targets, each printed as ``target ... : PASS`` or ``MISS``; the script exits 1 when one
+misses:
+
+- the spec end to end in under 60 s on ``--workers`` cores (10,000 configs x ResNet-50
+  with the default spec), with each executor run;
+- the local and the Dask tables identical, column by column (when Dask is installed).
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from targets import Targets
 
 from simulator.results.batch import evaluate_configs
 from simulator.sweep.engine import make_tasks, run_sweep
@@ -31,6 +39,12 @@ from simulator.sweep.spec import load_spec
 from simulator.workloads.sources import load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal arrays, NaN equal to NaN in float columns."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f")
 
 
 def one_at_a_time(spec, sample: int, root: Path) -> float:
@@ -50,7 +64,7 @@ def one_at_a_time(spec, sample: int, root: Path) -> float:
     return (time.perf_counter() - start) / sample
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", type=Path, default=ROOT / "configs" / "sweep-large.yaml")
     parser.add_argument("--workers", type=int, default=2)
@@ -64,12 +78,13 @@ def main() -> None:
         f"{len(spec.workloads)} workload(s), {args.workers} workers"
         + (f", {recipes} recipes: {n * recipes:,} (config, recipe) points" if recipes else "")
     )
+    targets = Targets()
     tables, seconds_by = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for executor in ("local", "dask"):
             if executor == "dask":
                 try:
-                    import dask.distributed  # noqa: F401
+                    import dask.distributed
                 except ImportError:
                     print("dask: not installed (pip install 'sparsa[dask]'), skipped")
                     continue
@@ -80,7 +95,13 @@ def main() -> None:
             seconds_by[executor] = seconds
             print(
                 f"{executor:<6} {seconds:7.2f} s  {n / seconds:9,.0f} configs/s  "
-                f"({int(outcome.table['pareto'].sum())} Pareto-optimal)  target < 60 s"
+                f"({int(outcome.table['pareto'].sum())} Pareto-optimal)"
+            )
+            targets.below(
+                f"{spec.name} ({n:,} configs) end to end, {executor}, {args.workers} workers",
+                seconds,
+                60,
+                "s",
             )
             if recipes:
                 again = run_sweep(spec, Path(tmp) / executor, workers=args.workers,
@@ -100,8 +121,14 @@ def main() -> None:
                     f"{n * recipes / evaluated:,.0f} (config, recipe) points/s"
                 )
     if len(tables) == 2:
-        same = all(np.array_equal(tables["local"][k], tables["dask"][k]) for k in tables["local"])
-        print(f"local and dask tables identical: {same}")
+        local, dask = tables["local"], tables["dask"]
+        differ = [k for k in local if k not in dask or not _same(local[k], dask[k])]
+        differ += [k for k in dask if k not in local]
+        targets.check(
+            "local and dask tables identical",
+            not differ,
+            f"{len(local)} columns equal" if not differ else f"differ: {', '.join(differ)}",
+        )
     with tempfile.TemporaryDirectory() as tmp:
         per_config = one_at_a_time(spec, args.sample, Path(tmp))
     print(
@@ -110,7 +137,8 @@ def main() -> None:
     )
     for executor, seconds in seconds_by.items():
         print(f"ratio one-at-a-time / {executor} sweep: {per_config * n / seconds:.1f}x")
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

