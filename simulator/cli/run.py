@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from compress.errors import InputError
+from simulator.cli.argtypes import output_folder
 from simulator.config import Dataflow, FoldSchedule, StreamTiling
 from simulator.demo import run_demo
 from simulator.reports.markdown import write_report
@@ -75,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     report.add_argument("result", type=Path, help="a result.json from `sparsa simulate`")
     report.add_argument(
-        "--out", type=Path, help="output directory (default: the result's directory)"
+        "--out", type=output_folder, help="output directory (default: the result's directory)"
     )
     report.set_defaults(func=_report)
 
@@ -146,9 +147,7 @@ def _clock_note(note: str, clock_mhz: float) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    if not args.result.is_file():
-        raise FileNotFoundError(f"result file {args.result} does not exist")
-    result = SimResult.read_json(args.result)
+    result = SimResult.read_json(args.result)  # refuses a missing, bad or inconsistent file
     written = write_report(result, args.out or args.result.parent)
     print("\n".join(summary_lines(result)))
     print("wrote     " + ", ".join(str(p) for p in written))

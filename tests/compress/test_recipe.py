@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from compress.errors import InputError
 from compress.minifloat import E4M3
 from compress.mx import MXFP4
 from compress.quant import Granularity
@@ -133,7 +134,7 @@ def test_yaml_with_per_layer_overrides(tmp_path):
 
 
 def test_yaml_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(InputError, match="recipe file .*missing.yaml does not exist"):
         load_recipe(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("step: int8\n")

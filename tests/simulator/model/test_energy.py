@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compress.errors import InputError
 from simulator import (
     AcceleratorConfig,
     Conv2d,
@@ -23,7 +24,6 @@ from simulator import (
     simulate,
 )
 from simulator.config import builtin_energy_tables
-from simulator.model.cost_table import TableError
 from simulator.model.energy import (
     ACTION_KEYS,
     ENERGY_SPECS,
@@ -303,13 +303,13 @@ def test_relative_override_path_is_relative_to_the_config_file(tmp_path):
 )
 def test_bad_energy_yaml_gets_a_clear_error(tmp_path, text, fragment):
     path = write(tmp_path, text)
-    with pytest.raises(TableError, match="over.yaml") as info:
+    with pytest.raises(InputError, match="energy override file .*over.yaml") as info:
         load_energy_table("horowitz45", path)
     assert fragment in str(info.value)
 
 
 def test_a_missing_override_file_is_an_error():
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(InputError, match="energy override file /no/such.yaml does not exist"):
         simulate(SMALL, AcceleratorConfig(rows=4, cols=4, energy_overrides="/no/such.yaml"))
 
 
