@@ -58,9 +58,12 @@ class SchemaError(InputError):
         self.field = field_path
         self.value = value
         self.allowed = allowed
-        prefix = f"{where}: " if where else ""
+        if where and field_path:
+            subject = f"{where}: {field_path}"
+        else:
+            subject = where or field_path or "<top level>"
         shown = f" = {preview(value)}" if value is not MISSING else ""
-        super().__init__(f"{prefix}{field_path or '<top level>'}{shown}: {allowed}")
+        super().__init__(f"{subject}{shown}: {allowed}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.where, self.field, self.value, self.allowed))
@@ -218,7 +221,14 @@ class Nullable:
         return f"null or {self.rule.kind}"
 
     def clean(self, value: Any, path: str) -> Any:
-        return None if value is None else self.rule.clean(value, path)
+        if value is None:
+            return None
+        try:
+            return self.rule.clean(value, path)
+        except _Bad as bad:
+            if bad.path != path:  # a field inside the value
+                raise
+            raise _Bad(path, value, f"must be {self.kind}") from None
 
 
 @dataclass(frozen=True)

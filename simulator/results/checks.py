@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
+
+import numpy as np
 
 from compress.schema import (
     MISSING,
@@ -35,11 +38,11 @@ from compress.schema import (
     preview,
     record_of,
 )
-from simulator.config import StreamTiling
+from simulator.config import AcceleratorConfig, StreamTiling
 from simulator.model.area import AREA_COMPONENTS
 from simulator.model.energy import ACTION_KEYS, COMPONENTS, component_of
 from simulator.model.residency import SPILL_REASONS
-from simulator.model.roofline import BOUND_NAMES
+from simulator.model.roofline import BOUND_NAMES, roofline
 from simulator.model.sparsity import EXEC_MODES
 from simulator.results.records import (
     Baseline,
@@ -53,6 +56,7 @@ from simulator.results.records import (
     RooflinePoint,
     Roofs,
     TilingAlternative,
+    point_at,
 )
 from simulator.workloads.layer import OpKind, WeightSource
 
@@ -102,7 +106,7 @@ _ENERGY = Record(
 _ROOFLINE = record_of(
     RooflinePoint,
     intensity=_RATIO,
-    sram_intensity=_RATIO,
+    sram_intensity=Number(above=True, infinite=True),  # the total divides by it
     dram_roof=_RATIO,
     sram_roof=_RATIO,
     roof_fraction=_RATIO,
@@ -242,6 +246,7 @@ def _layer_relations(layer: Mapping[str, Any], pes: int, clock_hz: float) -> Ite
         (layer["macs_useful"] / (cycles["total"] * pes)),
     )
     yield "latency_s", "cycles.total / clock", layer["latency_s"], cycles["total"] / clock_hz
+    yield "macs_per_s", "roofline.attained", layer["macs_per_s"], layer["roofline"]["attained"]
     yield (
         "cycle_split",
         "the sum of its parts = cycles.total",
@@ -260,6 +265,7 @@ def _layer_relations(layer: Mapping[str, Any], pes: int, clock_hz: float) -> Ite
 
 def _layer_bounds(layer: Mapping[str, Any], pes: int) -> Iterator[_Figure]:
     """(field, bound, value, least allowed) of one layer."""
+    yield "macs_issued", "macs_useful", layer["macs_issued"], layer["macs_useful"]
     yield (
         "cycles.total",
         "macs_useful / PEs (a PE does one MAC a cycle)",
@@ -275,31 +281,64 @@ def _close(value: Any, expected: Any) -> bool:
     return math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
-def check_layer_figures(
-    layers: list[Mapping[str, Any]], pes: int, clock_hz: float, energy_unit: str, where: str
-) -> None:
-    """Refuse a layer whose stored figures contradict each other (module docstring).
+def _roofline_point(
+    layer: Mapping[str, Any], pes: int, clock_hz: float, roofs: Mapping[str, float]
+) -> dict[str, Any]:
+    """The roofline point a layer's MACs, cycles and bytes give (the array-side SRAM bytes
+    are the one figure the file does not hold otherwise: taken from ``sram_intensity``)."""
+    dram = sum(
+        part["dram_read_bytes"] + part["dram_write_bytes"] for part in layer["memory"].values()
+    )
+    macs = layer["macs_useful"]
+    sram = macs / layer["roofline"]["sram_intensity"]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd edits
+        roof = roofline(
+            macs, layer["cycles"]["total"], dram, sram, pes, clock_hz,
+            roofs["dram_bytes_per_s"], roofs["sram_bytes_per_s"],
+        )  # fmt: skip
+    return asdict(point_at(roof, ()))
 
-    ``layers`` are the layer mappings as :data:`RESULT_SCHEMA` cleaned them; ``pes`` and
-    ``clock_hz`` the config's.
+
+def check_layer_figures(data: Mapping[str, Any], config: AcceleratorConfig, where: str) -> None:
+    """Refuse a result whose stored figures contradict each other (module docstring).
+
+    ``data`` is the result mapping as :data:`RESULT_SCHEMA` cleaned it; ``config`` the
+    accelerator it was simulated on.
     """
-    for i, layer in enumerate(layers):
+    roofs, energy_unit = data["roofs"], data["energy_unit"]
+    pes, clock_hz = config.pes, config.clock_hz
+    if not _close(roofs["peak_macs_per_s"], pes * clock_hz):
+        raise SchemaError(
+            where, "roofs.peak_macs_per_s", roofs["peak_macs_per_s"],
+            f"must equal PEs x clock = {pes * clock_hz:.10g}",
+        )  # fmt: skip
+    for i, layer in enumerate(data["layers"]):
         at = child_path("layers", i)
         if layer["energy_unit"] != energy_unit:
             raise SchemaError(
                 where, f"{at}.energy_unit", layer["energy_unit"],
                 f"must be the result's energy_unit {energy_unit!r}",
             )  # fmt: skip
-        for name, formula, value, expected in _layer_relations(layer, pes, clock_hz):
-            if not _close(value, expected):
-                raise SchemaError(
-                    where, f"{at}.{name}", value, f"must equal {formula} = {expected:.10g}"
-                )
         for name, bound, value, least in _layer_bounds(layer, pes):
             if value < least * (1 - TOLERANCE):
                 raise SchemaError(
                     where, f"{at}.{name}", value, f"must be at least {bound} = {least:.10g}"
                 )
+        for name, formula, value, expected in _layer_relations(layer, pes, clock_hz):
+            if not _close(value, expected):
+                raise SchemaError(
+                    where, f"{at}.{name}", value, f"must equal {formula} = {expected:.10g}"
+                )
+        capacity = layer["activations"]["capacity_bytes"]
+        if not _close(capacity, config.ifmap_sram_bytes):
+            raise SchemaError(
+                where, f"{at}.activations.capacity_bytes", capacity,
+                f"must equal the config's ifmap_sram_bytes = {config.ifmap_sram_bytes}",
+            )  # fmt: skip
+        expected = _roofline_point(layer, pes, clock_hz, roofs)
+        found = first_difference(expected, layer["roofline"], f"{at}.roofline")
+        if found is not None:
+            raise derived_mismatch(where, found)
 
 
 def first_difference(

@@ -419,22 +419,11 @@ class SimResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "") -> SimResult:
-        """Rebuild a result from :meth:`to_dict`'s mapping, checked first.
-
-        Every field is checked against :data:`simulator.results.checks.RESULT_SCHEMA`,
-        each layer's figures against each other, and the derived figures the mapping
-        holds (the ``total`` section, ``speedup``, ...) against what its layers give.
-
-        Parameters
-        ----------
-        data : Mapping
-        source : str
-            Where ``data`` comes from ("result file out/result.json"), for messages.
-
-        Raises
-        ------
-        InputError
-            Naming the field (``layers[3].cycles.total``), its value and what is allowed.
+        """Rebuild a result from :meth:`to_dict`'s mapping, checked first: its fields
+        (:data:`simulator.results.checks.RESULT_SCHEMA`), each layer's figures against each
+        other, and the derived figures (``total``, ``speedup``, ...) against its layers. An
+        :class:`InputError` names ``source`` ("result file out/result.json"), the field
+        (``layers[3].cycles.total``), its value and what is allowed.
         """
         where = source or "result"
         version = data.get("format_version") if isinstance(data, Mapping) else None
@@ -445,8 +434,7 @@ class SimResult:
             )
         clean = check(RESULT_SCHEMA, data, where)
         config = AcceleratorConfig.from_dict(clean["config"], f"{where}: config")
-        energy_unit = clean["energy_unit"]
-        check_layer_figures(clean["layers"], config.pes, config.clock_hz, energy_unit, where)
+        check_layer_figures(clean, config, where)
         result = cls._from_clean(clean, config)
         skip = ("config",) if "input_notes" in clean else ("config", "input_notes")
         found = first_difference(result.to_dict(), clean, skip=skip)
