@@ -4,7 +4,8 @@
 refuses, naming the file and the array: a file that is not a zip of ``.npy`` arrays, a
 damaged or truncated one, arrays of Python objects or of a dtype the caller does not
 read, and archives that would need more than :data:`MAX_NPZ_BYTES` of memory.
-:func:`check_weight_arrays` refuses weights that are complex, empty or not finite.
+:func:`check_weight_arrays` refuses weights that are complex, empty, not finite or beyond
+float32's range.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ MAX_NPZ_BYTES = 16 << 30
 """The most memory the arrays of one archive may need (16 GiB)."""
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _KIND_NAMES = {
     "b": "booleans", "i": "integers", "u": "unsigned integers", "f": "floats",
     "c": "complex numbers", "U": "text", "S": "bytes", "O": "Python objects",
@@ -145,7 +147,8 @@ def _declared_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
 
 
 def check_weight_arrays(arrays: Mapping[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
-    """``arrays`` after refusing any that is not real, is empty or holds NaN or infinity.
+    """``arrays`` after refusing any that is not real, is empty, holds NaN or infinity, or
+    values beyond float32's range (the weights are compressed as float32).
 
     ``where`` names the file, for messages.
     """
@@ -166,4 +169,12 @@ def check_weight_arrays(arrays: Mapping[str, np.ndarray], where: str) -> dict[st
                     f"{where}: array {name!r} holds {int(bad.sum()):,} NaN or infinite values "
                     f"(the first at index {first}); weights must be finite"
                 )
+        # Integers and floats up to 32 bits always fit; wider floats may not.
+        wide = array.dtype.kind == "f" and array.dtype.itemsize > 4
+        largest = max(float(array.max()), -float(array.min())) if wide else 0.0
+        if largest > _FLOAT32_MAX:
+            raise InputError(
+                f"{where}: array {name!r} holds {largest:.3g}, beyond float32's range "
+                f"(|w| <= {_FLOAT32_MAX:.3g}) in which weights are compressed"
+            )
     return dict(arrays)

@@ -27,6 +27,7 @@ import numpy as np
 
 from compress import CompressedModel, Digits, Recipe, compress_network, load_model
 from compress.errors import InputError
+from compress.npz import check_weight_arrays
 from compress.pipeline import FINETUNE_LR
 from simulator.workloads.binding import Binding, bind_compressed
 from simulator.workloads.layer import Workload, WorkloadError
@@ -133,6 +134,7 @@ def load_model_input(
         }
         if not params:
             raise WorkloadError(f"{spec}: no layer of the ONNX model has constant weights")
+        check_weight_arrays(params, f"ONNX model {spec}")
         return ModelInput(Path(spec).name, params, None, None, layers, spec)
     if workload is None:
         raise InputError(

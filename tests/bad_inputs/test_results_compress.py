@@ -293,6 +293,8 @@ WEIGHTS = [
     pytest.param(_npz(w=_NAN), "array 'w' holds 1 NaN or infinite values (the first at "
                  "index (1, 2))", id="npz-nan"),
     pytest.param(_npz(w=np.full((2, 2), np.inf)), "holds 4 NaN or infinite", id="npz-inf"),
+    pytest.param(_npz(w=np.full((2, 2), 1e300)), "array 'w' holds 1e+300, beyond float32's range",
+                 id="npz-beyond-float32"),
     pytest.param(_npz(w=np.zeros((0, 8))), "array 'w' is empty (shape (0, 8))",
                  id="npz-zero-size"),
     pytest.param(_npz(w=np.array(["a", "b"])), "array 'w' holds text", id="npz-strings"),

@@ -80,3 +80,8 @@ def test_weights_must_be_real_finite_and_not_empty(array, message):
 def test_integer_and_float_weights_pass():
     arrays = {"a": np.arange(4).reshape(2, 2), "b": np.ones((2, 2), np.float16)}
     assert check_weight_arrays(arrays, "w") == arrays
+
+
+def test_weights_beyond_float32_are_refused():
+    with pytest.raises(InputError, match="holds 1e\\+300, beyond float32's range"):
+        check_weight_arrays({"w": np.array([[1.0, -1e300]])}, "w.npz")
