@@ -95,6 +95,7 @@ EXTRA = _Marker("<no such field>")
 _SIGNED = Number(low=None)
 _RATIO = Number(infinite=True)
 _SHARE = Number(0.0, 1.0)
+_DENSITY = Number(0.0, 1.0, above=True)
 
 _ENERGY = Record(
     {
@@ -143,8 +144,8 @@ _LAYER = Record(
             LayerWeights,
             source=Text(tuple(source.value for source in WeightSource)),
             mode=Text(EXEC_MODES),
-            density=_SHARE,
-            activation_density=_SHARE,
+            density=_DENSITY,
+            activation_density=_DENSITY,
         ),
         "baseline": record_of(
             Baseline, derived=("energy_pj",), cycles=Integer(1), energy=Number(above=True)
@@ -278,7 +279,9 @@ def _layer_bounds(layer: Mapping[str, Any], pes: int) -> Iterator[_Figure]:
 def _close(value: Any, expected: Any) -> bool:
     if isinstance(expected, str | bool) or expected is None:
         return value == expected and type(value) is type(expected)
-    return math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+    # Figures are sums of non-negative parts: zero only when every part is; latencies
+    # are small numbers of seconds, so the absolute tolerance stays far below them.
+    return math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-15)
 
 
 def _roofline_point(
@@ -300,7 +303,8 @@ def _roofline_point(
 
 
 def check_layer_figures(data: Mapping[str, Any], config: AcceleratorConfig, where: str) -> None:
-    """Refuse a result whose stored figures contradict each other (module docstring).
+    """Refuse a result whose stored figures contradict each other (module docstring), or
+    whose savings do not match its weights (one per step when compressed, none when dense).
 
     ``data`` is the result mapping as :data:`RESULT_SCHEMA` cleaned it; ``config`` the
     accelerator it was simulated on.
@@ -312,6 +316,16 @@ def check_layer_figures(data: Mapping[str, Any], config: AcceleratorConfig, wher
             where, "roofs.peak_macs_per_s", roofs["peak_macs_per_s"],
             f"must equal PEs x clock = {pes * clock_hz:.10g}",
         )  # fmt: skip
+    compressed = any(layer["weights"]["source"] != "dense" for layer in data["layers"])
+    sources = [saving["source"] for saving in data["savings"]]
+    if sources != (list(SAVING_SOURCES) if compressed else []):
+        allowed = (
+            f"must list the savings of {', '.join(SAVING_SOURCES)}, in that order (the layers' "
+            "weights are compressed)"
+            if compressed
+            else "must be empty: every layer's weights are dense"
+        )
+        raise SchemaError(where, "savings", sources, allowed)
     for i, layer in enumerate(data["layers"]):
         at = child_path("layers", i)
         if layer["energy_unit"] != energy_unit:

@@ -195,6 +195,11 @@ REPORT = [
                  "layers[0].roofline.dram_roof = 7.0: must be", id="result-roofline-edited"),
     pytest.param(_report(_set("layers.0.speedup", 99.0)), "layers[0].speedup = 99.0: must be",
                  id="result-derived-edited"),
+    pytest.param(_report(_set("savings", [])), "savings = []: must list the savings of "
+                 "sparsity, values, zero activations", id="result-savings-dropped"),
+    pytest.param(_report(_set("layers.0.weights.density", 0)),
+                 "layers[0].weights.density = 0: must be a finite number in (0, 1]",
+                 id="result-density-zero"),
     pytest.param(_report(_set("config.rows", -1)), "config: accelerator field 'rows' = -1",
                  id="result-bad-config"),
     pytest.param(_folder_result, "is a directory, not a file", id="result-is-a-folder"),
