@@ -335,18 +335,82 @@ def _read_meta(data: dict[str, np.ndarray], where: str) -> dict:
     return check(_META, meta, f"{where}: meta")
 
 
+_ARRAY_KINDS = {
+    "values": "f", "codes": "iu", "mask": "b", "gaps": "iu", "filler": "b", "scales": "fiu",
+    "zero_points": "iu", "codebook": "f", "left": "f", "right": "f", "nm_positions": "iu",
+    "nm_ranks": "iu", "huffman_values": "u", "huffman_values_bits": "iu",
+    "huffman_values_lengths": "iu", "huffman_index": "u", "huffman_index_bits": "iu",
+    "huffman_index_lengths": "iu",
+}  # fmt: skip
+"""The dtype kinds of a layer's arrays (``LAYER/codes``: integers)."""
+
+
+def _encoding_arrays(enc: dict) -> list[str]:
+    """The arrays a value format stores besides ``values`` (its meta: :data:`_ENCODING_META`)."""
+    kind = enc["kind"]
+    if kind == "int":
+        return ["codes", "scales"] + ([] if enc["symmetric"] else ["zero_points"])
+    if kind == "float":
+        return ["codes"] + ([] if enc["scale"] == "none" else ["scales"])
+    if kind == "vector":
+        return ["codes"] + (["codebook"] if enc["pool"] is None else [])
+    return {
+        "mx": ["codes", "scales"],
+        "codebook": ["codes", "codebook"],
+        "lowrank": ["left", "right"],
+    }.get(kind, [])
+
+
+def _check_layer_arrays(name: str, info: dict, data: dict, where: str) -> None:
+    """The arrays ``info`` needs are there and of their kinds (before any is used)."""
+    needed = ["values", *_encoding_arrays(info["encoding"])]
+    needed += ["gaps", "filler"] if info["gap_bits"] is not None else []
+    for part in needed:
+        if f"{name}/{part}" not in data:
+            raise InputError(f"{where}: layer {name!r} has no array '{name}/{part}'")
+    for part, kinds in _ARRAY_KINDS.items():
+        array = data.get(f"{name}/{part}")
+        if array is not None and array.dtype.kind not in kinds:
+            raise InputError(
+                f"{where}: array '{name}/{part}' has dtype {array.dtype}; it must hold "
+                + {"f": "floats", "b": "booleans"}.get(kinds, "integers")
+            )
+    if (f"{name}/left" in data) != (f"{name}/right" in data):
+        raise InputError(f"{where}: layer {name!r} has one low-rank factor of two (left, right)")
+    check_weight_arrays({f"{name}/values": data[f"{name}/values"]}, where)
+    relative = data.get(f"{name}/gaps")
+    if info["gap_bits"] is not None and relative.size:
+        top = 1 << info["gap_bits"]
+        if relative.min() < 0 or relative.max() >= top:
+            raise InputError(f"{where}: array '{name}/gaps' holds gaps outside [0, {top})")
+
+
+def _check_codes(ct: CompressedTensor, where: str) -> None:
+    """Huffman code tables as wide as the alphabets they code."""
+    relative = ct.sparsity.relative
+    for code, alphabet, what in (
+        (ct.value_code, 1 << ct.encoding.code_bits if ct.value_code else 0, "values"),
+        (ct.index_code, 1 << relative.gap_bits if relative else 0, "index"),
+    ):
+        if code is not None and code.alphabet_size != alphabet:
+            raise InputError(
+                f"{where}: array '{ct.name}/huffman_{what}_lengths' has {code.alphabet_size} "
+                f"code lengths for an alphabet of {alphabet} symbols"
+            )
+
+
 def _checked_tensor(name: str, info: dict, data: dict, shared: dict, where: str):
-    """Layer ``name`` rebuilt, its arrays checked by the constructors (the parse edge)."""
-    values = data.get(f"{name}/values")
-    if values is None:
-        raise InputError(f"{where}: layer {name!r} has no array '{name}/values'")
-    check_weight_arrays({f"{name}/values": values}, where)
+    """Layer ``name`` rebuilt, its arrays checked here and by the constructors (the
+    parse edge: their refusals name the file and the layer)."""
+    _check_layer_arrays(name, info, data, where)
     try:
-        return _load_tensor(name, info, data, shared)
+        tensor = _load_tensor(name, info, data, shared)
     except InputError:
         raise
     except ValueError as exc:
         raise InputError(f"{where}: layer {name!r}: {exc}") from None
+    _check_codes(tensor, where)
+    return tensor
 
 
 def load_compressed(path: str | Path) -> CompressedModel:
@@ -362,6 +426,8 @@ def load_compressed(path: str | Path) -> CompressedModel:
     where = f"compressed model {path}"
     data = read_npz(path, "compressed model", kinds="biufU")
     meta = _read_meta(data, where)
+    if not meta["layers"]:
+        raise InputError(f"{where}: meta.layers is empty: the model holds no compressed layer")
     shared = {k.removeprefix("shared/"): v for k, v in data.items() if k.startswith("shared/")}
     extra = {k.removeprefix("extra/"): v for k, v in data.items() if k.startswith("extra/")}
     tensors = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -123,6 +124,11 @@ def test_a_pt_file_without_torch_says_how_to_install_it(tmp_path, monkeypatch):
         load_weights(path)
 
 
+def _without_layers(meta: np.ndarray) -> np.ndarray:
+    data = json.loads(str(meta))
+    return np.array(json.dumps({**data, "layers": {}}))
+
+
 def _saved(tmp_path, rng) -> dict[str, np.ndarray]:
     weights = {"a.weight": rng.normal(size=(16, 24)).astype(np.float32)}
     path = save_compressed(compress_weights(weights, "prune 2:4 -> int8"), tmp_path / "c.npz")
@@ -135,7 +141,10 @@ def _saved(tmp_path, rng) -> dict[str, np.ndarray]:
     [
         (lambda a: a.pop("meta"), "has no 'meta' text entry"),
         (lambda a: a.update(meta=np.array("[1, 2]")), "meta = \\[1, 2\\]: must be a mapping"),
-        (lambda a: a.pop("a.weight/codes"), "layer 'a.weight': a.weight: .* needs its codes"),
+        (lambda a: a.pop("a.weight/codes"), "layer 'a.weight' has no array 'a.weight/codes'"),
+        (lambda a: a.update({"a.weight/mask": a["a.weight/mask"].astype(np.float32)}),
+         "array 'a.weight/mask' has dtype float32; it must hold booleans"),
+        (lambda a: a.update(meta=_without_layers(a["meta"])), "meta.layers is empty"),
         (lambda a: a.update({"a.weight/values": a["a.weight/values"].astype(np.float64)}),
          "values must be a float32 array"),
     ],
