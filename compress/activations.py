@@ -46,7 +46,9 @@ class ActivationSpec:
 
 def parse_activation_spec(text: str) -> ActivationSpec:
     """``'int8'``, ``'int8 percentile'`` or ``'int8 percentile=99.9'``."""
-    match = re.fullmatch(r"\s*int(\d+)(?:\s+(minmax|percentile)(?:=([\d.]+))?)?\s*", text)
+    match = re.fullmatch(
+        r"\s*int(\d+)(?:\s+(minmax|percentile)(?:=(\d+(?:\.\d*)?|\.\d+))?)?\s*", text
+    )
     if not match:
         raise ValueError(
             f"activation format {text!r}: expected 'intB [minmax|percentile[=P]]', e.g. 'int8'"

@@ -20,6 +20,7 @@ quantized, each layer input's scale and zero point.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -40,43 +41,100 @@ from compress.minifloat import FLOAT_FORMATS
 from compress.model import CompressedModel
 from compress.mx import MX_FORMATS
 from compress.nm import nm_group_ranks, nm_positions
+from compress.npz import check_file, check_weight_arrays, read_npz
 from compress.quant import ActivationQuant, Granularity, IntSpec
+from compress.schema import (
+    Flag,
+    Integer,
+    ListOf,
+    MapOf,
+    Nullable,
+    Number,
+    Record,
+    Tagged,
+    Text,
+    check,
+)
 from compress.sparse_index import RelativeIndex
-from compress.tensor import CompressedTensor, IndexKind, Sparsity
+from compress.tensor import CompressedTensor, IndexKind, Sparsity, SparsityKind
 
 __all__ = ["load_compressed", "load_weights", "save_compressed"]
 
 
 def load_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """Named float arrays from ``.npz``, ``.pt``/``.pth`` (torch) or ``.onnx`` (onnx)."""
+    """Named real arrays from ``.npz``, ``.pt``/``.pth`` (torch) or ``.onnx`` (onnx).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    InputError
+        For a directory, another suffix, a file that is not of its format (or is damaged),
+        arrays that are complex, of Python objects, empty or not finite, or a missing extra.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist")
     suffix = path.suffix.lower()
+    if suffix not in (".npz", ".pt", ".pth", ".onnx"):
+        raise InputError(f"weights file {path}: expected .npz, .pt, .pth or .onnx, not {suffix!r}")
+    check_file(path, "weights file")
+    where = f"weights file {path}"
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            return {k: np.asarray(data[k]) for k in data.files}
-    if suffix in (".pt", ".pth"):
-        try:
-            import torch
-        except ImportError:
-            raise InputError(
-                f"{path}: reading PyTorch files needs `pip install sparsa[torch]`"
-            ) from None
+        arrays = read_npz(path, "weights file", kinds="biufcUSMmV")
+    elif suffix == ".onnx":
+        arrays = _onnx_initializers(path, where)
+    else:
+        arrays = _torch_state(path, where)
+    return check_weight_arrays(arrays, where)
+
+
+def _torch_state(path: Path, where: str) -> dict[str, np.ndarray]:
+    try:
+        import torch
+    except ImportError:
+        raise InputError(
+            f"{where}: reading PyTorch files needs torch: `pip install sparsa[torch]`"
+        ) from None
+    import pickle
+
+    try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        state = state.get("state_dict", state)
-        return {k: v.detach().float().numpy() for k, v in state.items() if hasattr(v, "detach")}
-    if suffix == ".onnx":
-        try:
-            import onnx
-            from onnx import numpy_helper
-        except ImportError:
-            raise InputError(
-                f"{path}: reading ONNX files needs `pip install sparsa[onnx]`"
-            ) from None
-        graph = onnx.load(str(path)).graph
-        return {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    raise InputError(f"weights file {path}: expected .npz, .pt, .pth or .onnx, not {suffix!r}")
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        message = " ".join(str(exc).split())[:120]
+        raise InputError(f"{where} is not a PyTorch file torch can read ({message})") from None
+    if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
+        state = state["state_dict"]
+    if not isinstance(state, Mapping):
+        raise InputError(
+            f"{where} holds a {type(state).__name__}, not a state_dict (a mapping of "
+            "parameter names to tensors)"
+        )
+    out = {}
+    for name, value in state.items():
+        if not hasattr(value, "detach"):
+            continue
+        tensor = value.detach().cpu()
+        if tensor.is_complex():
+            raise InputError(f"{where}: tensor {name!r} is complex; weights must be real")
+        out[str(name)] = (tensor.float() if tensor.is_floating_point() else tensor).numpy()
+    return out
+
+
+def _onnx_initializers(path: Path, where: str) -> dict[str, np.ndarray]:
+    try:
+        import onnx
+        from google.protobuf.message import DecodeError
+        from onnx import numpy_helper
+    except ImportError:
+        raise InputError(
+            f"{where}: reading ONNX files needs onnx: `pip install sparsa[onnx]`"
+        ) from None
+    try:
+        model = onnx.load(str(path))
+    except DecodeError:
+        raise InputError(f"{where} is not an ONNX model (it does not parse as one)") from None
+    if not model.HasField("graph"):
+        raise InputError(f"{where} is not an ONNX model (it has no graph)")
+    return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
 
 
 def _encoding_meta(enc: Encoding) -> dict:
@@ -189,10 +247,59 @@ def save_compressed(model: CompressedModel, path: str | Path) -> Path:
     return path
 
 
-def _load_tensor(name: str, info: dict, data, shared: dict) -> CompressedTensor:
+def _tag(name: str) -> Text:
+    return Text((name,))
+
+
+_ENCODING_META = Tagged(
+    "kind",
+    {
+        "int": Record(
+            {"kind": _tag("int"), "bits": Integer(1, 64), "symmetric": Flag(),
+             "granularity": Text(tuple(g.value for g in Granularity)),
+             "group_size": Nullable(Integer(1)), "restricted": Flag(), "clip": Text()},
+            optional=frozenset({"clip"}),
+        ),
+        "float": Record({"kind": _tag("float"), "format": Text(tuple(FLOAT_FORMATS)),
+                         "scale": Text()}),
+        "mx": Record({"kind": _tag("mx"), "format": Text(tuple(MX_FORMATS))}),
+        "codebook": Record({"kind": _tag("codebook"), "bits": Integer(1, 32),
+                            "zero_centroid": Flag()}),
+        "vector": Record({"kind": _tag("vector"), "type": Text(("pool", "mvq")),
+                          "bits": Integer(1, 32), "vector_length": Integer(1),
+                          "pool": Nullable(Text()), "scale": Text()}),
+        "lowrank": Record({"kind": _tag("lowrank"), "rank": Integer(1)}),
+        "fp32": Record({"kind": _tag("fp32")}),
+    },
+)  # fmt: skip
+_META = Record(
+    {
+        "model": Text(),
+        "recipe": Text(),
+        "seed": Integer(),
+        "finetune_epochs": Integer(),
+        "layers": MapOf(
+            Record({"encoding": _ENCODING_META,
+                    "sparsity": Text(tuple(kind.value for kind in SparsityKind)),
+                    "index": Text(tuple(kind.value for kind in IndexKind)),
+                    "nm": Nullable(ListOf(Integer(1), 2, 2)),
+                    "gap_bits": Nullable(Integer(1, 32))})
+        ),
+        "accuracy_before": Nullable(Number(0.0, 1.0)),
+        "accuracy_after": Nullable(Number(0.0, 1.0)),
+        "activations": MapOf(
+            Record({"bits": Integer(2, 16), "scale": Number(above=True),
+                    "zero_point": Integer(-(1 << 31)), "method": Text()})
+        ),
+    },
+    optional=frozenset({"activations"}),
+)  # fmt: skip
+"""The ``meta`` entry of a ``compressed.npz``."""
+
+
+def _load_tensor(name: str, info: dict, data: dict, shared: dict) -> CompressedTensor:
     def get(key):
-        full = f"{name}/{key}"
-        return data[full] if full in data.files else None
+        return data.get(f"{name}/{key}")
 
     relative = None
     if info["gap_bits"] is not None:
@@ -202,6 +309,8 @@ def _load_tensor(name: str, info: dict, data, shared: dict) -> CompressedTensor:
     encoding = _encoding_from(info["encoding"])
     codebook = get("codebook")
     if isinstance(encoding, VectorValues) and encoding.pool:
+        if encoding.pool not in shared:
+            raise ValueError(f"its weight pool shared/{encoding.pool} is not in the file")
         codebook = shared[encoding.pool]
     left, right = get("left"), get("right")
     lengths = {k: get(f"huffman_{k}_lengths") for k in ("values", "index")}
@@ -212,20 +321,129 @@ def _load_tensor(name: str, info: dict, data, shared: dict) -> CompressedTensor:
     )  # fmt: skip
 
 
-def load_compressed(path: str | Path) -> CompressedModel:
-    """Read a model written by :func:`save_compressed`."""
-    with np.load(Path(path), allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        shared = {k.removeprefix("shared/"): data[k] for k in data.files if k.startswith("shared/")}
-        extra = {k.removeprefix("extra/"): data[k] for k in data.files if k.startswith("extra/")}
-        tensors = {n: _load_tensor(n, info, data, shared) for n, info in meta["layers"].items()}
-    activations = {
-        layer: ActivationQuant(
-            IntSpec(q["bits"], symmetric=False, granularity=Granularity.TENSOR),
-            q["scale"], q["zero_point"], q["method"],
+def _read_meta(data: dict[str, np.ndarray], where: str) -> dict:
+    entry = data.get("meta")
+    if entry is None or entry.dtype.kind != "U" or entry.ndim != 0:
+        raise InputError(
+            f"{where} has no 'meta' text entry: it is not a compressed.npz written by "
+            "`sparsa compress`"
         )
-        for layer, q in meta.get("activations", {}).items()
-    }  # fmt: skip
+    try:
+        meta = json.loads(str(entry))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: its 'meta' entry is not valid JSON ({exc.msg})") from None
+    return check(_META, meta, f"{where}: meta")
+
+
+_ARRAY_KINDS = {
+    "values": "f", "codes": "iu", "mask": "b", "gaps": "iu", "filler": "b", "scales": "fiu",
+    "zero_points": "iu", "codebook": "f", "left": "f", "right": "f", "nm_positions": "iu",
+    "nm_ranks": "iu", "huffman_values": "u", "huffman_values_bits": "iu",
+    "huffman_values_lengths": "iu", "huffman_index": "u", "huffman_index_bits": "iu",
+    "huffman_index_lengths": "iu",
+}  # fmt: skip
+"""The dtype kinds of a layer's arrays (``LAYER/codes``: integers)."""
+
+
+def _encoding_arrays(enc: dict) -> list[str]:
+    """The arrays a value format stores besides ``values`` (its meta: :data:`_ENCODING_META`)."""
+    kind = enc["kind"]
+    if kind == "int":
+        return ["codes", "scales"] + ([] if enc["symmetric"] else ["zero_points"])
+    if kind == "float":
+        return ["codes"] + ([] if enc["scale"] == "none" else ["scales"])
+    if kind == "vector":
+        return ["codes"] + (["codebook"] if enc["pool"] is None else [])
+    return {
+        "mx": ["codes", "scales"],
+        "codebook": ["codes", "codebook"],
+        "lowrank": ["left", "right"],
+    }.get(kind, [])
+
+
+def _check_layer_arrays(name: str, info: dict, data: dict, where: str) -> None:
+    """The arrays ``info`` needs are there and of their kinds (before any is used)."""
+    needed = ["values", *_encoding_arrays(info["encoding"])]
+    needed += ["gaps", "filler"] if info["gap_bits"] is not None else []
+    for part in needed:
+        if f"{name}/{part}" not in data:
+            raise InputError(f"{where}: layer {name!r} has no array '{name}/{part}'")
+    for part, kinds in _ARRAY_KINDS.items():
+        array = data.get(f"{name}/{part}")
+        if array is not None and array.dtype.kind not in kinds:
+            raise InputError(
+                f"{where}: array '{name}/{part}' has dtype {array.dtype}; it must hold "
+                + {"f": "floats", "b": "booleans"}.get(kinds, "integers")
+            )
+    if (f"{name}/left" in data) != (f"{name}/right" in data):
+        raise InputError(f"{where}: layer {name!r} has one low-rank factor of two (left, right)")
+    check_weight_arrays({f"{name}/values": data[f"{name}/values"]}, where)
+    relative = data.get(f"{name}/gaps")
+    if info["gap_bits"] is not None and relative.size:
+        top = 1 << info["gap_bits"]
+        if relative.min() < 0 or relative.max() >= top:
+            raise InputError(f"{where}: array '{name}/gaps' holds gaps outside [0, {top})")
+
+
+def _check_codes(ct: CompressedTensor, where: str) -> None:
+    """Huffman code tables as wide as the alphabets they code."""
+    relative = ct.sparsity.relative
+    for code, alphabet, what in (
+        (ct.value_code, 1 << ct.encoding.code_bits if ct.value_code else 0, "values"),
+        (ct.index_code, 1 << relative.gap_bits if relative else 0, "index"),
+    ):
+        if code is not None and code.alphabet_size != alphabet:
+            raise InputError(
+                f"{where}: array '{ct.name}/huffman_{what}_lengths' has {code.alphabet_size} "
+                f"code lengths for an alphabet of {alphabet} symbols"
+            )
+
+
+def _checked_tensor(name: str, info: dict, data: dict, shared: dict, where: str):
+    """Layer ``name`` rebuilt, its arrays checked here and by the constructors (the
+    parse edge: their refusals name the file and the layer)."""
+    _check_layer_arrays(name, info, data, where)
+    try:
+        tensor = _load_tensor(name, info, data, shared)
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(f"{where}: layer {name!r}: {exc}") from None
+    _check_codes(tensor, where)
+    return tensor
+
+
+def load_compressed(path: str | Path) -> CompressedModel:
+    """Read a model written by :func:`save_compressed`, checking its ``meta`` and arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    InputError
+        For a file that is not such a model or is damaged, naming the entry.
+    """
+    where = f"compressed model {path}"
+    data = read_npz(path, "compressed model", kinds="biufU")
+    meta = _read_meta(data, where)
+    if not meta["layers"]:
+        raise InputError(f"{where}: meta.layers is empty: the model holds no compressed layer")
+    shared = {k.removeprefix("shared/"): v for k, v in data.items() if k.startswith("shared/")}
+    extra = {k.removeprefix("extra/"): v for k, v in data.items() if k.startswith("extra/")}
+    tensors = {
+        name: _checked_tensor(name, info, data, shared, where)
+        for name, info in meta["layers"].items()
+    }
+    try:
+        activations = {
+            layer: ActivationQuant(
+                IntSpec(q["bits"], symmetric=False, granularity=Granularity.TENSOR),
+                q["scale"], q["zero_point"], q["method"],
+            )
+            for layer, q in meta.get("activations", {}).items()
+        }  # fmt: skip
+    except ValueError as exc:
+        raise InputError(f"{where}: meta.activations: {exc}") from None
     return CompressedModel(
         meta["model"], meta["recipe"], tensors, shared, extra, meta["accuracy_before"],
         meta["accuracy_after"], (), meta["seed"], meta["finetune_epochs"], activations,

@@ -42,6 +42,7 @@ from compress.encoding import (
     MXValues,
     VectorValues,
 )
+from compress.errors import InputError
 from compress.finetune import (
     Centroids,
     Codewords,
@@ -92,14 +93,9 @@ def _plan(params: Mapping[str, np.ndarray], recipe: Recipe) -> dict[str, LayerRe
     """The recipe of every compressible (2-D or 4-D) parameter; checks override names."""
     names = [k for k, v in params.items() if np.ndim(v) in (2, 4)]
     if not names:
-        raise ValueError("no 2-D or 4-D weight tensors to compress")
-    aliases = {n.removesuffix(".weight"): n for n in names} | {n: n for n in names}
-    overrides = {}
-    for layer, steps in recipe.layers:
-        if layer not in aliases:
-            raise ValueError(f"recipe names layer {layer!r}, not among {', '.join(names)}")
-        overrides[aliases[layer]] = steps
-    return {n: overrides.get(n, recipe.default) for n in names}
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in list(params.items())[:8])
+        raise InputError(f"no 2-D or 4-D weight tensors to compress (the arrays: {shapes})")
+    return recipe.plan(names)
 
 
 def _masks(weights: Params, plan: dict[str, LayerRecipe]) -> dict[str, np.ndarray]:

@@ -713,7 +713,7 @@ def load_config_yaml(path: str | Path) -> AcceleratorConfig:
     if isinstance(overrides, str) and overrides:
         # A relative override path is relative to the config file, not the working directory.
         resolved = (path.parent / overrides).resolve()
-        if not resolved.is_file():
+        if not resolved.exists():  # a directory is named as such where the table is read
             where = f" ({resolved})" if str(resolved) != overrides else ""
             raise ConfigError(
                 "energy_overrides",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from simulator.cli.argtypes import existing_file, output_folder, positive_int, seed
 from simulator.cli.compress import add_compression_arguments
 
 __all__ = ["register"]
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--accel",
         required=True,
         action="append",
-        type=Path,
+        type=existing_file,
         help="accelerator config (.yaml or SCALE-Sim .cfg); give it twice to compare two",
     )
     cmd.add_argument(
@@ -37,9 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the workload a weights file binds to, when its tensors match no built-in "
         "network (zoo name, topology .csv or .yaml with layers named after the tensors)",
     )
-    cmd.add_argument("--batch", type=int, help="batch size (default: the workload's, zoo: 1)")
-    cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
-    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.add_argument(
+        "--batch", type=positive_int, help="batch size (default: the workload's, zoo: 1)"
+    )
+    cmd.add_argument("--seed", type=seed, default=0, help="seed for training and k-means")
+    cmd.add_argument("--out", required=True, type=output_folder, help="output directory")
     cmd.set_defaults(func=_run)
 
 

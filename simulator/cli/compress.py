@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from compress.errors import InputError
 from compress.io import save_compressed
 from compress.reference import load_model
 from compress.report import model_table
 from compress.train import FINETUNE_LR
+from simulator.cli.argtypes import activation_format, epochs, learning_rate, output_folder, seed
 
 __all__ = ["add_compression_arguments", "register"]
 
@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         activations_help="also quantize layer inputs, calibrated on training data: int8, "
         "'int8 percentile', 'int6 percentile=99.9' (built-in models only)",
     )
-    cmd.add_argument("--seed", type=int, default=0, help="seed for training and k-means")
-    cmd.add_argument("--out", required=True, type=Path, help="output directory")
+    cmd.add_argument("--seed", type=seed, default=0, help="seed for training and k-means")
+    cmd.add_argument("--out", required=True, type=output_folder, help="output directory")
     cmd.set_defaults(func=_compress)
 
 
@@ -43,12 +43,17 @@ def add_compression_arguments(cmd: argparse.ArgumentParser, activations_help: st
     )
     cmd.add_argument("--recipe", required=True, help="recipe string or .yaml file")
     cmd.add_argument(
-        "--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tuning epochs per stage"
+        "--finetune", type=epochs, default=0, metavar="EPOCHS", help="fine-tuning epochs per stage"
     )
     cmd.add_argument(
-        "--lr", type=float, default=FINETUNE_LR, help=f"fine-tuning learning rate ({FINETUNE_LR})"
+        "--lr",
+        type=learning_rate,
+        default=FINETUNE_LR,
+        help=f"fine-tuning learning rate ({FINETUNE_LR})",
     )
-    cmd.add_argument("--activations", metavar="FORMAT", help=activations_help)
+    cmd.add_argument(
+        "--activations", type=activation_format, metavar="FORMAT", help=activations_help
+    )
 
 
 def _compress(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compress.errors import InputError
-from simulator.cli.options import non_negative_int, number_in, output_dir, positive_int
+from simulator.cli.argtypes import number_in, output_folder, positive_int, seed
 from simulator.config import CLOCK_MHZ_RANGE, Dataflow, FoldSchedule, StreamTiling
 from simulator.workloads.scalesim import CFG_DEFAULT_CLOCK_MHZ
 
@@ -49,9 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="apply a compression recipe to synthetic weights of the workload, e.g. "
         "'prune 2:4 -> int8 per-channel'",
     )
-    sim.add_argument(
-        "--seed", type=non_negative_int, default=0, help="seed of the synthetic weights (>= 0)"
-    )
+    sim.add_argument("--seed", type=seed, default=0, help="seed of the synthetic weights (>= 0)")
     sim.add_argument(
         "--batch", type=positive_int, help="batch size (default: the workload's, zoo: 1)"
     )
@@ -70,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override the array clock in MHz (a SCALE-Sim .cfg has none: "
         f"{CFG_DEFAULT_CLOCK_MHZ:g} MHz unless given)",
     )
-    sim.add_argument("--out", required=True, type=output_dir, help="output directory")
+    sim.add_argument("--out", required=True, type=output_folder, help="output directory")
     sim.add_argument("--no-plots", action="store_true", help=_NO_PLOTS_HELP)
     sim.set_defaults(func=_simulate)
 
@@ -82,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     report.add_argument("result", type=Path, help="a result.json from `sparsa simulate`")
     report.add_argument(
-        "--out", type=Path, help="output directory (default: the result's directory)"
+        "--out", type=output_folder, help="output directory (default: the result's directory)"
     )
     report.add_argument("--no-plots", action="store_true", help=_NO_PLOTS_HELP)
     report.set_defaults(func=_report)
@@ -173,9 +171,7 @@ def _report(args: argparse.Namespace) -> int:
     from simulator.reports.text import summary_lines
     from simulator.results.result import SimResult
 
-    if not args.result.is_file():
-        raise FileNotFoundError(f"result file {args.result} does not exist")
-    result = SimResult.read_json(args.result)
+    result = SimResult.read_json(args.result)  # refuses a missing, bad or inconsistent file
     written = write_report(result, args.out or args.result.parent, with_plots=not args.no_plots)
     print("\n".join(summary_lines(result)))
     print(_wrote_line(written, args.no_plots))

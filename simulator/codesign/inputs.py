@@ -27,12 +27,22 @@ import numpy as np
 
 from compress import CompressedModel, Digits, Recipe, compress_network, load_model
 from compress.errors import InputError
+from compress.npz import check_weight_arrays
 from compress.pipeline import FINETUNE_LR
 from simulator.workloads.binding import Binding, bind_compressed
 from simulator.workloads.layer import Workload, WorkloadError
 from simulator.workloads.sources import load_workload
 
-__all__ = ["ModelInput", "bind_model", "compress_model", "load_model_input"]
+__all__ = [
+    "MAX_SEED",
+    "ModelInput",
+    "bind_model",
+    "check_training",
+    "compress_model",
+    "load_model_input",
+]
+
+MAX_SEED = 2**32 - 1
 
 _ONNX = ".onnx"
 
@@ -59,6 +69,25 @@ class ModelInput:
         return self.net is not None and self.data is not None
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_training(finetune_epochs: object = 0, seed: object = 0, lr: object = FINETUNE_LR) -> None:
+    """Refuse fine-tuning epochs, a seed or a learning rate out of range (:class:`InputError`).
+
+    ``finetune_epochs``: an integer >= 0; ``seed``: an integer from 0 to :data:`MAX_SEED`;
+    ``lr``: a finite number in ``(0, 1]``.
+    """
+    if not _is_int(finetune_epochs) or finetune_epochs < 0:
+        raise InputError(f"fine-tuning epochs must be an integer >= 0, not {finetune_epochs!r}")
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED:,}, not {seed!r}")
+    number = isinstance(lr, int | float | np.floating) and not isinstance(lr, bool)
+    if not number or not (np.isfinite(lr) and 0 < lr <= 1):
+        raise InputError(f"learning rate must be a number in (0, 1], not {lr!r}")
+
+
 def load_model_input(
     model: str | Path, workload: str | None = None, seed: int = 0, batch: int | None = None
 ) -> ModelInput:
@@ -79,10 +108,11 @@ def load_model_input(
 
     Raises
     ------
-    ValueError
-        For a model that is neither built in nor a weights file, or a weights file that
-        needs a workload and has none.
+    InputError
+        For a model that is neither built in nor a weights file, a weights file that
+        needs a workload and has none, or a seed out of range.
     """
+    check_training(seed=seed)
     spec = str(model)
     is_onnx = Path(spec).suffix.lower() == _ONNX
     loaded = load_model(spec, seed=seed)
@@ -104,6 +134,7 @@ def load_model_input(
         }
         if not params:
             raise WorkloadError(f"{spec}: no layer of the ONNX model has constant weights")
+        check_weight_arrays(params, f"ONNX model {spec}")
         return ModelInput(Path(spec).name, params, None, None, layers, spec)
     if workload is None:
         raise InputError(
@@ -125,7 +156,9 @@ def compress_model(
     activations: str | None = None,
 ) -> CompressedModel:
     """:func:`compress.compress_network` on ``source``: fine-tuning and quantized
-    activations where the model has data (a refusal otherwise, as ``sparsa compress``)."""
+    activations where the model has data (a refusal otherwise, as ``sparsa compress``);
+    the options are checked by :func:`check_training`."""
+    check_training(finetune_epochs, seed, lr)
     if (finetune_epochs or activations) and not source.has_data:
         raise InputError(
             f"fine-tuning and quantized activations need a known network and data; "

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from compress.errors import InputError
+from compress.errors import InputError, load_yaml
+from compress.schema import preview
 
 __all__ = ["CostTable", "EntrySpec", "TableEntry", "TableError", "load_table", "override_table"]
 
@@ -134,11 +135,19 @@ def _suggest(word: str, allowed: list[str]) -> str:
     return f"{hint}; known: {', '.join(allowed)}"
 
 
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _number(where: str, value: Any, *, positive: bool) -> float:
+    """A finite number >= 0 (> 0 when ``positive``). YAML 1.1 reads ``1.5e3`` (no sign
+    in the exponent) as text, so text that is a plain number counts as one."""
+    given = value
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        value = float(value)
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or (value <= 0 if positive else value < 0):
         bound = "a positive" if positive else "a non-negative"
-        raise _fail(where, f"{value!r} must be {bound} finite number")
+        raise _fail(where, f"{preview(given)} must be {bound} finite number")
     return float(value)
 
 
@@ -162,7 +171,9 @@ def _parse_points(where: str, raw: Any, scale: str) -> tuple[tuple[float, float]
 def parse_entry(where: str, raw: Any, spec: EntrySpec, table_unit: str) -> TableEntry:
     """Validate one entry mapping against its spec."""
     if not isinstance(raw, Mapping):
-        raise _fail(where, f"must be a mapping with value/points, unit and source, not {raw!r}")
+        raise _fail(
+            where, f"must be a mapping with value/points, unit and source, not {preview(raw)}"
+        )
     unknown = set(raw) - {"value", "points", "scale", "unit", "source"}
     if unknown:
         raise _fail(
@@ -170,8 +181,10 @@ def parse_entry(where: str, raw: Any, spec: EntrySpec, table_unit: str) -> Table
             f"unknown key {sorted(unknown)[0]!r}; allowed: value, points, scale, unit, source",
         )
     unit = spec.unit.format(E=table_unit)
-    if raw.get("unit") != unit:
-        raise _fail(where, f"unit must be {unit!r} ({spec.meaning}), not {raw.get('unit')!r}")
+    if "unit" not in raw:
+        raise _fail(where, f"needs a unit: {unit!r} ({spec.meaning})")
+    if raw["unit"] != unit:
+        raise _fail(where, f"unit must be {unit!r} ({spec.meaning}), not {preview(raw['unit'])}")
     source = raw.get("source")
     if not isinstance(source, str) or not source.strip():
         raise _fail(where, "needs a source: where the figure comes from")
@@ -194,14 +207,23 @@ def _entries(
     where: str, raw: Any, specs: Mapping[tuple[str, str], EntrySpec], unit: str
 ) -> dict[tuple[str, str], TableEntry]:
     if not isinstance(raw, Mapping):
-        raise _fail(where, "entries must be a mapping of component: {entry: {...}}")
+        raise _fail(
+            where,
+            f"entries must be a mapping of component: {{entry: {{...}}}}, not a "
+            f"{type(raw).__name__} ({preview(raw)})",
+        )
     components = sorted({c for c, _ in specs})
     out = {}
     for component, body in raw.items():
         if component not in components:
-            raise _fail(where, f"unknown component {component!r}{_suggest(component, components)}")
+            raise _fail(
+                where, f"unknown component {component!r}{_suggest(str(component), components)}"
+            )
         if not isinstance(body, Mapping):
-            raise _fail(f"{where}: {component}", "must be a mapping of entry name: {...}")
+            raise _fail(
+                f"{where}: {component}",
+                f"must be a mapping of entry name: {{...}}, not {preview(body)}",
+            )
         names = sorted(n for c, n in specs if c == component)
         for name, entry in body.items():
             if name not in names:
@@ -215,22 +237,13 @@ def _entries(
     return out
 
 
-def _read_yaml(path: Path) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"cost table file {path} does not exist")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise TableError(f"{path}: not valid YAML ({exc})") from None
-
-
 def load_table(path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]) -> CostTable:
     """Load and validate a complete table file: every spec'd entry must be present."""
     path = Path(path)
-    data = _read_yaml(path)
-    where = str(path)
+    where = f"cost table {path}"
+    data = load_yaml(path, "cost table", expect=None)
     if not isinstance(data, Mapping):
-        raise _fail(where, "must be a mapping with name, unit and entries")
+        raise _fail(where, f"must be a mapping with name, unit and entries, not {preview(data)}")
     unknown = set(data) - {"name", "unit", "description", "entries", "reference", "technology_nm"}
     if unknown:
         raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
@@ -242,6 +255,10 @@ def load_table(path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]) -> 
     if missing:
         raise _fail(where, f"missing entries: {', '.join(missing)}")
     reference = data.get("reference") or {}
+    if not isinstance(reference, Mapping):
+        raise _fail(
+            f"{where}: reference", f"must be a mapping of name: {{...}}, not {preview(reference)}"
+        )
     for name, item in reference.items():
         if not isinstance(item, Mapping) or not str(item.get("source", "")).strip():
             raise _fail(f"{where}: reference.{name}", "needs value, unit and source")
@@ -260,20 +277,25 @@ def load_table(path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]) -> 
 
 
 def override_table(
-    table: CostTable, path: str | Path, specs: Mapping[tuple[str, str], EntrySpec]
+    table: CostTable,
+    path: str | Path,
+    specs: Mapping[tuple[str, str], EntrySpec],
+    what: str = "override file",
 ) -> CostTable:
     """``table`` with the entries given in the YAML file at ``path`` replaced.
 
     The file holds ``component: {entry: {...}}`` mappings (optionally under ``entries:``)
-    in the table's unit; unknown components or entries are errors.
+    in the table's unit; unknown components or entries are errors. ``what`` names the
+    file in messages ("energy override file").
     """
     path = Path(path)
-    data = _read_yaml(path)
+    where = f"{what} {path}"
+    data = load_yaml(path, what, expect=None)
     if isinstance(data, Mapping) and set(data) <= {"entries", "description"} and data:
         data = data.get("entries")
-    if not data:
-        raise _fail(str(path), "an override file must change at least one entry")
-    changed = _entries(str(path), data, specs, table.unit)
+    if data is None or data == {}:
+        raise _fail(where, "an override file must change at least one entry")
+    changed = _entries(where, data, specs, table.unit)
     entries = {**table.entries, **changed}
     return replace(
         table,

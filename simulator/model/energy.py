@@ -290,7 +290,7 @@ def _load(name: str, overrides: str, stamp: int) -> EnergyTable:
         raise TableError(f"no built-in energy table {name!r}; built-in: {', '.join(names)}")
     table = load_table(DATA_DIR / f"energy_{name}.yaml", ENERGY_SPECS)
     if overrides:
-        table = override_table(table, overrides, ENERGY_SPECS)
+        table = override_table(table, overrides, ENERGY_SPECS, "energy override file")
     return EnergyTable(table)
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from compress.errors import load_yaml
+from compress.schema import preview
 from simulator.model.cost_table import TableError
 
 __all__ = ["Figure", "Technology", "load_technology"]
@@ -87,67 +88,96 @@ class Technology:
         return self.leakage.value / (np.asarray(clock_hz, dtype=np.float64) * 1e-9)
 
 
-def _fail(message: str) -> TableError:
-    return TableError(f"{DATA_FILE}: {message}")
+_KEYS = (
+    "name", "reference_node_nm", "description", "supply_v", "nodes", "nodes_unit",
+    "nodes_source", "scaled", "leakage", "dram_interface", "placement_utilization",
+)  # fmt: skip
 
 
-def _figure(raw: Any, where: str, unit: str, positive: bool = False) -> Figure:
+def _fail(where: str, message: str) -> TableError:
+    return TableError(f"{where}: {message}")
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _figure(file: str, raw: Any, where: str, unit: str, positive: bool = False) -> Figure:
     if not isinstance(raw, Mapping) or set(raw) != {"value", "unit", "source"}:
-        raise _fail(f"{where} must have exactly value, unit and source")
+        raise _fail(file, f"{where} must have exactly value, unit and source, not {preview(raw)}")
     value = raw["value"]
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (positive and value == 0):
+    if not _real(value) or value < 0 or (positive and value == 0):
         raise _fail(
-            f"{where} value {value!r} must be a {'positive' if positive else '>= 0'} number"
+            file, f"{where} value {value!r} must be a {'positive' if positive else '>= 0'} number"
         )
     if raw["unit"] != unit:
-        raise _fail(f"{where} unit must be {unit!r}, not {raw['unit']!r}")
+        raise _fail(file, f"{where} unit must be {unit!r}, not {raw['unit']!r}")
     if not str(raw["source"]).strip():
-        raise _fail(f"{where} needs a source")
+        raise _fail(file, f"{where} needs a source")
     return Figure(float(value), unit, str(raw["source"]).strip())
 
 
-def _nodes(raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nodes(file: str, raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(raw, Mapping) or len(raw) < 2:
-        raise _fail("nodes must map at least two nodes (nm) to {area, energy}")
+        raise _fail(file, "nodes must map at least two nodes (nm) to {area, energy}")
     rows = []
     for node, body in raw.items():
         where = f"nodes.{node}"
+        if not _real(node) or node <= 0:
+            raise _fail(file, f"{where}: a node must be a positive number of nm, not {node!r}")
         if not isinstance(body, Mapping) or set(body) != {"area", "energy"}:
-            raise _fail(f"{where} must have exactly area and energy")
+            raise _fail(file, f"{where} must have exactly area and energy")
         coefficients = body["energy"]
         if not (isinstance(coefficients, list) and len(coefficients) == 3):
-            raise _fail(f"{where}.energy must be [a, b, c]")
-        if not (isinstance(body["area"], int | float) and body["area"] > 0):
-            raise _fail(f"{where}.area must be a positive number, not {body['area']!r}")
+            raise _fail(file, f"{where}.energy must be [a, b, c], not {preview(coefficients)}")
+        if not all(_real(x) for x in coefficients):
+            raise _fail(file, f"{where}.energy {coefficients!r} must hold three finite numbers")
+        if not (_real(body["area"]) and body["area"] > 0):
+            raise _fail(file, f"{where}.area must be a positive number, not {body['area']!r}")
         rows.append((float(node), float(body["area"]), [float(x) for x in coefficients]))
     rows.sort()
     nodes = np.array([r[0] for r in rows])
     return nodes, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
 
 
+def _checked(file: str, data: Mapping[str, Any]) -> None:
+    unknown = [key for key in data if key not in _KEYS]
+    if unknown:
+        raise _fail(file, f"unknown key {unknown[0]!r}; allowed: {', '.join(_KEYS)}")
+    for key in ("nodes_unit", "nodes_source", "reference_node_nm"):
+        if key not in data:
+            raise _fail(file, f"missing {key!r}")
+    reference = data["reference_node_nm"]
+    if not _real(reference) or reference <= 0:
+        raise _fail(file, f"reference_node_nm must be a positive number, not {reference!r}")
+    if not isinstance(data.get("dram_interface") or {}, Mapping):
+        raise _fail(file, "dram_interface must be a mapping with area")
+
+
 @functools.cache
 def load_technology(path: str | Path = DATA_FILE) -> Technology:
     """The node table of ``simulator/data/technology.yaml``, validated."""
-    data = yaml.safe_load(Path(path).read_text())
-    nodes, area, coefficients = _nodes(data.get("nodes"))
-    for key in ("nodes_unit", "nodes_source", "reference_node_nm"):
-        if key not in data:
-            raise _fail(f"missing {key!r}")
+    file = f"technology table {path}"
+    data = load_yaml(path, "technology table")
+    _checked(file, data)
+    nodes, area, coefficients = _nodes(file, data.get("nodes"))
+    reference = float(data["reference_node_nm"])
+    if not nodes[0] <= reference <= nodes[-1]:
+        raise _fail(file, f"reference_node_nm {reference:g} is outside the nodes given")
     interface = data.get("dram_interface") or {}
     technology = Technology(
-        reference_node_nm=float(data["reference_node_nm"]),
-        supply_v=_figure(data.get("supply_v"), "supply_v", "V", positive=True),
+        reference_node_nm=reference,
+        supply_v=_figure(file, data.get("supply_v"), "supply_v", "V", positive=True),
         node_nm=nodes,
         area=area,
         energy_coefficients=coefficients,
-        leakage=_figure(data.get("leakage"), "leakage", "mW/mm^2"),
-        dram_area=_figure(interface.get("area"), "dram_interface.area", "mm^2/(GB/s)"),
+        leakage=_figure(file, data.get("leakage"), "leakage", "mW/mm^2"),
+        dram_area=_figure(file, interface.get("area"), "dram_interface.area", "mm^2/(GB/s)"),
         placement_utilization=_figure(
-            data.get("placement_utilization"), "placement_utilization", "1", positive=True
+            file, data.get("placement_utilization"), "placement_utilization", "1", positive=True
         ),
         source=str(data["nodes_source"]).strip(),
     )
     if np.any(technology._energy_at_supply <= 0):
-        raise _fail("every node's energy factor must be positive at the supply voltage")
+        raise _fail(file, "every node's energy factor must be positive at the supply voltage")
     return technology

@@ -20,9 +20,16 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from compress.errors import InputError
+from compress.errors import InputError, load_json
+from compress.schema import check
 from simulator.config import AcceleratorConfig
 from simulator.model.roofline import roofline
+from simulator.results.checks import (
+    RESULT_SCHEMA,
+    check_layer_figures,
+    derived_mismatch,
+    first_difference,
+)
 from simulator.results.records import (
     OPERANDS,
     Baseline,
@@ -411,16 +418,35 @@ class SimResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SimResult:
-        version = data.get("format_version")
+    def from_dict(cls, data: Mapping[str, Any], source: str = "") -> SimResult:
+        """Rebuild a result from :meth:`to_dict`'s mapping, checked first: its fields
+        (:data:`simulator.results.checks.RESULT_SCHEMA`), each layer's figures against each
+        other, and the derived figures (``total``, ``speedup``, ...) against its layers. An
+        :class:`InputError` names ``source`` ("result file out/result.json"), the field
+        (``layers[3].cycles.total``), its value and what is allowed.
+        """
+        where = source or "result"
+        version = data.get("format_version") if isinstance(data, Mapping) else None
         if version != RESULT_FORMAT_VERSION:
             raise InputError(
-                f"result format_version {version!r} is not supported; "
-                f"this sparsa reads version {RESULT_FORMAT_VERSION}"
+                f"{where}: result format_version {version!r} is not supported; this sparsa "
+                f"reads version {RESULT_FORMAT_VERSION} (write it again with `sparsa simulate`)"
             )
+        clean = check(RESULT_SCHEMA, data, where)
+        config = AcceleratorConfig.from_dict(clean["config"], f"{where}: config")
+        check_layer_figures(clean, config, where)
+        result = cls._from_clean(clean, config)
+        skip = ("config",) if "input_notes" in clean else ("config", "input_notes")
+        found = first_difference(result.to_dict(), clean, skip=skip)
+        if found is not None:
+            raise derived_mismatch(where, found)
+        return result
+
+    @classmethod
+    def _from_clean(cls, data: Mapping[str, Any], config: AcceleratorConfig) -> SimResult:
         workload = data["workload"]
         return cls(
-            config=AcceleratorConfig.from_dict(data["config"]),
+            config=config,
             workload_name=workload["name"],
             workload_source=workload["source"],
             batch=workload["batch"],
@@ -444,12 +470,9 @@ class SimResult:
 
     @classmethod
     def read_json(cls, path: str | Path) -> SimResult:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} is not a sparsa result.json ({exc})") from None
-        return cls.from_dict(data)
+        """Read a ``result.json`` written by :meth:`write_json`, checked (:meth:`from_dict`)."""
+        data = load_json(path, "result file")
+        return cls.from_dict(data, f"result file {path}")
 
     def csv_rows(self) -> list[dict[str, Any]]:
         """One flat dict per layer: nested records become ``cycles_compute``,

@@ -346,20 +346,44 @@ ZOO_ONNX = [
 ]
 
 OPTIONS = [
-    option("batch-zero", ["--batch", "0"], "argument --batch: 0 must be a positive integer"),
-    option("batch-negative", ["--batch", "-3"], "argument --batch: -3 must be a positive"),
-    option("batch-decimal", ["--batch", "2.5"], "argument --batch: invalid int value: '2.5'"),
-    option("seed-negative", ["--seed", "-1"], "argument --seed: -1 must be an integer >= 0"),
-    option("seed-text", ["--seed", "x"], "argument --seed: invalid int value: 'x'"),
-    option("clock-zero", ["--clock-mhz", "0"], "--clock-mhz: 0 is out of range: must be a number"),
-    option("clock-tiny", ["--clock-mhz", "1e-300"], "(MHz: 1 kHz to 100 GHz)"),
-    option("clock-huge", ["--clock-mhz", "1e9"], "--clock-mhz: 1e9 is out of range"),
-    option("clock-nan", ["--clock-mhz", "nan"], "--clock-mhz: nan is out of range"),
-    option("clock-inf", ["--clock-mhz", "inf"], "--clock-mhz: inf is out of range"),
+    option("batch-zero", ["--batch", "0"], "argument --batch: must be an integer >= 1, not '0'"),
     option(
-        "clock-text", ["--clock-mhz", "fast"], "--clock-mhz: invalid float value: 'fast'; a number"
+        "batch-negative", ["--batch", "-3"], "argument --batch: must be an integer >= 1, not '-3'"
     ),
-    option("out-empty", ["--out", ""], "argument --out: an output directory is required"),
+    option(
+        "batch-decimal", ["--batch", "2.5"], "argument --batch: must be an integer >= 1, not '2.5'"
+    ),
+    option(
+        "seed-negative",
+        ["--seed", "-1"],
+        "argument --seed: must be an integer from 0 to 4,294,967,295, not '-1'",
+    ),
+    option("seed-text", ["--seed", "x"], "argument --seed: must be an integer from 0 to"),
+    option(
+        "clock-zero", ["--clock-mhz", "0"], "--clock-mhz: must be a number from 0.001 to 100000"
+    ),
+    option("clock-tiny", ["--clock-mhz", "1e-300"], "(MHz: 1 kHz to 100 GHz)"),
+    option(
+        "clock-huge",
+        ["--clock-mhz", "1e9"],
+        "--clock-mhz: must be a number from 0.001 to 100000 (MHz: 1 kHz to 100 GHz), not '1e9'",
+    ),
+    option(
+        "clock-nan",
+        ["--clock-mhz", "nan"],
+        "--clock-mhz: must be a number from 0.001 to 100000 (MHz: 1 kHz to 100 GHz), not 'nan'",
+    ),
+    option(
+        "clock-inf",
+        ["--clock-mhz", "inf"],
+        "--clock-mhz: must be a number from 0.001 to 100000 (MHz: 1 kHz to 100 GHz), not 'inf'",
+    ),
+    option(
+        "clock-text",
+        ["--clock-mhz", "fast"],
+        "--clock-mhz: must be a number from 0.001 to 100000 (MHz: 1 kHz to 100 GHz), not 'fast'",
+    ),
+    option("out-empty", ["--out", ""], "argument --out: must name a folder, not an empty string"),
     option("out-file", ["--out", "{d}/a.yaml"], "argument --out: {d}/a.yaml is a file"),
     option("dataflow-choice", ["--dataflow", "xs"], "argument --dataflow: invalid choice: 'xs'"),
     option("workload-empty", ["--workload", ""], "workload must be a zoo name or a file, not ''"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import numpy as np
 import pytest
 
 from compress.codec import decode
+from compress.errors import InputError
 from compress.huffman import huffman_decode
 from compress.io import load_compressed, load_weights, save_compressed
 from compress.pipeline import compress_weights
@@ -83,10 +87,76 @@ def test_bad_files(tmp_path):
         load_weights(tmp_path / "nope.npz")
     txt = tmp_path / "w.txt"
     txt.write_text("x")
-    with pytest.raises(ValueError, match="expected .npz, .pt, .pth or .onnx"):
+    with pytest.raises(InputError, match="expected .npz, .pt, .pth or .onnx"):
         load_weights(txt)
-    with pytest.raises(ValueError, match="not a built-in model"):
+    with pytest.raises(InputError, match="not a built-in model"):
         load_model("resnet")
+    folder = tmp_path / "w.npz"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        load_weights(folder)
+
+
+def test_a_weights_file_is_refused_naming_the_array(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, ok=np.ones((2, 2)), bad=np.ones((2, 2)) * 1j)
+    with pytest.raises(InputError, match="w.npz: array 'bad' holds complex numbers"):
+        load_weights(path)
+
+
+def test_onnx_files_that_are_not_models(tmp_path):
+    pytest.importorskip("onnx")
+    garbage = tmp_path / "g.onnx"
+    garbage.write_bytes(b"\x00\xff not protobuf")
+    with pytest.raises(InputError, match="is not an ONNX model"):
+        load_weights(garbage)
+    empty = tmp_path / "e.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="is not an ONNX model \\(it has no graph\\)"):
+        load_weights(empty)
+
+
+def test_a_pt_file_without_torch_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"x")
+    with pytest.raises(InputError, match=r"needs torch: `pip install sparsa\[torch\]`"):
+        load_weights(path)
+
+
+def _without_layers(meta: np.ndarray) -> np.ndarray:
+    data = json.loads(str(meta))
+    return np.array(json.dumps({**data, "layers": {}}))
+
+
+def _saved(tmp_path, rng) -> dict[str, np.ndarray]:
+    weights = {"a.weight": rng.normal(size=(16, 24)).astype(np.float32)}
+    path = save_compressed(compress_weights(weights, "prune 2:4 -> int8"), tmp_path / "c.npz")
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda a: a.pop("meta"), "has no 'meta' text entry"),
+        (lambda a: a.update(meta=np.array("[1, 2]")), "meta = \\[1, 2\\]: must be a mapping"),
+        (lambda a: a.pop("a.weight/codes"), "layer 'a.weight' has no array 'a.weight/codes'"),
+        (lambda a: a.update({"a.weight/mask": a["a.weight/mask"].astype(np.float32)}),
+         "array 'a.weight/mask' has dtype float32; it must hold booleans"),
+        (lambda a: a.update(meta=_without_layers(a["meta"])), "meta.layers is empty"),
+        (lambda a: a.update({"a.weight/values": a["a.weight/values"].astype(np.float64)}),
+         "values must be a float32 array"),
+    ],
+)  # fmt: skip
+def test_a_damaged_compressed_model_names_the_entry(tmp_path, rng, edit, message):
+    arrays = _saved(tmp_path, rng)
+    edit(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(InputError, match="compressed model .*bad.npz"):
+        load_compressed(tmp_path / "bad.npz")
+    with pytest.raises(InputError, match=message):
+        load_compressed(tmp_path / "bad.npz")
 
 
 def test_optional_onnx_initializers(tmp_path):

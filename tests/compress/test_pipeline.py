@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from compress.codec import decode
+from compress.errors import InputError
 from compress.pipeline import compress_network, compress_weights
 from compress.tensor import IndexKind, SparsityKind
 
@@ -55,7 +56,10 @@ def test_per_layer_overrides_and_unknown_names(weights):
     model = compress_weights(weights, "steps: int8\nlayers: {conv: int4, fc1.weight: none}")
     assert model.tensors["conv.weight"].encoding.name == "int4-sym-channel"
     assert model.tensors["fc1.weight"].encoding.name == "fp32"
-    with pytest.raises(ValueError, match="recipe names layer 'fc9', not among fc1.weight, conv"):
+    with pytest.raises(
+        InputError,
+        match=r"layer 'fc9' is not among the weights \(did you mean 'fc1'\?\); they are fc1, conv",
+    ):
         compress_weights(weights, "steps: int8\nlayers: {fc9: int4}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from compress.errors import InputError
 from compress.minifloat import E4M3
 from compress.mx import MXFP4
 from compress.quant import Granularity
@@ -133,7 +134,7 @@ def test_yaml_with_per_layer_overrides(tmp_path):
 
 
 def test_yaml_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(InputError, match="recipe file .*missing.yaml does not exist"):
         load_recipe(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("step: int8\n")
@@ -142,3 +143,90 @@ def test_yaml_errors(tmp_path):
     bad.write_text("steps: int8\nlayers: {fc1: int99}\n")
     with pytest.raises(ValueError, match="layer 'fc1' step 1 'int99'"):
         load_recipe(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("prune 1e-1", PruneStep("magnitude", amount=0.1)),
+        ("prune 2.5%", PruneStep("magnitude", amount=0.025)),
+        ("prune 50% rounds=1e1", PruneStep("magnitude", amount=0.5, rounds=10)),
+        ("lowrank ratio=2.5e-1", LowRankStep(ratio=0.25)),
+    ],
+)
+def test_numbers_in_any_notation(text, expected):
+    assert steps(text) == (expected,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "prune 90% index=rel99",  # check_gap_bits
+        "prune 2:4 -> mvq 3bit v=0",  # MVQStep
+        "lowrank ratio=inf",  # LowRankStep
+        "int8 per-group -3",  # IntSpec
+        "pool v=300",  # PoolSpec
+        "prune 2:0",  # NMPattern
+    ],
+)
+def test_constructor_refusals_reach_the_user_with_the_recipe_text(text):
+    with pytest.raises(InputError) as info:
+        parse_recipe(text)
+    assert f"recipe {text!r} step " in str(info.value)
+
+
+def test_steps_validate_when_constructed():
+    with pytest.raises(ValueError, match="mvq v must be an integer from 1 to 256"):
+        MVQStep(4, 0)
+    with pytest.raises(ValueError, match="exactly one of energy"):
+        LowRankStep(energy=0.5, ratio=0.5)
+    with pytest.raises(ValueError, match="lowrank energy must be in"):
+        LowRankStep(energy=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{steps: [prune 2:4", "is not valid YAML"),
+        ("{steps: [prune 2:4, int8]}", None),
+        ("[prune 2:4, int8]", "not a list"),
+        ("steps:", "steps = None: must be a step string"),
+        ("steps: [5]", "steps = [5]: must be"),
+        ("steps: int8\nlayers: 3", "layers = 3: must map layer names"),
+    ],
+)
+def test_the_yaml_form(text, message):
+    if message is None:
+        assert load_recipe(text).default.value == IntStep(load_recipe("int8").default.value.spec)
+        return
+    with pytest.raises(InputError, match="recipe ") as info:
+        load_recipe(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "not an empty document"),
+        ("int8\n", "not a str ('int8')"),
+        ("- int8\n", "not a list"),
+        ("a: &a [1]\nb: *a\nc: [", "is not valid YAML"),
+    ],
+)
+def test_recipe_files_must_be_mappings(tmp_path, content, message):
+    path = tmp_path / "r.yml"
+    path.write_text(content)
+    with pytest.raises(InputError, match=f"recipe file {path}") as info:
+        load_recipe(path)
+    assert message in str(info.value)
+
+
+def test_overrides_must_name_the_weights():
+    recipe = load_recipe("steps: int8\nlayers: {fc1: int4, conv.weight: none}")
+    plan = recipe.plan(["fc1.weight", "conv.weight"])
+    assert plan["fc1.weight"].value.spec.bits == 4 and plan["conv.weight"].steps == ()
+    with pytest.raises(InputError, match="layer 'fc3' is not among the weights .*fc1, conv"):
+        load_recipe("steps: int8\nlayers: {fc3: int4}").plan(["fc1.weight", "conv.weight"])
+    many = [f"l{i}.weight" for i in range(20)]
+    with pytest.raises(InputError, match="l11 and 8 more"):
+        load_recipe("steps: int8\nlayers: {zz: int4}").plan(many)

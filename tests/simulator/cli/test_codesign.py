@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from tests.bad_inputs.harness import run_cli
 
 RECIPE = "prune 2:4 -> int8 per-channel"
 pytestmark = pytest.mark.usefixtures("trained_once")  # the digits MLP trained once here
@@ -26,9 +26,7 @@ FIXED_KEYS = (
 
 
 def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, argv)  # argparse's usage errors exit with status 2 too
 
 
 @pytest.fixture

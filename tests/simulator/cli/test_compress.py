@@ -9,13 +9,11 @@ import pytest
 
 from compress.codec import decode
 from compress.io import load_compressed
-from simulator.cli import main
+from tests.bad_inputs.harness import run_cli
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, argv)  # argparse's usage errors exit with status 2 too
 
 
 def test_compress_builtin_model_writes_npz_and_summary(capsys, tmp_path):

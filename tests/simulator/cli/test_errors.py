@@ -63,7 +63,9 @@ def test_interrupt_is_one_line(capsys, broken_zoo):
 
 
 def test_usage_errors_are_one_line(capsys):
-    line = assert_one_line_error(capsys, ["simulate", "--batch", "x"], "invalid int value: 'x'")
+    line = assert_one_line_error(
+        capsys, ["simulate", "--batch", "x"], "must be an integer >= 1, not 'x'"
+    )
     assert line.startswith("sparsa simulate: error: ")
     code, _, _ = run_cli(capsys, ["nonsense"])
     assert code == EXIT_USAGE

@@ -200,7 +200,7 @@ def test_simulate_writes_report_and_plots_and_report_rerenders_them(capsys, tmp_
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [(None, "does not exist"), ("{not json", "not a sparsa result.json")],
+    [(None, "does not exist"), ("{not json", "is not valid JSON")],
 )
 def test_report_errors_are_one_line(capsys, tmp_path, content, fragment):
     path = tmp_path / "result.json"

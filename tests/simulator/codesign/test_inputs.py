@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from compress.errors import InputError
 from simulator.codesign import load_model_input
+from simulator.codesign.inputs import check_training
 
 pytestmark = pytest.mark.usefixtures("trained_once")
 
@@ -54,3 +56,26 @@ def test_an_onnx_model_takes_no_other_workload(tmp_path):
     assert source.workload.layers[0].name == "proj"
     with pytest.raises(ValueError, match="its own workload"):
         load_model_input(path, workload="resnet18")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"finetune_epochs": -1}, "fine-tuning epochs must be an integer >= 0, not -1"),
+        ({"finetune_epochs": 1.5}, "not 1.5"),
+        ({"seed": -3}, "seed must be an integer from 0 to 4,294,967,295, not -3"),
+        ({"seed": True}, "not True"),
+        ({"lr": 0.0}, "learning rate must be a number in (0, 1], not 0.0"),
+        ({"lr": float("nan")}, "not nan"),
+        ({"lr": "0.1"}, "not '0.1'"),
+    ],
+)
+def test_training_options_are_checked(options, message):
+    with pytest.raises(InputError) as info:
+        check_training(**options)
+    assert message in str(info.value)
+
+
+def test_a_bad_seed_is_refused_before_any_training():
+    with pytest.raises(InputError, match="seed must be"):
+        load_model_input("digits-mlp", seed=-1)

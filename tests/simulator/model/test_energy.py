@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compress.errors import InputError
 from simulator import (
     AcceleratorConfig,
     Conv2d,
@@ -23,7 +24,6 @@ from simulator import (
     simulate,
 )
 from simulator.config import builtin_energy_tables
-from simulator.model.cost_table import TableError
 from simulator.model.energy import (
     ACTION_KEYS,
     ENERGY_SPECS,
@@ -304,13 +304,48 @@ def test_relative_override_path_is_relative_to_the_config_file(tmp_path):
 )
 def test_bad_energy_yaml_gets_a_clear_error(tmp_path, text, fragment):
     path = write(tmp_path, text)
-    with pytest.raises(TableError, match="over.yaml") as info:
+    with pytest.raises(InputError, match="energy override file .*over.yaml") as info:
         load_energy_table("horowitz45", path)
     assert fragment in str(info.value)
 
 
+def test_numbers_yaml_reads_as_text_are_numbers(tmp_path):
+    """YAML 1.1 reads 1.5e1 (no sign in the exponent) as text; an energy is a number."""
+    path = write(tmp_path, "dram:\n  read: {value: 1.5e1, unit: pJ/bit, source: a test}\n")
+    assert load_energy_table("horowitz45", path).entry("dram", "read").at() == 15.0
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1: {read: {value: 1, unit: pJ/bit, source: x}}\n", "unknown component 1"),
+        ("entries: 5\n", "entries must be a mapping of component"),
+        ("dram:\n  read: {value: 1, unit: pJ/bit, source: x, colour: red}\n",
+         "unknown key 'colour'"),
+        ("dram:\n  read: {value: .inf, unit: pJ/bit, source: x}\n", "finite"),
+        ("dram:\n  read: {value: true, unit: pJ/bit, source: x}\n", "True must be"),
+    ],
+)  # fmt: skip
+def test_no_python_message_reaches_the_user(tmp_path, text, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError, match="energy override file") as info:
+        load_energy_table("horowitz45", path)
+    assert fragment in str(info.value)
+
+
+def test_a_cost_table_with_a_list_of_references_is_refused(tmp_path):
+    from simulator.model.cost_table import load_table
+    from simulator.model.energy import DATA_DIR, ENERGY_SPECS
+
+    data = yaml.safe_load((DATA_DIR / "energy_horowitz45.yaml").read_text())
+    data["reference"] = ["a", "b"]
+    path = write(tmp_path, yaml.safe_dump(data), "table.yaml")
+    with pytest.raises(InputError, match="cost table .*table.yaml: reference: must be a mapping"):
+        load_table(path, ENERGY_SPECS)
+
+
 def test_a_missing_override_file_is_an_error():
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(InputError, match="energy override file /no/such.yaml does not exist"):
         simulate(SMALL, AcceleratorConfig(rows=4, cols=4, energy_overrides="/no/such.yaml"))
 
 

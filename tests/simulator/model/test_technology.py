@@ -8,6 +8,7 @@ import math
 import pytest
 import yaml
 
+from compress.errors import InputError
 from simulator import AcceleratorConfig, Gemm, Layer, Workload, simulate
 from simulator.model.area import area_breakdown
 from simulator.model.columns import ConfigColumns
@@ -124,3 +125,43 @@ def test_a_bad_data_file_names_the_field(tmp_path):
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(TableError, match="leakage unit must be 'mW/mm\\^2'"):
         load_technology(bad)
+
+
+def _edited(tmp_path, edit):
+    data = yaml.safe_load(DATA_FILE.read_text())
+    edit(data)
+    path = tmp_path / "technology.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(nodez=1), "unknown key 'nodez'; allowed: name"),
+        (lambda d: d["nodes"].update(big={"area": 1.0, "energy": [1, 2, 3]}),
+         "nodes.big: a node must be a positive number of nm, not 'big'"),
+        (lambda d: d["nodes"][45].update(energy=[1, "x", 3]), "must hold three finite numbers"),
+        (lambda d: d["nodes"][45].update(area=-1), "nodes.45.area must be a positive number"),
+        (lambda d: d.update(reference_node_nm=3), "reference_node_nm 3 is outside the nodes"),
+        (lambda d: d.update(reference_node_nm="45nm"), "reference_node_nm must be a positive"),
+        (lambda d: d.update(dram_interface=[1]), "dram_interface must be a mapping"),
+        (lambda d: d.pop("nodes_source"), "missing 'nodes_source'"),
+    ],
+)  # fmt: skip
+def test_a_bad_technology_table_names_its_file_and_field(tmp_path, edit, message):
+    path = _edited(tmp_path, edit)
+    with pytest.raises(TableError, match=f"technology table {path}") as info:
+        load_technology(path)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [("- 1\n", "must hold a YAML mapping"), ("", "missing 'nodes_unit'")]
+)
+def test_a_technology_table_must_be_a_mapping(tmp_path, content, message):
+    path = tmp_path / "t.yaml"
+    path.write_text(content)
+    with pytest.raises(InputError, match="technology table") as info:
+        load_technology(path)
+    assert message in str(info.value)
