@@ -33,11 +33,7 @@ from compress import (
     CompressedTensor,
     Recipe,
     WeightStats,
-    activation_densities,
-    compress_weights,
-    get_net,
     load_compressed,
-    load_digits_split,
 )
 from compress.nets import NETS
 from simulator.workloads.layer import WeightSource, Workload, WorkloadError
@@ -170,6 +166,9 @@ def _measured_densities(model: CompressedModel) -> dict[str, float]:
     """Activation densities of a digits reference model on its calibration images."""
     if model.model not in NETS:
         return {}
+    # Imported here: the algorithms and the data set cost start-up time for every simulate.
+    from compress import activation_densities, get_net, load_digits_split
+
     net = get_net(model.model)
     data = load_digits_split()
     return activation_densities(net, model.params(), data.x_train, model.activations or None)
@@ -213,6 +212,8 @@ def bind_recipe(workload: Workload, recipe: Recipe | str, seed: int = 0) -> Bind
         )
     synthetic = synthetic_weights(workload, seed)
     real = {f"{x.name}.weight": x.weights for x in workload.layers if x.weights is not None}
+    from compress import compress_weights
+
     model = compress_weights({**synthetic, **real}, recipe, seed=seed)
     text = recipe if isinstance(recipe, str) else model.recipe
     if not real:
