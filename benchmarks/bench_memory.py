@@ -55,6 +55,10 @@ def _spec(points: int, chunk_size: int):
     configs = ROOT / "configs"
     data = yaml.safe_load((configs / "sweep-large.yaml").read_text())
     data.pop("constraints")
+    # Without the constraints every sample must be a valid config: a buffer holds one word
+    # per PE, 256 x 256 PEs x 16 bits = 128 KiB at most.
+    for buffer in ("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes"):
+        data["axes"][buffer]["range"][0] = "128 KiB"
     data["name"] = f"bench-memory-{points}"
     data["sampling"]["samples"] = points
     data["chunk_size"] = chunk_size
