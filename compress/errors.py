@@ -13,6 +13,7 @@ document would otherwise expand to gigabytes in whatever walks it).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_YAML_ALIASES",
     "MAX_YAML_NODES",
     "InputError",
+    "integer_text",
     "load_json",
     "load_yaml",
     "parse_yaml",
@@ -42,6 +44,22 @@ class InputError(ValueError):
 
     A ``ValueError`` so that library callers catching ``ValueError`` keep working.
     """
+
+
+def integer_text(text: str) -> int | None:
+    """The integer ``text`` writes (``16``, ``1e3``; YAML 1.1 and shells leave exponent
+    forms as text), or None when it writes none (``1.5``, ``nan``, beyond int64)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return None
 
 
 def _check_file(path: Path, what: str) -> None:

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from compress.errors import InputError
+from compress.errors import InputError, integer_text
 from compress.kmeans import check_bits
 from compress.minifloat import FLOAT_FORMATS
 from compress.mx import MX_FORMATS, MXFormat
@@ -172,17 +172,10 @@ class _Words:
 
     def integer(self, text: str, what: str) -> int:
         """``text`` as an integer (``16``, ``1e3``), or an error naming ``what``."""
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value.is_integer() and abs(value) < 2**63):
+        value = integer_text(text)
+        if value is None:
             raise self.error(f"{what} must be an integer, not {text!r}")
-        return int(value)
+        return value
 
     def number(self, text: str, what: str) -> float:
         """``text`` as a finite number (``0.5``, ``1.5e-3``), or an error naming ``what``."""

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from compress.errors import integer_text
+
 __all__ = [
     "MAX_EPOCHS",
     "MAX_SEED",
@@ -40,17 +42,8 @@ def integer(low: int, high: int | None = None, what: str = "") -> Callable[[str]
     allowed += f" ({what})" if what else ""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                number = math.nan
-            if not (math.isfinite(number) and number.is_integer()):
-                raise _fail(f"must be {allowed}, not {text!r}") from None
-            value = int(number)
-        if value < low or (high is not None and value > high):
+        value = integer_text(text)
+        if value is None or value < low or (high is not None and value > high):
             raise _fail(f"must be {allowed}, not {text!r}")
         return value
 

@@ -295,18 +295,22 @@ def _check_combinations(spec: SweepSpec, tasks: list[ChunkTask]) -> None:
     for task in tasks:
         try:
             task.configs()
-            continue
+        except ConfigError as exc:
+            raise spec.problem(f"point {_first_bad_point(task)}: {exc}") from None
+
+
+def _first_bad_point(task: ChunkTask) -> dict[str, Any] | None:
+    """The axis values of the task's first point whose config is refused (one by one)."""
+    base = AcceleratorConfig.from_dict(task.base)
+    columns = {name: np.asarray(v).tolist() for name, v in task.points.items()}
+    names = [name for name in columns if name != "point_id"]
+    for i in range(len(columns["point_id"])):
+        point = {name: columns[name][i] for name in names}
+        try:
+            point_config(base, point, task.bundles)
         except ConfigError:
-            pass
-        base = AcceleratorConfig.from_dict(task.base)
-        columns = {name: np.asarray(v).tolist() for name, v in task.points.items()}
-        names = [name for name in columns if name != "point_id"]
-        for i in range(len(columns["point_id"])):
-            point = {name: columns[name][i] for name in names}
-            try:
-                point_config(base, point, task.bundles)
-            except ConfigError as exc:
-                raise spec.problem(f"point {point}: {exc}") from None
+            return point
+    return None
 
 
 def _config_constraints(spec: SweepSpec, points: dict[str, np.ndarray]) -> np.ndarray:
